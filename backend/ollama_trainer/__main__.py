@@ -1,0 +1,3 @@
+from ollama_trainer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,220 @@
+"""Pydantic models shared by the bridge, the CLI and the UI (TypeScript types are generated
+from their JSON schema: `python -m ollama_trainer.schema`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ollama_trainer.paths import ID_PATTERN
+
+
+def _check_id(value: str) -> str:
+    if not ID_PATTERN.fullmatch(value):
+        raise ValueError(
+            "must be 1-64 characters of a-z, 0-9, '_' or '-', starting with a letter or digit"
+        )
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+Device = Literal["auto", "cpu", "cuda", "mps"]
+DatasetFormat = Literal["chat", "alpaca", "prompt_completion", "text"]
+TrainingState = Literal[
+    "idle", "preparing", "running", "exporting", "done", "error", "cancelled", "interrupted"
+]
+TERMINAL_STATES = frozenset({"done", "error", "cancelled", "interrupted"})
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorInfo(Strict):
+    code: str = Field(description="Stable machine-readable code, e.g. unknown_profile")
+    message: str = Field(description="What went wrong, in words a person can act on")
+
+
+class AppInfo(Strict):
+    version: str
+    data_dir: str
+    config_dir: str
+    device: Literal["cpu", "cuda", "mps"] = Field(description="Where training would run")
+    device_name: str = Field(description="CPU model or GPU name")
+    transport: Literal["desktop", "browser", "cli"]
+
+
+class LoraSettings(Strict):
+    r: int = Field(16, ge=1, le=1024)
+    alpha: int = Field(32, ge=1, le=4096, description="Integer: Ollama parses it as one")
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    target_modules: list[str] = Field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    )
+
+
+class TrainingProfile(Strict):
+    id: Id
+    name: str = Field(min_length=1)
+    description: str = ""
+    default_epochs: int = Field(3, ge=1, le=100)
+    base_model: str = Field(description="'smollm2-135m-instruct', a Hugging Face id or a local folder")
+    ollama_base: str = Field(description="The Ollama model the adapter is applied to")
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    learning_rate: float = Field(1e-3, gt=0, le=1)
+    batch_size: int = Field(4, ge=1, le=1024)
+    gradient_accumulation: int = Field(1, ge=1, le=1024)
+    max_seq_len: int = Field(512, ge=16, le=131072)
+    eval_fraction: float = Field(0.1, ge=0.0, lt=0.9)
+    warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0)
+    seed: int = 42
+    device: Device = "auto"
+    system_prompt: str | None = None
+    auto_export: bool = False
+    source: Literal["builtin", "user"] = "builtin"
+
+
+class DatasetEntry(Strict):
+    id: Id
+    name: str = Field(min_length=1)
+    description: str = ""
+    path: str = Field(description="A .jsonl file, relative to the catalog file or absolute")
+    format: DatasetFormat | None = Field(None, description="Detected from the first record when absent")
+    held_out_prompts: list[str] = Field(
+        default_factory=list, description="Prompts kept out of training, answered before and after"
+    )
+    source: Literal["builtin", "user"] = "builtin"
+
+
+class DatasetIssue(Strict):
+    line: int | None = Field(description="1-based line number in the file, None for the whole file")
+    field: str | None = None
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def render(self, path: str) -> str:
+        where = f"{path}:{self.line}" if self.line else path
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class DatasetInfo(DatasetEntry):
+    examples: int = 0
+    tokens: int | None = Field(None, description="Tokens after the chat template, when counted")
+    detected_format: DatasetFormat | None = None
+    valid: bool = False
+    errors: list[DatasetIssue] = Field(default_factory=list)
+    warnings: list[DatasetIssue] = Field(default_factory=list)
+    first_error: str | None = None
+
+
+class TrainingOverrides(Strict):
+    learning_rate: float | None = Field(None, gt=0, le=1)
+    batch_size: int | None = Field(None, ge=1, le=1024)
+    max_seq_len: int | None = Field(None, ge=16, le=131072)
+
+
+class StartTrainingRequest(Strict):
+    profile_id: Id
+    dataset_id: Id
+    epochs: int | None = Field(None, description="1..100; the profile's default_epochs when absent")
+    overrides: TrainingOverrides | None = None
+    resume_from: Id | None = Field(None, description="A training_id whose last checkpoint to continue")
+
+
+class StartTrainingResult(Strict):
+    training_id: str
+
+
+class TrainingIdRequest(Strict):
+    training_id: Id
+
+
+class LimitRequest(Strict):
+    limit: int = Field(10, ge=1, le=10000)
+
+
+class MetricsRequest(Strict):
+    training_id: Id
+    since_step: int = Field(0, ge=0)
+
+
+class TrainingStatus(Strict):
+    """PULSE v1: the snapshot the UI polls."""
+
+    training_id: str
+    status: TrainingState
+    profile_id: str | None = None
+    dataset_id: str | None = None
+    epoch: int = 0
+    total_epochs: int = 0
+    step: int = 0
+    total_steps: int = 0
+    loss: float | None = None
+    eval_loss: float | None = None
+    tokens_per_s: float | None = None
+    eta_s: float | None = None
+    message: str = ""
+    error: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    flow_run_id: str | None = None
+
+
+class MetricPoint(Strict):
+    step: int
+    epoch: float
+    loss: float | None = None
+    eval_loss: float | None = None
+    lr: float | None = None
+    tokens_per_s: float | None = None
+
+
+class TrainingMetrics(Strict):
+    training_id: str
+    points: list[MetricPoint]
+    last_step: int
+
+
+class TrainingRunSummary(Strict):
+    training_id: str
+    profile_id: str
+    dataset_id: str
+    status: TrainingState
+    started_at: str
+    finished_at: str
+    epochs: int
+    final_loss: float | None = None
+    eval_loss: float | None = None
+    duration_s: float | None = None
+    error: str | None = None
+    flow_run_id: str | None = None
+    ollama_model: str | None = None
+    adapter_dir: str | None = None
+
+
+class SampleAnswer(Strict):
+    prompt: str
+    before: str
+    after: str
+
+
+class TrainingRunDetails(Strict):
+    summary: TrainingRunSummary | None
+    status: TrainingStatus
+    request: dict | None = None
+    profile: TrainingProfile | None = None
+    metrics: list[MetricPoint] = Field(default_factory=list)
+    samples: list[SampleAnswer] = Field(default_factory=list)
+    artifacts: dict[str, str] = Field(default_factory=dict)
+
+
+class ImportDatasetRequest(Strict):
+    path: str = Field(min_length=1, max_length=4096)
+    id: Id | None = None
+    name: str | None = None
+
+
+class Empty(Strict):
+    pass

@@ -1,0 +1,78 @@
+"""Where config, data, runs and logs live.
+
+The data folder comes from platformdirs; OLLAMA_TRAINER_HOME overrides it (tests always set
+it). The shipped config (profiles, datasets, flows) lives in the source tree next to the
+package, or OLLAMA_TRAINER_CONFIG when set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "ollama-trainer"
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent.parent
+
+
+def data_dir() -> Path:
+    override = os.environ.get("OLLAMA_TRAINER_HOME")
+    root = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def config_dir() -> Path:
+    override = os.environ.get("OLLAMA_TRAINER_CONFIG")
+    return Path(override) if override else REPO_ROOT / "config"
+
+
+def flows_dir() -> Path:
+    return REPO_ROOT / "automation" / "flows"
+
+
+def web_dir() -> Path:
+    return PACKAGE_DIR / "web"
+
+
+def sub(*parts: str) -> Path:
+    """A folder under the data folder, created on first use."""
+    path = data_dir().joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def runs_dir() -> Path:
+    return sub("runs")
+
+
+def models_dir() -> Path:
+    return sub("models")
+
+
+def user_datasets_dir() -> Path:
+    return sub("datasets")
+
+
+def user_flows_dir() -> Path:
+    return sub("flows")
+
+
+def training_log() -> Path:
+    return sub("logs", "training") / "training_runs.jsonl"
+
+
+def flow_log() -> Path:
+    return sub("logs", "flows") / "flow_runs.jsonl"
+
+
+def app_log_dir() -> Path:
+    return sub("logs")
+
+
+def is_valid_id(value: str) -> bool:
+    return isinstance(value, str) and bool(ID_PATTERN.fullmatch(value))
