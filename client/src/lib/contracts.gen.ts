@@ -1,0 +1,245 @@
+/* eslint-disable */
+// Generated from backend/ollama_trainer/contracts.py, do not edit.
+// Regenerate with: npm run gen:contracts
+
+export interface AppInfo {
+  config_dir: string;
+  data_dir: string;
+  /**
+   * Where training would run
+   */
+  device: 'cpu' | 'cuda' | 'mps';
+  /**
+   * CPU model or GPU name
+   */
+  device_name: string;
+  transport: 'desktop' | 'browser' | 'cli';
+  version: string;
+}
+
+export interface DatasetEntry {
+  description?: string;
+  /**
+   * Detected from the first record when absent
+   */
+  format?: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
+  /**
+   * Prompts kept out of training, answered before and after
+   */
+  held_out_prompts?: string[];
+  id: string;
+  name: string;
+  /**
+   * A .jsonl file, relative to the catalog file or absolute
+   */
+  path: string;
+  source?: 'builtin' | 'user';
+}
+
+export interface DatasetInfo {
+  description?: string;
+  detected_format?: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
+  errors?: DatasetIssue[];
+  examples?: number;
+  first_error?: string | null;
+  /**
+   * Detected from the first record when absent
+   */
+  format?: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
+  /**
+   * Prompts kept out of training, answered before and after
+   */
+  held_out_prompts?: string[];
+  id: string;
+  name: string;
+  /**
+   * A .jsonl file, relative to the catalog file or absolute
+   */
+  path: string;
+  source?: 'builtin' | 'user';
+  /**
+   * Tokens after the chat template, when counted
+   */
+  tokens?: number | null;
+  valid?: boolean;
+  warnings?: DatasetIssue[];
+}
+
+export interface DatasetIssue {
+  field?: string | null;
+  /**
+   * 1-based line number in the file, None for the whole file
+   */
+  line: number | null;
+  message: string;
+  severity?: 'error' | 'warning';
+}
+
+export interface Empty {}
+export interface ErrorInfo {
+  /**
+   * Stable machine-readable code, e.g. unknown_profile
+   */
+  code: string;
+  /**
+   * What went wrong, in words a person can act on
+   */
+  message: string;
+}
+
+export interface ImportDatasetRequest {
+  id?: string | null;
+  name?: string | null;
+  path: string;
+}
+
+export interface LimitRequest {
+  limit?: number;
+}
+
+export interface LoraSettings {
+  /**
+   * Integer: Ollama parses it as one
+   */
+  alpha?: number;
+  dropout?: number;
+  r?: number;
+  target_modules?: string[];
+}
+
+export interface MetricPoint {
+  epoch: number;
+  eval_loss?: number | null;
+  loss?: number | null;
+  lr?: number | null;
+  step: number;
+  tokens_per_s?: number | null;
+}
+
+export interface MetricsRequest {
+  since_step?: number;
+  training_id: string;
+}
+
+export interface SampleAnswer {
+  after: string;
+  before: string;
+  prompt: string;
+}
+
+export interface StartTrainingRequest {
+  dataset_id: string;
+  /**
+   * 1..100; the profile's default_epochs when absent
+   */
+  epochs?: number | null;
+  overrides?: TrainingOverrides | null;
+  profile_id: string;
+  /**
+   * A training_id whose last checkpoint to continue
+   */
+  resume_from?: string | null;
+}
+
+export interface TrainingOverrides {
+  batch_size?: number | null;
+  learning_rate?: number | null;
+  max_seq_len?: number | null;
+}
+
+export interface StartTrainingResult {
+  training_id: string;
+}
+
+export interface TrainingIdRequest {
+  training_id: string;
+}
+
+export interface TrainingMetrics {
+  last_step: number;
+  points: MetricPoint[];
+  training_id: string;
+}
+
+export interface TrainingProfile {
+  auto_export?: boolean;
+  /**
+   * 'smollm2-135m-instruct', a Hugging Face id or a local folder
+   */
+  base_model: string;
+  batch_size?: number;
+  default_epochs?: number;
+  description?: string;
+  device?: 'auto' | 'cpu' | 'cuda' | 'mps';
+  eval_fraction?: number;
+  gradient_accumulation?: number;
+  id: string;
+  learning_rate?: number;
+  lora?: LoraSettings;
+  max_seq_len?: number;
+  name: string;
+  /**
+   * The Ollama model the adapter is applied to
+   */
+  ollama_base: string;
+  seed?: number;
+  source?: 'builtin' | 'user';
+  system_prompt?: string | null;
+  warmup_ratio?: number;
+}
+
+export interface TrainingRunDetails {
+  artifacts?: {
+    [k: string]: string;
+  };
+  metrics?: MetricPoint[];
+  profile?: TrainingProfile | null;
+  request?: {
+    [k: string]: unknown;
+  } | null;
+  samples?: SampleAnswer[];
+  status: TrainingStatus;
+  summary: TrainingRunSummary | null;
+}
+
+/**
+ * PULSE v1: the snapshot the UI polls.
+ */
+export interface TrainingStatus {
+  dataset_id?: string | null;
+  epoch?: number;
+  error?: string | null;
+  eta_s?: number | null;
+  eval_loss?: number | null;
+  finished_at?: string | null;
+  flow_run_id?: string | null;
+  loss?: number | null;
+  message?: string;
+  profile_id?: string | null;
+  started_at?: string | null;
+  status:
+    'idle' | 'preparing' | 'running' | 'exporting' | 'done' | 'error' | 'cancelled' | 'interrupted';
+  step?: number;
+  tokens_per_s?: number | null;
+  total_epochs?: number;
+  total_steps?: number;
+  training_id: string;
+}
+
+export interface TrainingRunSummary {
+  adapter_dir?: string | null;
+  dataset_id: string;
+  duration_s?: number | null;
+  epochs: number;
+  error?: string | null;
+  eval_loss?: number | null;
+  final_loss?: number | null;
+  finished_at: string;
+  flow_run_id?: string | null;
+  ollama_model?: string | null;
+  profile_id: string;
+  started_at: string;
+  status:
+    'idle' | 'preparing' | 'running' | 'exporting' | 'done' | 'error' | 'cancelled' | 'interrupted';
+  training_id: string;
+}
