@@ -51,6 +51,12 @@ def runs_dir() -> Path:
 
 
 def models_dir() -> Path:
+    """Base models converted once into a fast-loading cache. OLLAMA_TRAINER_MODELS_CACHE lets
+    several data folders (tests, say) share one cache."""
+    override = os.environ.get("OLLAMA_TRAINER_MODELS_CACHE")
+    if override:
+        Path(override).mkdir(parents=True, exist_ok=True)
+        return Path(override)
     return sub("models")
 
 

@@ -1,0 +1,38 @@
+"""`ollama-trainer`: the desktop app by default; browser mode and headless subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ollama_trainer import __version__
+
+DESCRIPTION = "Fine-tune local models with LoRA and hand them to Ollama."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ollama-trainer", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--browser", action="store_true", help="serve the UI on 127.0.0.1 instead of opening a window")
+    parser.add_argument("--port", type=int, default=0, help="port for --browser (default: a free one)")
+    parser.add_argument("--no-open", action="store_true", help="with --browser: do not open a web browser")
+    parser.add_argument("--debug", action="store_true", help="open the window with developer tools")
+    parser.add_subparsers(dest="command", metavar="COMMAND")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from ollama_trainer import app
+
+    app.setup_logging()
+    if args.command is None:
+        if args.browser:
+            return app.run_browser(port=args.port, open_browser=not args.no_open)
+        return app.run_desktop(debug=args.debug)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Every command answers the same through the desktop js_api and over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from ollama_trainer.bridge.commands import Commands
+from ollama_trainer.bridge.registry import specs
+from tests.bridge_helpers import desktop_call, http_call, running_server
+
+NO_ARG_COMMANDS = ["list_training_profiles", "list_datasets"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running_server() as server:
+        yield server
+
+
+@pytest.mark.parametrize("name", NO_ARG_COMMANDS)
+def test_same_result_on_both_transports(server, name):
+    status, http_result = http_call(server, name)
+    envelope = desktop_call(Commands(transport="desktop"), name)
+    assert status == 200
+    assert envelope == {"ok": True, "result": http_result}
+    assert len(http_result) >= 2
+
+
+def test_app_info_differs_only_in_transport(server):
+    status, over_http = http_call(server, "app_info")
+    in_window = desktop_call(Commands(transport="desktop"), "app_info")["result"]
+    assert status == 200
+    assert over_http.pop("transport") == "browser"
+    assert in_window.pop("transport") == "desktop"
+    assert over_http == in_window
+    assert over_http["device"] in ("cpu", "cuda", "mps")
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "code"),
+    [
+        ("list_training_profiles", {"unexpected": 1}, "invalid_argument"),
+        ("no_such_command", {}, "unknown_command"),
+        ("list_datasets", [1, 2], "invalid_argument"),
+    ],
+)
+def test_same_error_on_both_transports(server, name, args, code):
+    status, body = http_call(server, name, args)
+    envelope = desktop_call(Commands(transport="desktop"), name, args) if name in specs(Commands) else None
+    assert body["code"] == code and body["message"]
+    assert status in (400, 404)
+    if envelope is not None:
+        assert envelope == {"ok": False, "error": body}
+
+
+def test_js_api_exposes_exactly_the_commands():
+    api_names = {n for n in dir(Commands().__class__) if not n.startswith("_")}
+    from ollama_trainer.bridge.desktop import make_js_api
+
+    exposed = {n for n in dir(make_js_api(Commands())) if not n.startswith("_")}
+    assert exposed == set(specs(Commands)) == api_names
