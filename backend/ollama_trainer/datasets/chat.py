@@ -71,7 +71,7 @@ def _check_order(roles: list[str]) -> tuple[str, str] | None:
             continue
         if role != expected:
             return field, (
-                f"expected a {expected} message here, got {role} "
+                f"expected {'an' if expected == 'assistant' else 'a'} {expected} message here, got {role} "
                 "(user and assistant turns alternate, starting with user)"
             )
         expected = "assistant" if role == "user" else "user"
