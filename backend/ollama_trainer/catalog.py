@@ -8,7 +8,10 @@ replaces it. A broken catalog file is reported by name, never silently ignored.
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -121,7 +124,7 @@ def describe_dataset(entry: DatasetEntry) -> DatasetInfo:
     info.errors = list(loaded.errors)
     info.warnings = list(loaded.warnings)
     info.valid = loaded.valid
-    info.tokens = datasets.approx_tokens(loaded) if hasattr(datasets, "approx_tokens") else None
+    info.tokens = token_count(loaded.examples)
     if loaded.errors:
         info.first_error = loaded.report_lines()[0]
     elif not loaded.valid:
@@ -139,3 +142,69 @@ def _display(entry: DatasetEntry) -> str:
 
 def list_datasets() -> list[DatasetInfo]:
     return [describe_dataset(e) for e in list_dataset_entries()]
+
+
+# -- token counts (no torch: the `tokenizers` library on the cached base model's tokenizer) --
+
+_CHAT_OVERHEAD = 5  # ChatML: <|im_start|> role \n ... <|im_end|> \n
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:
+        return None
+    path = paths.models_dir() / "smollm2-135m-instruct" / "tokenizer.json"
+    return Tokenizer.from_file(str(path)) if path.is_file() else None
+
+
+def token_count(examples: list[dict]) -> int:
+    """Tokens the examples hold under the default model's tokenizer (approximate, words * 1.3,
+    until the default model has been converted once)."""
+    tok = _tokenizer()
+
+    def count(text: str) -> int:
+        return len(tok.encode(text, add_special_tokens=False).ids) if tok else round(len(text.split()) * 1.3)
+
+    total = 0
+    for ex in examples:
+        if "text" in ex:
+            total += count(ex["text"])
+        else:
+            total += sum(count(m["content"]) + _CHAT_OVERHEAD for m in ex.get("messages", []))
+    return total
+
+
+# -- importing the user's own dataset --------------------------------------------------------
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")[:64]
+    return slug or "dataset"
+
+
+def import_dataset(path: str, *, dataset_id: str | None = None, name: str | None = None) -> DatasetInfo:
+    """Validate a .jsonl file and copy it into the data folder as a user dataset."""
+    from ollama_trainer import datasets
+
+    source = Path(path).expanduser()
+    if "\x00" in path or not source.is_file():
+        raise DomainError(f"no such file: {path}", code="file_not_found")
+    if source.suffix.lower() not in (".jsonl", ".json", ".txt"):
+        raise DomainError(f"{source.name}: datasets are JSON-lines files (.jsonl)", code="invalid_dataset")
+    loaded = datasets.load(source, None, display_path=source.name)
+    if not loaded.valid:
+        lines = loaded.report_lines()[:5] or [f"{source.name}: no examples"]
+        raise DomainError("; ".join(lines), code="invalid_dataset")
+    dataset_id = dataset_id or _slug(source.stem)
+    existing = {e.id: e for e in list_dataset_entries()}
+    if dataset_id in existing and existing[dataset_id].source == "builtin":
+        raise DomainError(f"'{dataset_id}' is a built-in dataset's id; choose another id", code="dataset_exists")
+    target = paths.user_datasets_dir() / f"{dataset_id}.jsonl"
+    tmp = target.with_suffix(".jsonl.tmp")
+    shutil.copyfile(source, tmp)
+    tmp.replace(target)
+    entry = DatasetEntry(id=dataset_id, name=name or source.stem, description=f"Imported from {source}",
+                         path=str(target), format=loaded.format, source="user")
+    register_user_dataset(entry)
+    return describe_dataset(get_dataset_entry(dataset_id))

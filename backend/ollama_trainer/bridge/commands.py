@@ -7,14 +7,21 @@ from typing import Literal
 
 from ollama_trainer import __version__, catalog, device_probe, paths
 from ollama_trainer.bridge.registry import command
-from ollama_trainer.contracts import AppInfo, DatasetInfo, TrainingProfile
+from ollama_trainer.contracts import (
+    AppInfo, DatasetInfo, ImportDatasetRequest, LimitRequest, MetricsRequest, StartTrainingRequest,
+    StartTrainingResult, TrainingIdRequest, TrainingMetrics, TrainingProfile, TrainingRunDetails,
+    TrainingRunSummary, TrainingStatus,
+)
+from ollama_trainer.training import history
+from ollama_trainer.training.manager import TrainingManager
 
 Transport = Literal["desktop", "browser", "cli"]
 
 
 class Commands:
-    def __init__(self, transport: Transport = "cli"):
+    def __init__(self, transport: Transport = "cli", manager: TrainingManager | None = None):
         self._transport = transport
+        self._manager = manager or TrainingManager()
 
     @command(result=AppInfo)
     def app_info(self) -> AppInfo:
@@ -28,6 +35,7 @@ class Commands:
             transport=self._transport,
         )
 
+    # -- catalog ----------------------------------------------------------------------------
     @command(result=list[TrainingProfile])
     def list_training_profiles(self) -> list[TrainingProfile]:
         return catalog.list_profiles()
@@ -35,3 +43,43 @@ class Commands:
     @command(result=list[DatasetInfo])
     def list_datasets(self) -> list[DatasetInfo]:
         return catalog.list_datasets()
+
+    @command(ImportDatasetRequest, result=DatasetInfo)
+    def import_dataset(self, req: ImportDatasetRequest) -> DatasetInfo:
+        return catalog.import_dataset(req.path, dataset_id=req.id, name=req.name)
+
+    # -- training ---------------------------------------------------------------------------
+    @command(StartTrainingRequest, result=StartTrainingResult)
+    def start_training_job(self, req: StartTrainingRequest) -> StartTrainingResult:
+        training_id = self._manager.start(
+            catalog.get_profile(req.profile_id), catalog.get_dataset_entry(req.dataset_id),
+            epochs=req.epochs, overrides=req.overrides, resume_from=req.resume_from,
+        )
+        return StartTrainingResult(training_id=training_id)
+
+    @command(TrainingIdRequest, result=TrainingStatus)
+    def get_training_status(self, req: TrainingIdRequest) -> TrainingStatus:
+        return self._manager.status(req.training_id)
+
+    @command(result=TrainingStatus | None)
+    def get_active_training(self) -> TrainingStatus | None:
+        active = self._manager.active_id()
+        return self._manager.status(active) if active else None
+
+    @command(MetricsRequest, result=TrainingMetrics)
+    def get_training_metrics(self, req: MetricsRequest) -> TrainingMetrics:
+        return self._manager.metrics(req.training_id, req.since_step)
+
+    @command(TrainingIdRequest, result=TrainingStatus)
+    def cancel_training_job(self, req: TrainingIdRequest) -> TrainingStatus:
+        return self._manager.cancel(req.training_id)
+
+    @command(LimitRequest, result=list[TrainingRunSummary])
+    def get_training_history(self, req: LimitRequest) -> list[TrainingRunSummary]:
+        return history.recent(req.limit)
+
+    @command(TrainingIdRequest, result=TrainingRunDetails)
+    def get_training_run(self, req: TrainingIdRequest) -> TrainingRunDetails:
+        from ollama_trainer.training.details import run_details
+
+        return run_details(self._manager, req.training_id)

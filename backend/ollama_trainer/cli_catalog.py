@@ -1,0 +1,97 @@
+"""`ollama-trainer profiles | datasets | dataset check | history`: read-only views."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ollama_trainer import catalog
+from ollama_trainer.errors import DomainError
+from ollama_trainer.training import history
+
+
+def _dump(items) -> None:
+    print(json.dumps([i.model_dump(mode="json") for i in items], indent=2, ensure_ascii=False))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("profiles", help="list training profiles", description="List the training profiles.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_profiles)
+
+    p = sub.add_parser("datasets", help="list datasets with their validity", description="List the datasets.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_datasets)
+
+    p = sub.add_parser("dataset", help="check a dataset file", description="Dataset tools.")
+    dsub = p.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
+    c = dsub.add_parser("check", help="validate a dataset: exit 0 when valid, 2 when not",
+                        description="Validate a dataset by catalog id or .jsonl path and print every problem.")
+    c.add_argument("dataset", metavar="PATH_OR_ID")
+    c.add_argument("--format", choices=["chat", "alpaca", "prompt_completion", "text"], help="override detection")
+    c.set_defaults(handler=cmd_dataset_check)
+
+    p = sub.add_parser("history", help="list earlier training runs, newest first",
+                       description="List earlier training runs, newest first.")
+    p.add_argument("--limit", type=int, default=10, help="how many (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_history)
+
+
+def cmd_profiles(args) -> int:
+    profiles = catalog.list_profiles()
+    if args.json:
+        _dump(profiles)
+        return 0
+    for p in profiles:
+        print(f"{p.id:<20} {p.name}  [{p.base_model}, {p.default_epochs} epochs, lr {p.learning_rate:g}]")
+        print(f"{'':<20} {p.description}")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    infos = catalog.list_datasets()
+    if args.json:
+        _dump(infos)
+        return 0
+    for d in infos:
+        state = "valid" if d.valid else f"INVALID: {d.first_error}"
+        print(f"{d.id:<20} {d.name}  [{d.detected_format or d.format}, {d.examples} examples, ~{d.tokens} tokens] {state}")
+    return 0
+
+
+def cmd_dataset_check(args) -> int:
+    from ollama_trainer import datasets
+    from ollama_trainer.cli_train import resolve_dataset
+
+    try:
+        entry = resolve_dataset(args.dataset)
+        loaded = datasets.load(entry.path, args.format or entry.format, display_path=args.dataset
+                               if args.dataset.endswith((".jsonl", ".json")) else entry.path)
+    except DomainError as exc:
+        print(f"ollama-trainer: {exc.message}", file=sys.stderr)
+        return 2
+    for line in loaded.report_lines():
+        print(line)
+    if loaded.valid:
+        print(f"valid: {len(loaded.examples)} examples, format {loaded.format}, "
+              f"~{catalog.token_count(loaded.examples)} tokens")
+        return 0
+    print(f"invalid: {len(loaded.errors)} error(s)")
+    return 2
+
+
+def cmd_history(args) -> int:
+    runs = history.recent(max(1, args.limit))
+    if args.json:
+        _dump(runs)
+        return 0
+    if not runs:
+        print("No training runs yet. Start one with: ollama-trainer train --profile quick-demo --dataset identity-demo")
+        return 0
+    for r in runs:
+        loss = f"{r.final_loss:.4f}" if r.final_loss is not None else "-"
+        dur = f"{r.duration_s:.0f}s" if r.duration_s is not None else "-"
+        print(f"{r.started_at}  {r.training_id}  {r.profile_id:<14} {r.dataset_id:<16} {r.status:<11} loss {loss:<8} {dur}")
+    return 0

@@ -1,0 +1,165 @@
+"""`ollama-trainer train` and `ollama-trainer ask`: the same manager and worker as the window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ollama_trainer import catalog, paths
+from ollama_trainer.contracts import DatasetEntry
+from ollama_trainer.errors import DomainError
+from ollama_trainer.training import history
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def resolve_dataset(arg: str) -> DatasetEntry:
+    """A catalog id, or a path to a .jsonl file."""
+    path = Path(arg).expanduser()
+    if arg.endswith((".jsonl", ".json")) or "/" in arg:
+        if not path.is_file():
+            raise DomainError(f"no such dataset file: {arg}", code="unknown_dataset")
+        slug = catalog._slug(path.stem)
+        return DatasetEntry(id=slug, name=path.name, path=str(path.resolve()), source="user")
+    return catalog.get_dataset_entry(arg)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="fine-tune a model headless, with a progress bar",
+                       description="Fine-tune a model on a dataset with a training profile.")
+    p.add_argument("--profile", required=True, help="training profile id (see `ollama-trainer profiles`)")
+    p.add_argument("--dataset", required=True, help="dataset id (see `ollama-trainer datasets`) or a .jsonl path")
+    p.add_argument("--epochs", type=int, help="1..100; default: the profile's default_epochs")
+    p.add_argument("--resume", metavar="ID", help="continue run ID from its last checkpoint")
+    p.add_argument("--json", action="store_true", help="print the trainer's events as JSON lines")
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("ask", help="ask a trained model (or a base model) one question",
+                       description="Answer a prompt greedily with a run's adapter or a profile's base model.")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--run", metavar="ID", help="a training run whose adapter to use")
+    group.add_argument("--base", metavar="PROFILE", help="a profile whose base model to use, without adapter")
+    p.add_argument("prompt", help="the question")
+    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.set_defaults(handler=cmd_ask)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ollama_trainer.training.manager import TrainingManager
+
+    manager = TrainingManager()
+    try:
+        profile = catalog.get_profile(args.profile)
+        dataset = resolve_dataset(args.dataset)
+        training_id = manager.start(profile, dataset, epochs=args.epochs, resume_from=args.resume)
+    except DomainError as exc:
+        print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_INVALID
+    if not args.json:
+        print(f"Training {training_id}: profile {profile.id}, dataset {dataset.id}", file=sys.stderr)
+    try:
+        follow = _follow_json if args.json else _follow_bar
+        follow(manager, training_id)
+    except KeyboardInterrupt:
+        print("\nCancelling: saving a checkpoint...", file=sys.stderr)
+        manager.cancel(training_id)
+        manager.wait(training_id)
+    status = manager.wait(training_id)
+    if status.status == "done":
+        summary = history.load_summary(training_id)
+        if not args.json:
+            print(f"Done: final loss {status.loss:.4f}" + (f", eval loss {status.eval_loss:.4f}" if status.eval_loss else "")
+                  + f". Adapter: {summary.adapter_dir if summary else '?'}", file=sys.stderr)
+        return EXIT_OK
+    if status.status == "cancelled":
+        print(f"Cancelled: {status.message}. Resume with: ollama-trainer train --profile {profile.id} "
+              f"--dataset {args.dataset} --resume {training_id}", file=sys.stderr)
+        return EXIT_CANCELLED
+    print(f"ollama-trainer: training failed: {status.error}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _follow_json(manager, training_id: str) -> None:
+    events = history.run_dir(training_id) / "events.jsonl"
+    offset = 0
+    while True:
+        finished = manager.active_id() != training_id
+        if events.exists():
+            with open(events, "rb") as f:
+                f.seek(offset)
+                for raw in f:
+                    if not raw.endswith(b"\n"):
+                        break
+                    offset += len(raw)
+                    sys.stdout.write(raw.decode("utf-8", "replace"))
+            sys.stdout.flush()
+        if finished:
+            return
+        time.sleep(0.2)
+
+
+def _follow_bar(manager, training_id: str) -> None:
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="step", dynamic_ncols=True, file=sys.stderr)
+    try:
+        while manager.active_id() == training_id:
+            s = manager.status(training_id)
+            if s.total_steps and bar.total != s.total_steps:
+                bar.reset(total=s.total_steps)
+            bar.n = s.step
+            bar.set_description(f"{s.status} epoch {s.epoch}/{s.total_epochs}")
+            bar.set_postfix_str(f"loss {s.loss:.4f}" if s.loss is not None else s.message, refresh=False)
+            bar.refresh()
+            time.sleep(0.3)
+        s = manager.status(training_id)
+        bar.n = s.step
+        bar.refresh()
+    finally:
+        bar.close()
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    try:
+        answer = ask(run=args.run, base=args.base, prompt=args.prompt, max_new_tokens=args.max_new_tokens)
+    except DomainError as exc:
+        print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_INVALID if exc.code != "ask_failed" else EXIT_FAILED
+    print(answer)
+    return EXIT_OK
+
+
+def ask(*, run: str | None, base: str | None, prompt: str, max_new_tokens: int = 96, timeout: float = 300) -> str:
+    """Greedy answer through the worker (torch stays out of this process)."""
+    if run:
+        job = history.load_job(run)
+        if job is None:
+            raise DomainError(f"no training run '{run}'", code="unknown_training")
+        adapter = history.run_dir(run) / "adapter"
+        if not (adapter / "adapter_config.json").is_file():
+            raise DomainError(f"run '{run}' has no trained adapter (did it finish?)", code="no_adapter")
+        base_model, system = job["profile"]["base_model"], job["profile"].get("system_prompt")
+    else:
+        profile = catalog.get_profile(base)
+        adapter, base_model, system = None, profile.base_model, profile.system_prompt
+    cmd = [sys.executable, "-m", "ollama_trainer.training.worker", "ask", "--base-model", base_model,
+           "--models-dir", str(paths.models_dir()), "--prompt", prompt, "--max-new-tokens", str(max_new_tokens)]
+    if adapter is not None:
+        cmd += ["--adapter", str(adapter)]
+    if system:
+        cmd += ["--system", system]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    for line in reversed(proc.stdout.strip().splitlines()):
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            continue
+        if "answer" in reply:
+            return reply["answer"]
+        if "error" in reply or reply.get("event") == "error":
+            raise DomainError(reply.get("message") or reply.get("error"), code="ask_failed")
+    raise DomainError(f"the model did not answer: {proc.stderr.strip()[-400:]}", code="ask_failed")

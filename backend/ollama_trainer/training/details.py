@@ -1,0 +1,55 @@
+"""Everything the UI shows about one run: summary, live status, request, metrics, samples and
+the files it produced."""
+
+from __future__ import annotations
+
+import json
+
+from ollama_trainer.contracts import SampleAnswer, TrainingProfile, TrainingRunDetails
+from ollama_trainer.training import events as ev
+from ollama_trainer.training import history
+from ollama_trainer.training.manager import TrainingManager
+
+ARTIFACTS = {
+    "run_dir": "",
+    "adapter": "adapter",
+    "events": "events.jsonl",
+    "job": "job.json",
+    "samples": "samples.json",
+    "modelfile": "Modelfile",
+    "gguf_adapter": "adapter.gguf",
+    "worker_log": "worker.log",
+    "checkpoint": "checkpoints/last",
+}
+
+
+def run_details(manager: TrainingManager, training_id: str) -> TrainingRunDetails:
+    status = manager.status(training_id)  # raises unknown_training
+    folder = history.run_dir(training_id)
+    job = history.load_job(training_id)
+    profile = None
+    if job and isinstance(job.get("profile"), dict):
+        try:
+            profile = TrainingProfile.model_validate(job["profile"])
+        except ValueError:
+            profile = None
+    samples: list[SampleAnswer] = []
+    try:
+        raw = json.loads((folder / "samples.json").read_text(encoding="utf-8"))
+        samples = [SampleAnswer.model_validate(s) for s in raw]
+    except (OSError, ValueError):
+        pass
+    request = None
+    if job:
+        request = {k: job.get(k) for k in ("epochs", "resumed_from", "flow_run_id")}
+        request["dataset_id"] = (job.get("dataset") or {}).get("id")
+        request["profile_id"] = (job.get("profile") or {}).get("id")
+    return TrainingRunDetails(
+        summary=history.load_summary(training_id),
+        status=status,
+        request=request,
+        profile=profile,
+        metrics=manager.metrics(training_id, 0).points,
+        samples=samples,
+        artifacts={k: str(folder / rel) for k, rel in ARTIFACTS.items() if (folder / rel).exists()},
+    )

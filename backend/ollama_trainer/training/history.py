@@ -1,0 +1,52 @@
+"""The training history: one TrainingRunSummary per finished run in
+<data>/logs/training/training_runs.jsonl, plus summary.json in the run's folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ollama_trainer import paths
+from ollama_trainer.contracts import TrainingRunSummary
+from ollama_trainer.jsonl_log import JsonlLog
+
+
+def log() -> JsonlLog[TrainingRunSummary]:
+    return JsonlLog(paths.training_log(), TrainingRunSummary)
+
+
+def run_dir(training_id: str) -> Path:
+    return paths.runs_dir() / training_id
+
+
+def record(summary: TrainingRunSummary) -> None:
+    """Write the run's own summary.json (atomically), then append to the shared history."""
+    folder = run_dir(summary.training_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / "summary.json.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(summary.model_dump_json(indent=2))
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(folder / "summary.json")
+    log().append(summary)
+
+
+def recent(limit: int = 10) -> list[TrainingRunSummary]:
+    return log().newest(limit)
+
+
+def load_summary(training_id: str) -> TrainingRunSummary | None:
+    path = run_dir(training_id) / "summary.json"
+    try:
+        return TrainingRunSummary.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return log().find_newest(lambda s: s.training_id == training_id)
+
+
+def load_job(training_id: str) -> dict | None:
+    try:
+        return json.loads((run_dir(training_id) / "job.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
