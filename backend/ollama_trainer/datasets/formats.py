@@ -42,9 +42,12 @@ def detect(record: dict) -> DatasetFormat | None:
 
 
 def unknown_format(record: dict, line: int) -> DatasetIssue:
-    found = ", ".join(sorted(record)[:8]) or "none"
+    keys = sorted(record)
+    found = ", ".join(key if len(key) <= 40 else key[:40] + "..." for key in keys[:8])
+    if len(keys) > 8:
+        found += f" and {len(keys) - 8} more"
     return DatasetIssue(
-        line=line, message=f"unknown record format: expected keys {EXPECTED_KEYS}; found keys: {found}"
+        line=line, message=f"unknown record format: expected keys {EXPECTED_KEYS}; found keys: {found or 'none'}"
     )
 
 
