@@ -360,3 +360,11 @@ def test_shipped_datasets_are_valid_chat(name):
     assert loaded.format == "chat"
     lines = [n for n, raw in enumerate(path.read_bytes().split(b"\n"), start=1) if raw.strip()]
     assert [e["line"] for e in loaded.examples] == lines
+
+
+def test_unknown_format_message_stays_short_for_many_long_keys(tmp_path):
+    record = {f"{'k' * 100}{i:02d}": i for i in range(20)}
+    issue = only_error(load(write(tmp_path, record, GOOD)))
+    assert issue.line == 1
+    assert issue.message.endswith("and 12 more")
+    assert len(issue.message) < 700
