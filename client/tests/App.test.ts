@@ -1,0 +1,88 @@
+import { render, screen } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import App from '../src/App.svelte';
+import { Router } from '../src/lib/router.svelte';
+import { appInfo, datasets, profiles } from './fixtures';
+
+const invokeMock = vi.hoisted(() => vi.fn());
+
+vi.mock('../src/lib/api', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../src/lib/api')>();
+  return { ...actual, invoke: invokeMock };
+});
+
+function go(hash: string) {
+  window.location.hash = hash;
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
+beforeEach(() => {
+  invokeMock.mockReset();
+  invokeMock.mockImplementation(async (cmd: string) => {
+    switch (cmd) {
+      case 'app_info':
+        return appInfo;
+      case 'list_training_profiles':
+        return profiles;
+      case 'list_datasets':
+        return datasets;
+      default:
+        throw new Error(`unexpected ${cmd}`);
+    }
+  });
+});
+
+afterEach(() => {
+  window.location.hash = '';
+});
+
+describe('App', () => {
+  it('starts on Training and switches views when the hash changes', async () => {
+    render(App, { router: new Router() });
+
+    expect(screen.getByRole('heading', { level: 1, name: 'Training' })).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Training' })).toHaveAttribute('aria-current', 'page');
+
+    go('#/flows');
+    expect(await screen.findByRole('heading', { level: 1, name: 'Flows' })).toBeInTheDocument();
+    expect(screen.getByText(/put flow files \(JSON\) in automation\/flows/i)).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Flows' })).toHaveAttribute('aria-current', 'page');
+    expect(screen.getByRole('link', { name: 'Training' })).not.toHaveAttribute('aria-current');
+
+    go('#/training/run-42');
+    expect(await screen.findByRole('heading', { level: 1, name: 'Run run-42' })).toBeInTheDocument();
+
+    go('#/flows/fr-1');
+    expect(await screen.findByRole('heading', { name: 'Flow run fr-1' })).toBeInTheDocument();
+
+    go('#/training');
+    expect(await screen.findByRole('heading', { level: 1, name: 'Training' })).toBeInTheDocument();
+  });
+
+  it('opens the view named by the hash it starts with', async () => {
+    window.location.hash = '#/flows';
+    render(App, { router: new Router() });
+    expect(await screen.findByRole('heading', { level: 1, name: 'Flows' })).toBeInTheDocument();
+  });
+
+  it('has sidebar links to both views and shows version and device at its foot', async () => {
+    render(App, { router: new Router() });
+
+    const nav = screen.getByRole('navigation', { name: 'Main' });
+    expect(nav).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Training' })).toHaveAttribute('href', '#/training');
+    expect(screen.getByRole('link', { name: 'Flows' })).toHaveAttribute('href', '#/flows');
+    expect(await screen.findByText('Version 0.1.0')).toBeInTheDocument();
+    expect(screen.getByText('Device: CPU (Test CPU)')).toBeInTheDocument();
+  });
+
+  it('says so at the sidebar foot when the backend cannot be reached', async () => {
+    const { ApiError } = await import('../src/lib/api');
+    invokeMock.mockImplementation(async () => {
+      throw new ApiError('backend_unreachable', 'Cannot reach the backend');
+    });
+    render(App, { router: new Router() });
+
+    expect(await screen.findByText('Not connected: Cannot reach the backend')).toBeInTheDocument();
+  });
+});
