@@ -1,0 +1,86 @@
+"""Browser-mode end-to-end tests: the real `ollama-trainer --browser` process, driven by
+Playwright in Debian's Chromium (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("OLLAMA_TRAINER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+class App:
+    def __init__(self, proc: subprocess.Popen, url: str, home: Path):
+        self.proc, self.url, self.home = proc, url, home
+
+
+def start_app(home: Path, extra_env: dict | None = None) -> App:
+    env = {**os.environ, "OLLAMA_TRAINER_HOME": str(home), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "ollama_trainer", "--browser", "--no-open"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    deadline = time.monotonic() + 60
+    seen = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+        if match:
+            return App(proc, match.group(1), home)
+    proc.kill()
+    raise RuntimeError("the app did not print its URL:\n" + "".join(seen))
+
+
+def stop_app(app: App) -> None:
+    app.proc.terminate()
+    try:
+        app.proc.wait(20)
+    except subprocess.TimeoutExpired:
+        app.proc.kill()
+
+
+@pytest.fixture()
+def app(data_home):
+    app = start_app(data_home)
+    yield app
+    stop_app(app)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    return path
