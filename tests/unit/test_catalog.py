@@ -1,0 +1,73 @@
+"""Profiles and datasets: the shipped catalog, the user's own, imports and bad files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ollama_trainer import catalog
+from ollama_trainer.errors import DomainError
+
+
+def test_shipped_profiles_and_datasets():
+    profiles = {p.id: p for p in catalog.list_profiles()}
+    assert {"quick-demo", "standard-lora"} <= set(profiles)
+    assert profiles["quick-demo"].name == "Quick demo (CPU)"
+    assert isinstance(profiles["quick-demo"].lora.alpha, int)
+    infos = {d.id: d for d in catalog.list_datasets()}
+    assert {"identity-demo", "support-faq"} <= set(infos)
+    assert all(d.valid and d.examples > 10 and d.tokens > 100 for d in infos.values())
+    assert len(infos["identity-demo"].held_out_prompts) >= 3
+
+
+def test_unknown_ids_have_their_codes():
+    with pytest.raises(DomainError) as exc:
+        catalog.get_profile("nope")
+    assert exc.value.code == "unknown_profile"
+    with pytest.raises(DomainError) as exc:
+        catalog.get_dataset_entry("nope")
+    assert exc.value.code == "unknown_dataset"
+
+
+def test_import_dataset_copies_and_registers(tmp_path):
+    src = tmp_path / "my faq.jsonl"
+    src.write_text('{"prompt": "Hi", "completion": "Hello!"}\n{"prompt": "Bye", "completion": "See you"}\n')
+    info = catalog.import_dataset(str(src))
+    assert info.id == "my-faq" and info.valid and info.examples == 2 and info.source == "user"
+    src.unlink()  # the copy in the data folder is what the catalog uses
+    assert catalog.describe_dataset(catalog.get_dataset_entry("my-faq")).valid
+
+
+def test_import_rejects_a_broken_file_and_names_the_line(tmp_path):
+    src = tmp_path / "bad.jsonl"
+    src.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n{oops\n')
+    with pytest.raises(DomainError) as exc:
+        catalog.import_dataset(str(src))
+    assert exc.value.code == "invalid_dataset" and "bad.jsonl:2" in exc.value.message
+    assert all(d.id != "bad" for d in catalog.list_dataset_entries())
+
+
+def test_import_cannot_shadow_a_builtin(tmp_path):
+    src = tmp_path / "identity-demo.jsonl"
+    src.write_text('{"text": "hello"}\n')
+    with pytest.raises(DomainError) as exc:
+        catalog.import_dataset(str(src))
+    assert exc.value.code == "dataset_exists"
+
+
+def test_invalid_dataset_listed_with_first_error(tmp_path, data_home):
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text('{"text": "fine"}\n{"text": ""}\n')
+    catalog.register_user_dataset(catalog.DatasetEntry(id="broken", name="Broken", path=str(bad), source="user"))
+    info = {d.id: d for d in catalog.list_datasets()}["broken"]
+    assert not info.valid and ":2:" in info.first_error
+
+
+def test_broken_user_profiles_file_names_file_and_field(data_home):
+    data_home.mkdir(parents=True, exist_ok=True)
+    (data_home / "profiles.json").write_text(json.dumps({"profiles": [{"id": "x", "name": "X", "base_model": "m",
+                                                                       "ollama_base": "b", "lora": {"alpha": 1.5}}]}))
+    with pytest.raises(DomainError) as exc:
+        catalog.list_profiles()
+    assert "profiles.json" in exc.value.message and "lora.alpha" in exc.value.message
