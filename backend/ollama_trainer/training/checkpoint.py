@@ -1,0 +1,112 @@
+"""The resumable state of a run, in `<run>/checkpoints/last/`.
+
+    adapter.safetensors   the trainable (LoRA) weights
+    optimizer.pt          AdamW state
+    scheduler.pt          LR scheduler state
+    rng.pt                torch (CPU and CUDA), Python and NumPy RNG states
+    state.json            CheckpointState: where the run stands
+
+It is written into a temp folder next to `last/` and renamed into place, so a kill at any
+moment leaves either the old checkpoint or the new one, never half of one.
+
+Imports torch: worker process only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+LAST = "last"
+
+
+@dataclass
+class CheckpointState:
+    epoch: int  # 0-based epoch the run is in (== epochs when training finished)
+    batch_index: int  # micro-batches of that epoch already trained
+    step: int  # optimizer steps done in total
+    total_steps: int
+    epochs: int
+    seed: int
+    last_loss: float | None = None
+    last_eval_loss: float | None = None
+    profile: dict = field(default_factory=dict)
+
+
+def _rng_state() -> dict:
+    state = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    try:
+        import numpy as np
+
+        state["numpy"] = np.random.get_state()
+    except ImportError:
+        pass
+    return state
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    if "numpy" in state:
+        import numpy as np
+
+        np.random.set_state(state["numpy"])
+
+
+def trainable_state(model) -> dict[str, torch.Tensor]:
+    return {name: p.detach().cpu().contiguous() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def save(folder: Path, model, optimizer, scheduler, state: CheckpointState) -> Path:
+    folder = Path(folder)
+    final = folder / LAST
+    tmp = folder / f".{LAST}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file(trainable_state(model), str(tmp / "adapter.safetensors"))
+    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+    torch.save(_rng_state(), tmp / "rng.pt")
+    (tmp / "state.json").write_text(json.dumps(asdict(state), indent=2))
+    old = folder / f".{LAST}.old-{os.getpid()}"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def exists(folder: Path) -> bool:
+    return (Path(folder) / LAST / "state.json").is_file()
+
+
+def read_state(folder: Path) -> CheckpointState:
+    return CheckpointState(**json.loads((Path(folder) / LAST / "state.json").read_text()))
+
+
+def restore(folder: Path, model, optimizer, scheduler) -> CheckpointState:
+    """Load weights, optimizer, scheduler and RNG into the objects; return the position."""
+    last = Path(folder) / LAST
+    weights = load_file(str(last / "adapter.safetensors"))
+    params = dict(model.named_parameters())
+    missing = [name for name in weights if name not in params]
+    if missing:
+        raise ValueError(f"checkpoint does not match the model (unknown tensor {missing[0]}); start a new run")
+    with torch.no_grad():
+        for name, tensor in weights.items():
+            params[name].copy_(tensor.to(params[name].device, params[name].dtype))
+    optimizer.load_state_dict(torch.load(last / "optimizer.pt", weights_only=False))
+    scheduler.load_state_dict(torch.load(last / "scheduler.pt", weights_only=False))
+    _set_rng_state(torch.load(last / "rng.pt", weights_only=False))
+    return read_state(folder)

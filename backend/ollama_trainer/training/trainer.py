@@ -1,0 +1,444 @@
+"""The LoRA training recipe, torchtune style: setup -> train -> save.
+
+    recipe = LoRARecipe(job, run_dir, log, cancel)
+    recipe.setup()      # fail fast: device, base model, LoRA, dataset, optimizer, resume
+    outcome = recipe.train()   # "done" or "cancelled"
+    recipe.save()       # adapter/, samples.json (only after "done")
+
+All metrics go through `log.emit(...)` (events.EventLog). Deterministic for a seed: the LoRA
+init follows torch.manual_seed(seed), the eval split and every epoch's batch order are pure
+functions of (seed, epoch), and a checkpoint carries the RNG states, so a resumed run repeats
+the losses of an uninterrupted one step for step.
+
+Imports torch, transformers and peft: worker process only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import random
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ollama_trainer.training import base_models, batching, checkpoint
+from ollama_trainer.training.batching import Batch
+from ollama_trainer.training.event_log import EventLog
+
+SAMPLE_MAX_NEW_TOKENS = 48
+
+
+class ConfigError(Exception):
+    """The job cannot run as configured; the message names the fix."""
+
+
+# ----------------------------------------------------------------------------- loss
+
+def _decoder_and_head(model):
+    """(decoder body, lm_head) of a causal LM, seen through a PEFT wrapper if there is one."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return getattr(base, base.base_model_prefix), base.get_output_embeddings()
+
+
+def loss_sum(model, batch: Batch, autocast=contextlib.nullcontext) -> torch.Tensor:
+    """Sum of the next-token cross-entropy over the labelled positions of `batch`.
+
+    For a batch with hidden states h[b, t] (from the decoder body, LoRA included) and labels
+    y[b, t] (-100 where there is no loss), the causal-LM loss is
+
+        L = sum over (b, t) with y[b, t+1] != -100 of  -log softmax(W h[b, t])[y[b, t+1]]
+
+    and HF's `model(input_ids, attention_mask, labels=y).loss` is L / N, N the number of such
+    positions. `batch.positions` lists those (b, t) as flat indices into [B * (T-1)],
+    precomputed on the host, so the lm_head W (a 49k-row matrix here) is applied to N rows
+    instead of B*T: the full logits tensor, the biggest cost in time and memory, is never
+    built, and no host sync is needed to find the positions. Logits are upcast to fp32
+    before the softmax (as HF does), so under bf16 autocast the loss is still fp32.
+    """
+    body, head = _decoder_and_head(model)
+    with autocast():
+        hidden = body(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False).last_hidden_state
+        h = hidden[:, :-1].reshape(-1, hidden.shape[-1]).index_select(0, batch.positions)
+        logits = head(h)
+    return F.cross_entropy(logits.float(), batch.targets, reduction="sum")
+
+
+# ----------------------------------------------------------------------------- device
+
+def pick_device(requested: str = "auto") -> torch.device:
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was requested but no CUDA GPU is available; set the profile's device to 'auto' or 'cpu'")
+    if requested == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ConfigError("device 'mps' was requested but Apple MPS is not available; set the profile's device to 'auto' or 'cpu'")
+    if requested in ("cuda", "mps", "cpu"):
+        return torch.device(requested)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if hasattr(torch.backends, "mps") and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine() or "CPU"
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % 2**32)
+    except ImportError:
+        pass
+
+
+# ----------------------------------------------------------------------------- generation
+
+def answer(model, tokenizer, prompt: str, *, system: str | None = None, max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> str:
+    """A greedy answer to one user prompt, through the chat template."""
+    messages = batching.with_system([{"role": "user", "content": prompt}], system)
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    enc = tokenizer(text, add_special_tokens=False, return_tensors="pt")
+    device = next(model.parameters()).device
+    end_ids = [tokenizer.eos_token_id]
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() else None
+    if im_end is not None and im_end not in end_ids:
+        end_ids.append(im_end)
+    with torch.no_grad():
+        out = model.generate(
+            input_ids=enc["input_ids"].to(device),
+            attention_mask=enc["attention_mask"].to(device),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+            eos_token_id=end_ids,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    return tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+# ----------------------------------------------------------------------------- recipe
+
+def _lr_lambda(warmup: int, total: int):
+    """Linear warmup to the peak over `warmup` steps, then cosine to zero. Called with the
+    number of steps already taken; returns the factor for the next step (1-based s = i + 1)."""
+
+    def factor(i: int) -> float:
+        s = i + 1
+        if s <= warmup:
+            return s / warmup
+        progress = (s - warmup - 1) / max(1, total - warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+    return factor
+
+
+class LoRARecipe:
+    def __init__(self, job: dict, run_dir: Path, log: EventLog, cancel: threading.Event):
+        from ollama_trainer.contracts import TrainingProfile
+
+        self.run_dir = Path(run_dir)
+        self.log = log
+        self.cancel = cancel
+        self.job = job
+        try:
+            self.profile = TrainingProfile.model_validate(job["profile"])
+            self.epochs = int(job["epochs"])
+            self.dataset_spec = dict(job["dataset"])
+            self.models_dir = Path(job["models_dir"])
+        except KeyError as exc:
+            raise ConfigError(f"job.json is missing {exc.args[0]!r}; the manager writes training_id, epochs, resume, profile, dataset, models_dir") from exc
+        except ValueError as exc:
+            raise ConfigError(f"job.json has an invalid profile: {str(exc).splitlines()[0]} ...\n{exc}") from exc
+        if not 1 <= self.epochs <= 1000:
+            raise ConfigError(f"epochs must be between 1 and 1000, got {self.epochs}")
+        self.resume = bool(job.get("resume", False))
+        self.checkpoint_dir = self.run_dir / "checkpoints"
+        self.adapter_dir = self.run_dir / "adapter"
+        self.final_loss: float | None = None
+        self.eval_loss: float | None = None
+
+    # -- setup ---------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        p = self.profile
+        self.device = pick_device(p.device)
+        self.autocast = (
+            (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if self.device.type == "cuda" else contextlib.nullcontext
+        )
+        examples = self._load_dataset()  # before the model: a bad file fails in a second
+
+        t0 = time.monotonic()
+        model, self.tokenizer = base_models.load(p.base_model, self.models_dir)
+        self.model = self._setup_lora(model).to(self.device)
+        trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
+        total = sum(x.numel() for x in self.model.parameters())
+        self.log.emit(
+            "model_loaded",
+            base_model=p.base_model,
+            device=self.device.type,
+            dtype="bfloat16" if self.device.type == "cuda" else "float32",
+            trainable_params=trainable,
+            total_params=total,
+            load_s=round(time.monotonic() - t0, 3),
+        )
+        self._setup_data(examples)
+        self._setup_optimizer()
+        self.start_epoch, self.start_batch, self.step = 0, 0, 0
+        if self.resume:
+            self._restore()
+
+    def _load_dataset(self) -> list[dict]:
+        from ollama_trainer import datasets
+
+        spec = self.dataset_spec
+        try:
+            loaded = datasets.load(spec["path"], spec.get("format"))
+        except datasets.DatasetReadError as exc:
+            raise ConfigError(f"dataset '{spec.get('id')}' cannot be read: {exc}") from exc
+        if not loaded.valid:
+            lines = loaded.report_lines()[:5] or ["it has no examples"]
+            raise ConfigError(f"dataset '{spec.get('id')}' is invalid: " + "; ".join(lines))
+        return list(loaded.examples)
+
+    def _setup_lora(self, model):
+        from peft import LoraConfig, get_peft_model
+
+        lora = self.profile.lora
+        names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+        absent = [m for m in lora.target_modules if m not in names]
+        if absent:
+            raise ConfigError(
+                f"LoRA target modules {absent} are not in base model '{self.profile.base_model}'; "
+                f"edit the profile's lora.target_modules (this model has e.g. {sorted(n for n in names if n.endswith('proj'))[:8]})"
+            )
+        seed_everything(self.profile.seed)
+        config = LoraConfig(
+            r=lora.r,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
+            target_modules=list(lora.target_modules),
+            bias="none",
+            task_type="CAUSAL_LM",
+        )
+        model.config.use_cache = False
+        return get_peft_model(model, config)
+
+    def _setup_data(self, examples: list[dict]) -> None:
+        p = self.profile
+        encoded = []
+        dropped = 0
+        for ex in examples:
+            try:
+                e = batching.encode(self.tokenizer, ex, p.max_seq_len, p.system_prompt)
+            except batching.TemplateError as exc:
+                raise ConfigError(f"base model '{p.base_model}': {exc}") from exc
+            if e.trained_tokens == 0:
+                dropped += 1  # nothing left to learn after truncation
+                continue
+            encoded.append(e)
+        if not encoded:
+            raise ConfigError(
+                f"no example has assistant tokens within max_seq_len={p.max_seq_len}; raise max_seq_len in the profile"
+            )
+        if dropped:
+            self.log.emit("warning", message=f"{dropped} example(s) skipped: no assistant tokens within max_seq_len={p.max_seq_len}")
+        train_idx, eval_idx = batching.split_eval(len(encoded), p.eval_fraction, p.seed)
+        self.train_set = [encoded[i] for i in train_idx]
+        self.eval_set = [encoded[i] for i in eval_idx]
+        self.lengths = [len(e.input_ids) for e in self.train_set]
+        self.micro_per_epoch = math.ceil(len(self.train_set) / p.batch_size)
+        self.steps_per_epoch = batching.steps_per_epoch(len(self.train_set), p.batch_size, p.gradient_accumulation)
+        self.total_steps = self.steps_per_epoch * self.epochs
+        self.log.emit(
+            "dataset",
+            train_examples=len(self.train_set),
+            eval_examples=len(self.eval_set),
+            train_tokens=sum(self.lengths),
+        )
+
+    def _setup_optimizer(self) -> None:
+        params = [x for x in self.model.parameters() if x.requires_grad]
+        self.optimizer = torch.optim.AdamW(
+            params, lr=self.profile.learning_rate, weight_decay=0.0, foreach=self.device.type != "cpu" or None
+        )
+        warmup = math.ceil(self.profile.warmup_ratio * self.total_steps)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(warmup, self.total_steps))
+
+    def _state(self, epoch: int, batch_index: int) -> checkpoint.CheckpointState:
+        return checkpoint.CheckpointState(
+            epoch=epoch,
+            batch_index=batch_index,
+            step=self.step,
+            total_steps=self.total_steps,
+            epochs=self.epochs,
+            seed=self.profile.seed,
+            last_loss=self.final_loss,
+            last_eval_loss=self.eval_loss,
+            profile=self.profile.model_dump(),
+        )
+
+    def _restore(self) -> None:
+        if not checkpoint.exists(self.checkpoint_dir):
+            raise ConfigError(f"nothing to resume: no checkpoint in {self.checkpoint_dir / checkpoint.LAST}; start a new run")
+        saved = checkpoint.read_state(self.checkpoint_dir)
+        differs = sorted(k for k, v in self.profile.model_dump().items() if saved.profile.get(k) != v)
+        if differs or saved.epochs != self.epochs:
+            self.log.emit(
+                "warning",
+                message="resuming with settings that differ from the checkpoint's: "
+                + ", ".join(differs + (["epochs"] if saved.epochs != self.epochs else [])),
+            )
+        state = checkpoint.restore(self.checkpoint_dir, self.model, self.optimizer, self.scheduler)
+        self.step, self.start_epoch, self.start_batch = state.step, state.epoch, state.batch_index
+        self.final_loss, self.eval_loss = state.last_loss, state.last_eval_loss
+        if self.start_batch >= self.micro_per_epoch:
+            self.start_epoch, self.start_batch = self.start_epoch + 1, 0
+
+    # -- train ---------------------------------------------------------------------------
+
+    def _batches(self, epoch: int) -> list[list[int]]:
+        return batching.epoch_batches(self.lengths, self.profile.batch_size, self.profile.seed, epoch)
+
+    def _collate(self, items) -> Batch:
+        return batching.collate(items, self.tokenizer.pad_token_id).to(self.device)
+
+    def evaluate(self) -> float | None:
+        if not self.eval_set:
+            return None
+        self.model.eval()
+        total, count = torch.zeros((), device=self.device), 0
+        with torch.no_grad():
+            bs = self.profile.batch_size
+            order = sorted(range(len(self.eval_set)), key=lambda i: len(self.eval_set[i].input_ids))
+            for j in range(0, len(order), bs):
+                batch = self._collate([self.eval_set[i] for i in order[j : j + bs]])
+                total += loss_sum(self.model, batch, self.autocast)
+                count += batch.n_targets
+        self.model.train()
+        return float(total) / max(1, count)
+
+    def train(self) -> str:
+        """Run the remaining epochs. Returns "done" or "cancelled" (after a checkpoint)."""
+        p = self.profile
+        accum = p.gradient_accumulation
+        self.model.train()
+        step_times: list[float] = []
+        for epoch in range(self.start_epoch, self.epochs):
+            batches = self._batches(epoch)
+            b = self.start_batch if epoch == self.start_epoch else 0
+            while b < len(batches):
+                t0 = time.monotonic()
+                window = [[self.train_set[i] for i in idx] for idx in batches[b : b + accum]]
+                cpu_batches = [batching.collate(items, self.tokenizer.pad_token_id) for items in window]
+                n_targets = sum(x.n_targets for x in cpu_batches)
+                n_tokens = sum(x.n_tokens for x in cpu_batches)
+                lr = self.optimizer.param_groups[0]["lr"]
+                step_loss = torch.zeros((), device=self.device)
+                for cb in cpu_batches:
+                    batch = cb.to(self.device)
+                    loss = loss_sum(self.model, batch, self.autocast) / n_targets
+                    loss.backward()
+                    step_loss += loss.detach()
+                torch.nn.utils.clip_grad_norm_(self.optimizer.param_groups[0]["params"], 1.0)
+                self.optimizer.step()
+                self.scheduler.step()
+                self.optimizer.zero_grad(set_to_none=True)
+                b += len(window)
+                self.step += 1
+                self.final_loss = float(step_loss)  # the one host sync per step
+                elapsed = time.monotonic() - t0
+                step_times.append(elapsed)
+                self.log.emit(
+                    "progress",
+                    epoch=epoch + 1,
+                    total_epochs=self.epochs,
+                    step=self.step,
+                    total_steps=self.total_steps,
+                    loss=round(self.final_loss, 6),
+                    lr=lr,
+                    tokens_per_s=round(n_tokens / max(elapsed, 1e-9), 1),
+                    eta_s=round(sum(step_times) / len(step_times) * (self.total_steps - self.step), 1),
+                )
+                if b >= len(batches):
+                    break  # epoch end: eval + checkpoint below
+                if self.cancel.is_set():
+                    return self._cancelled(epoch, b)
+            self.eval_loss = self.evaluate() if self.eval_set else self.eval_loss
+            if self.eval_loss is not None and self.eval_set:
+                self.log.emit("eval", epoch=epoch + 1, step=self.step, eval_loss=round(self.eval_loss, 6))
+            path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler, self._state(epoch + 1, 0))
+            self.log.emit("checkpoint", epoch=epoch + 1, step=self.step, path=str(path))
+            self.start_batch = 0
+            if self.cancel.is_set() and epoch + 1 < self.epochs:
+                self.log.emit("cancelled", step=self.step, checkpoint=str(path))
+                return "cancelled"
+        return "done"
+
+    def _cancelled(self, epoch: int, batch_index: int) -> str:
+        path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler, self._state(epoch, batch_index))
+        self.log.emit("checkpoint", epoch=epoch + 1, step=self.step, path=str(path))
+        self.log.emit("cancelled", step=self.step, checkpoint=str(path))
+        return "cancelled"
+
+    # -- save ----------------------------------------------------------------------------
+
+    def save(self) -> None:
+        self._save_adapter()
+        prompts = [x for x in self.dataset_spec.get("held_out_prompts") or [] if isinstance(x, str) and x.strip()]
+        if prompts:
+            path = self._write_samples(prompts)
+            if path is not None:
+                self.log.emit("samples", path=str(path))
+
+    def _save_adapter(self) -> None:
+        tmp = self.run_dir / f".adapter.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        self.model.save_pretrained(tmp, safe_serialization=True)
+        cfg_path = tmp / "adapter_config.json"
+        cfg = json.loads(cfg_path.read_text())
+        cfg["lora_alpha"] = int(self.profile.lora.alpha)  # Ollama parses it as an integer
+        cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True))
+        if self.adapter_dir.exists():
+            shutil.rmtree(self.adapter_dir)
+        os.replace(tmp, self.adapter_dir)
+
+    def _write_samples(self, prompts: list[str]) -> Path | None:
+        self.model.eval()
+        system = self.profile.system_prompt
+        rows = []
+        for prompt in prompts:
+            if self.cancel.is_set():
+                return None  # a stop during the samples: the adapter is saved, skip the rest
+            with self.model.disable_adapter():
+                before = answer(self.model, self.tokenizer, prompt, system=system)
+            after = answer(self.model, self.tokenizer, prompt, system=system)
+            rows.append({"prompt": prompt, "before": before, "after": after})
+        path = self.run_dir / "samples.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+        os.replace(tmp, path)
+        return path

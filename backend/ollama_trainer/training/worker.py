@@ -1,0 +1,143 @@
+"""The training worker process: the only place torch is imported.
+
+    python -m ollama_trainer.training.worker train --run-dir DIR
+    python -m ollama_trainer.training.worker ask --base-model M [--adapter DIR] --models-dir D --prompt P
+    python -m ollama_trainer.training.worker probe
+
+`train` reads DIR/job.json, runs the LoRA recipe and writes JSON-line events to stdout and
+DIR/events.jsonl (started, model_loaded, dataset, progress, eval, checkpoint, samples, done |
+cancelled | error; `warning` lines may appear too). Exit codes: 0 done, 3 cancelled, 1 error.
+SIGTERM or SIGINT asks for a graceful stop: the current optimizer step finishes, a checkpoint
+is saved at that exact position, `cancelled` is emitted and the process exits with 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 3
+
+_cancel = threading.Event()
+
+
+def _on_signal(signum, frame) -> None:
+    _cancel.set()
+
+
+def _traceback_tail(exc: BaseException, lines: int = 12) -> str:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def train(run_dir: Path) -> int:
+    from ollama_trainer.training.event_log import EventLog
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = EventLog(run_dir / "events.jsonl")
+    start = time.monotonic()
+    try:
+        job = json.loads((run_dir / "job.json").read_text())
+        log.emit("started", training_id=job.get("training_id"), pid=os.getpid())
+    except (OSError, ValueError) as exc:
+        log.emit("started", training_id=None, pid=os.getpid())
+        log.emit("error", message=f"cannot read {run_dir / 'job.json'}: {exc}", traceback_tail="")
+        return EXIT_ERROR
+
+    known_errors: tuple[type[Exception], ...] = ()
+    try:
+        from ollama_trainer.training.base_models import BaseModelError
+        from ollama_trainer.training.trainer import ConfigError, LoRARecipe
+
+        known_errors = (ConfigError, BaseModelError)
+
+        recipe = LoRARecipe(job, run_dir, log, _cancel)
+        recipe.setup()
+        outcome = recipe.train()
+        if outcome == "cancelled":
+            return EXIT_CANCELLED
+        recipe.save()
+        log.emit(
+            "done",
+            final_loss=recipe.final_loss,
+            eval_loss=recipe.eval_loss,
+            adapter_dir=str(recipe.adapter_dir),
+            duration_s=round(time.monotonic() - start, 3),
+            steps=recipe.step,
+        )
+        return EXIT_DONE
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one error event
+        known = isinstance(exc, known_errors)
+        log.emit("error", message=str(exc) if known else f"{type(exc).__name__}: {exc}", traceback_tail="" if known else _traceback_tail(exc))
+        return EXIT_ERROR
+    finally:
+        log.close()
+
+
+def ask(args) -> int:
+    try:
+        import torch
+        from ollama_trainer.training import base_models
+        from ollama_trainer.training.trainer import answer
+
+        model, tokenizer = base_models.load(args.base_model, Path(args.models_dir))
+        if args.adapter:
+            from peft import PeftModel
+
+            if not (Path(args.adapter) / "adapter_config.json").is_file():
+                raise base_models.BaseModelError(f"adapter '{args.adapter}' not found: no adapter_config.json there")
+            model = PeftModel.from_pretrained(model, args.adapter)
+        model.eval()
+        with torch.no_grad():
+            text = answer(model, tokenizer, args.prompt, system=args.system, max_new_tokens=args.max_new_tokens)
+    except Exception as exc:  # noqa: BLE001
+        print(json.dumps({"error": str(exc)}), flush=True)
+        return EXIT_ERROR
+    print(json.dumps({"answer": text}, ensure_ascii=False), flush=True)
+    return EXIT_DONE
+
+
+def probe() -> int:
+    import torch
+    from ollama_trainer.training.trainer import device_name, pick_device
+
+    device = pick_device("auto")
+    print(json.dumps({"device": device.type, "device_name": device_name(device), "torch": torch.__version__}), flush=True)
+    return EXIT_DONE
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ollama_trainer.training.worker")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="run the job in RUN_DIR/job.json")
+    t.add_argument("--run-dir", required=True)
+    a = sub.add_parser("ask", help="one greedy answer from a base model (and adapter)")
+    a.add_argument("--base-model", required=True)
+    a.add_argument("--adapter")
+    a.add_argument("--models-dir", required=True)
+    a.add_argument("--prompt", required=True)
+    a.add_argument("--max-new-tokens", type=int, default=64)
+    a.add_argument("--system")
+    sub.add_parser("probe", help="print the device training would use")
+    args = parser.parse_args(argv)
+
+    if args.cmd == "train":
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+        return train(Path(args.run_dir))
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if args.cmd == "ask":
+        return ask(args)
+    return probe()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
