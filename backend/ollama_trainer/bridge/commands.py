@@ -12,6 +12,8 @@ from ollama_trainer.contracts import (
     StartTrainingResult, TrainingIdRequest, TrainingMetrics, TrainingProfile, TrainingRunDetails,
     TrainingRunSummary, TrainingStatus,
 )
+from ollama_trainer.contracts import FlowInfo, FlowRun, FlowRunIdRequest, RunFlowRequest, RunFlowResult
+from ollama_trainer.flows.runner import FlowRunner
 from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
 
@@ -19,9 +21,11 @@ Transport = Literal["desktop", "browser", "cli"]
 
 
 class Commands:
-    def __init__(self, transport: Transport = "cli", manager: TrainingManager | None = None):
+    def __init__(self, transport: Transport = "cli", manager: TrainingManager | None = None,
+                 flows: FlowRunner | None = None):
         self._transport = transport
         self._manager = manager or TrainingManager()
+        self._flows = flows or FlowRunner(self._manager)
 
     @command(result=AppInfo)
     def app_info(self) -> AppInfo:
@@ -83,3 +87,24 @@ class Commands:
         from ollama_trainer.training.details import run_details
 
         return run_details(self._manager, req.training_id)
+
+    # -- flows ------------------------------------------------------------------------------
+    @command(result=list[FlowInfo])
+    def list_flows(self) -> list[FlowInfo]:
+        return self._flows.list_flows()
+
+    @command(RunFlowRequest, result=RunFlowResult)
+    def run_flow(self, req: RunFlowRequest) -> RunFlowResult:
+        return RunFlowResult(flow_run_id=self._flows.run_flow(req.flow_id, req.inputs))
+
+    @command(LimitRequest, result=list[FlowRun])
+    def get_flow_runs(self, req: LimitRequest) -> list[FlowRun]:
+        return self._flows.recent(req.limit)
+
+    @command(FlowRunIdRequest, result=FlowRun)
+    def get_flow_run(self, req: FlowRunIdRequest) -> FlowRun:
+        return self._flows.get(req.flow_run_id)
+
+    @command(FlowRunIdRequest, result=FlowRun)
+    def cancel_flow_run(self, req: FlowRunIdRequest) -> FlowRun:
+        return self._flows.cancel(req.flow_run_id)

@@ -1,0 +1,150 @@
+"""`ollama-trainer flow list | run | history`: the same FlowRunner and TrainingManager as the window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from ollama_trainer.errors import DomainError
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("flow", help="list and run flows (multi-step jobs)", description="Flows: list, run, history.")
+    fsub = p.add_subparsers(dest="flow_command", metavar="ACTION", required=True)
+
+    c = fsub.add_parser("list", help="list the flows, broken files with their error",
+                        description="List the shipped flows and your own (<data>/flows/*.json).")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(handler=cmd_list)
+
+    c = fsub.add_parser("run", help="run a flow, printing each step's progress",
+                        description="Run a flow. Exit 0 done, 1 failed, 2 invalid, 130 cancelled (Ctrl-C).")
+    c.add_argument("flow_id", metavar="ID")
+    c.add_argument("--input", action="append", default=[], metavar="NAME=VALUE",
+                   help="set one of the flow's inputs (repeatable)")
+    c.add_argument("--json", action="store_true", help="print the FlowRun as JSON at each change")
+    c.set_defaults(handler=cmd_run)
+
+    c = fsub.add_parser("history", help="list earlier flow runs, newest first",
+                        description="List earlier flow runs, newest first.")
+    c.add_argument("--limit", type=int, default=10, help="how many (default 10)")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(handler=cmd_history)
+
+
+def cmd_list(args) -> int:
+    from ollama_trainer.flows import definition
+
+    flows = definition.list_flows()
+    if args.json:
+        print(json.dumps([f.model_dump(mode="json") for f in flows], indent=2, ensure_ascii=False))
+        return 0
+    for f in flows:
+        if f.error:
+            print(f"{f.id:<20} BROKEN: {f.error}")
+            continue
+        steps = " -> ".join(f"{s.cmd}" for s in f.steps)
+        inputs = ", ".join(f"{k}={v}" for k, v in f.inputs.items())
+        print(f"{f.id:<20} {f.name}  [{steps}]" + (f"  inputs: {inputs}" if inputs else ""))
+    return 0
+
+
+def parse_inputs(pairs: list[str]) -> dict[str, str]:
+    inputs = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise DomainError(f"--input {pair!r}: use NAME=VALUE", code="invalid_input")
+        inputs[name] = value
+    return inputs
+
+
+def _step_line(step) -> str:
+    line = f"step {step.id} ({step.cmd}): {step.status}"
+    if step.training_id:
+        line += f" training_id={step.training_id}"
+    if step.status == "done" and step.duration_s is not None:
+        line += f" in {step.duration_s:.1f}s"
+    if step.error:
+        line += f": {step.error}"
+    return line
+
+
+def cmd_run(args) -> int:
+    from ollama_trainer.flows.runner import FlowRunner
+    from ollama_trainer.training.manager import TrainingManager
+
+    printer = _Printer(args.json)
+    runner = FlowRunner(TrainingManager(), on_change=printer)
+    try:
+        flow_run_id = runner.run_flow(args.flow_id, parse_inputs(args.input))
+    except DomainError as exc:
+        print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_INVALID
+    if not args.json:
+        print(f"Flow run {flow_run_id} of {args.flow_id}", file=sys.stderr)
+    try:
+        run = _wait(runner, flow_run_id)
+    except KeyboardInterrupt:
+        print("\nCancelling the flow run...", file=sys.stderr)
+        runner.cancel(flow_run_id)
+        run = _wait(runner, flow_run_id)
+    if run.status == "done":
+        if not args.json:
+            print(f"Done in {run.duration_s:.1f}s", file=sys.stderr)
+        return EXIT_OK
+    if run.status == "cancelled":
+        if not args.json:
+            print("Cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    if not args.json:
+        print(f"ollama-trainer: flow {run.status}: {run.error}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _wait(runner, flow_run_id: str):
+    from ollama_trainer.contracts import FLOW_TERMINAL_STATES
+
+    while True:  # short waits, so Ctrl-C is seen promptly
+        run = runner.wait(flow_run_id, timeout=0.5)
+        if run.status in FLOW_TERMINAL_STATES:
+            return run
+
+
+class _Printer:
+    """The runner's on_change listener: one line per step state change, or the FlowRun JSON."""
+
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+        self.seen: dict[str, tuple] = {}
+
+    def __call__(self, run) -> None:
+        if self.as_json:
+            print(run.model_dump_json(), flush=True)
+            return
+        for step in run.steps:
+            key = (step.status, step.training_id)
+            if step.status != "pending" and self.seen.get(step.id) != key:
+                self.seen[step.id] = key
+                print(_step_line(step), flush=True)
+
+
+def cmd_history(args) -> int:
+    from ollama_trainer.flows import history
+
+    runs = history.recent(max(1, args.limit))
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in runs], indent=2, ensure_ascii=False))
+        return 0
+    if not runs:
+        print("No flow runs yet. Run one with: ollama-trainer flow run train_default")
+        return 0
+    for r in runs:
+        dur = f"{r.duration_s:.0f}s" if r.duration_s is not None else "-"
+        trainings = ",".join(s.training_id for s in r.steps if s.training_id) or "-"
+        print(f"{r.started_at}  {r.flow_run_id}  {r.flow_id:<18} {r.status:<11} {dur:<6} trainings {trainings}")
+    return 0

@@ -1,0 +1,260 @@
+"""Flow files: the schema, loading, and the checks done before anything runs.
+
+A flow file is JSON:
+
+    {"id": "index_and_train", "name": "...", "description": "...",
+     "inputs": {"profile": "quick-demo"},
+     "steps": [{"id": "index", "cmd": "INDEX", "args": {"source_dir": "docs/guide", "dataset_id": "app-guide"}},
+               {"id": "train", "cmd": "TRAIN", "args": {"profile": "${inputs.profile}",
+                                                        "dataset": "${steps.index.dataset_id}"}}]}
+
+Shipped flows live in automation/flows/, the user's own in <data>/flows/; a user flow with the
+id of a shipped one replaces it. Every check that can be made without running is made when
+the file is loaded: the JSON, the schema, ids, duplicate step ids, each command's required and
+known arguments, and every `${...}` reference (an input the flow declares; a step that comes
+earlier, and an output its command has). A broken file is listed with its error, and the
+other flows are unaffected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ollama_trainer import paths
+from ollama_trainer.contracts import FlowCommand, FlowInfo, FlowStep, Id, InputValue
+from ollama_trainer.errors import DomainError, NotFound
+
+INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+REFERENCE = re.compile(r"\$\{([^}]*)\}")
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    required: frozenset[str]
+    optional: frozenset[str]
+    outputs: frozenset[str]
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    "TRAIN": CommandSpec(frozenset({"profile", "dataset"}), frozenset({"epochs"}),
+                         frozenset({"training_id", "status", "final_loss", "eval_loss", "adapter_dir"})),
+    "INDEX": CommandSpec(frozenset({"source_dir", "dataset_id"}), frozenset({"chunk_tokens", "patterns"}),
+                         frozenset({"dataset_id", "documents", "chunks", "duplicates", "skipped", "path", "report"})),
+    "EXPORT": CommandSpec(frozenset({"training_id", "model_name"}), frozenset(),
+                          frozenset({"model_name", "training_id"})),
+    "EVAL": CommandSpec(frozenset({"training_id"}), frozenset({"prompts"}),
+                        frozenset({"training_id", "eval_path", "answers", "count"})),
+}
+
+
+class FlowError(DomainError):
+    code = "invalid_flow"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StepDef(_Strict):
+    id: Id
+    cmd: FlowCommand
+    args: dict[str, Any] = Field(default_factory=dict)
+    continue_on_error: bool = False
+
+
+class FlowDef(_Strict):
+    id: Id
+    name: str = Field(min_length=1)
+    description: str = ""
+    inputs: dict[str, InputValue] = Field(default_factory=dict)
+    steps: list[StepDef] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class LoadedFlow:
+    definition: FlowDef
+    path: Path
+    source: str
+
+
+# -- references ------------------------------------------------------------------------------
+
+def references(value: Any) -> list[str]:
+    """Every `${...}` expression inside a (nested) argument value."""
+    if isinstance(value, str):
+        return REFERENCE.findall(value)
+    if isinstance(value, dict):
+        return [ref for v in value.values() for ref in references(v)]
+    if isinstance(value, list):
+        return [ref for v in value for ref in references(v)]
+    return []
+
+
+def _check_reference(ref: str, flow: FlowDef, index: int) -> str | None:
+    """An error message for a bad reference made by step number `index`, or None."""
+    parts = ref.split(".")
+    if parts[0] == "inputs" and len(parts) == 2:
+        if parts[1] not in flow.inputs:
+            return f"${{{ref}}}: the flow has no input '{parts[1]}' (declare it under \"inputs\")"
+        return None
+    if parts[0] == "steps" and len(parts) == 3:
+        step_id, field = parts[1], parts[2]
+        earlier = {s.id: s for s in flow.steps[:index]}
+        if step_id not in earlier:
+            later = any(s.id == step_id for s in flow.steps[index:])
+            why = "comes later (a step can only use earlier steps' outputs)" if later else "does not exist"
+            return f"${{{ref}}}: step '{step_id}' {why}"
+        cmd = earlier[step_id].cmd
+        if field not in COMMANDS[cmd].outputs:
+            known = ", ".join(sorted(COMMANDS[cmd].outputs))
+            return f"${{{ref}}}: a {cmd} step has no output '{field}' (it has {known})"
+        return None
+    return f"${{{ref}}}: use ${{inputs.<name>}} or ${{steps.<step_id>.<field>}}"
+
+
+def check(flow: FlowDef) -> None:
+    """Raise FlowError for the first problem that can be seen without running the flow."""
+    for name in flow.inputs:
+        if not INPUT_NAME.fullmatch(name):
+            raise FlowError(f"input '{name}': names are letters, digits and '_', not starting with a digit")
+    seen: set[str] = set()
+    for index, step in enumerate(flow.steps):
+        where = f"step '{step.id}'"
+        if step.id in seen:
+            raise FlowError(f"{where}: duplicate step id")
+        seen.add(step.id)
+        spec = COMMANDS[step.cmd]
+        missing = sorted(spec.required - step.args.keys())
+        if missing:
+            raise FlowError(f"{where} ({step.cmd}): missing required argument {', '.join(repr(m) for m in missing)}")
+        unknown = sorted(step.args.keys() - spec.required - spec.optional)
+        if unknown:
+            known = ", ".join(sorted(spec.required | spec.optional))
+            raise FlowError(f"{where} ({step.cmd}): unknown argument {', '.join(repr(u) for u in unknown)} "
+                            f"(known: {known})")
+        for ref in references(step.args):
+            problem = _check_reference(ref, flow, index)
+            if problem:
+                raise FlowError(f"{where}: {problem}")
+
+
+def parse(text: str, where: str) -> FlowDef:
+    """Parse and check a flow file's text; FlowError names `where` and the problem."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FlowError(f"{where}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise FlowError(f"{where}: a flow file is a JSON object")
+    try:
+        flow = FlowDef.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "file"
+        msg = first["msg"]
+        if first["type"] == "literal_error" and first["loc"][-1] == "cmd":
+            msg = f"unknown command {first.get('input')!r} (use TRAIN, INDEX, EXPORT or EVAL)"
+        raise FlowError(f"{where}: {field}: {msg}") from None
+    try:
+        check(flow)
+    except FlowError as exc:
+        raise FlowError(f"{where}: {exc.message}") from None
+    return flow
+
+
+def load_file(path: Path) -> FlowDef:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowError(f"{path.name}: cannot read: {exc}") from None
+    return parse(text, path.name)
+
+
+# -- listing ---------------------------------------------------------------------------------
+
+def _slug(stem: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_")[:64] or "flow"
+
+
+def folders() -> list[tuple[Path, str]]:
+    return [(paths.flows_dir(), "builtin"), (paths.user_flows_dir(), "user")]
+
+
+def scan(dirs: list[tuple[Path, str]] | None = None) -> list[tuple[FlowInfo, LoadedFlow | None]]:
+    """Every flow file, good or broken, as (FlowInfo, LoadedFlow or None when broken).
+    A later folder's flow replaces an earlier folder's flow of the same id."""
+    by_id: dict[str, tuple[FlowInfo, LoadedFlow | None]] = {}
+    for folder, source in dirs if dirs is not None else folders():
+        seen_here: dict[str, str] = {}
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                flow = load_file(path)
+            except FlowError as exc:
+                info = FlowInfo(id=_slug(path.stem), name=path.stem, file=str(path), source=source, error=exc.message)
+                by_id.setdefault(f"\0broken:{path}", (info, None))
+                continue
+            if flow.id in seen_here:
+                info = FlowInfo(id=_slug(path.stem), name=path.stem, file=str(path), source=source,
+                                error=f"{path.name}: flow id '{flow.id}' is already used by {seen_here[flow.id]}")
+                by_id[f"\0broken:{path}"] = (info, None)
+                continue
+            seen_here[flow.id] = path.name
+            info = FlowInfo(
+                id=flow.id, name=flow.name, description=flow.description, inputs=dict(flow.inputs),
+                steps=[FlowStep(id=s.id, cmd=s.cmd, args=s.args, continue_on_error=s.continue_on_error)
+                       for s in flow.steps],
+                file=str(path), source=source,
+            )
+            by_id[flow.id] = (info, LoadedFlow(flow, path, source))
+    return list(by_id.values())
+
+
+def list_flows(dirs: list[tuple[Path, str]] | None = None) -> list[FlowInfo]:
+    return [info for info, _ in scan(dirs)]
+
+
+def get_flow(flow_id: str, dirs: list[tuple[Path, str]] | None = None) -> LoadedFlow:
+    """The flow to run; NotFound (unknown_flow) or FlowError (invalid_flow, broken file)."""
+    broken = None
+    for info, loaded in scan(dirs):
+        if loaded is not None and loaded.definition.id == flow_id:
+            return loaded
+        if loaded is None and info.id == flow_id:
+            broken = info
+    if broken is not None:
+        raise FlowError(f"flow '{flow_id}' cannot run: {broken.error}")
+    raise NotFound(f"unknown flow '{flow_id}'", code="unknown_flow")
+
+
+# -- templating ------------------------------------------------------------------------------
+
+def resolve(value: Any, lookup) -> Any:
+    """Replace references in a (nested) argument value. `lookup(ref) -> value` raises on a
+    value that is not there. A string that is exactly one reference keeps the value's type;
+    a reference inside a longer string is formatted as text."""
+    if isinstance(value, str):
+        whole = REFERENCE.fullmatch(value)
+        if whole:
+            return lookup(whole.group(1))
+        return REFERENCE.sub(lambda m: _text(lookup(m.group(1))), value)
+    if isinstance(value, dict):
+        return {k: resolve(v, lookup) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, lookup) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

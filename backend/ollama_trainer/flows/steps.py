@@ -1,0 +1,212 @@
+"""One function per flow command: `fn(args, ctx) -> outputs`.
+
+A step function gets its arguments with every `${...}` already resolved, checks them with a
+small pydantic model, does its work and returns its outputs (the fields later steps may
+refer to; see definition.COMMANDS). It fails by raising: StepFailed or any DomainError, whose
+message the flow run shows as it is; StepCancelled when it stopped because the run was
+cancelled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ollama_trainer import catalog, paths
+from ollama_trainer.contracts import DatasetEntry, Id
+from ollama_trainer.errors import DomainError
+from ollama_trainer.training import history
+
+log = logging.getLogger(__name__)
+
+
+class StepFailed(DomainError):
+    code = "step_failed"
+
+
+class StepCancelled(Exception):
+    """The step stopped because its flow run was cancelled."""
+
+
+@dataclass
+class StepContext:
+    flow_run_id: str
+    step_id: str
+    manager: object  # TrainingManager (not imported here, so fakes can stand in for tests)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    on_training: Callable[[str], None] = lambda training_id: None
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _parse(model: type[_Args], args: dict, cmd: str):
+    try:
+        return model.model_validate(args)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "args"
+        raise StepFailed(f"{cmd} argument {where}: {first['msg']} (got {first.get('input')!r})") from None
+
+
+# -- TRAIN -----------------------------------------------------------------------------------
+
+class TrainArgs(_Args):
+    profile: Id
+    dataset: Id
+    epochs: int | None = Field(None, ge=1, le=100)
+
+
+def train(args: dict, ctx: StepContext) -> dict:
+    """Train through the TrainingManager (the same path as the Training panel) and wait."""
+    a = _parse(TrainArgs, args, "TRAIN")
+    profile = catalog.get_profile(a.profile)
+    dataset = catalog.get_dataset_entry(a.dataset)
+    if ctx.cancel.is_set():
+        raise StepCancelled()
+    manager = ctx.manager
+    training_id = manager.start(profile, dataset, epochs=a.epochs, flow_run_id=ctx.flow_run_id)
+    log.info("flow_run_id=%s training_id=%s step=%s", ctx.flow_run_id, training_id, ctx.step_id)
+    ctx.on_training(training_id)
+    if ctx.cancel.is_set():  # cancelled while the job was starting
+        manager.cancel(training_id)
+    status = manager.wait(training_id)
+    summary = history.load_summary(training_id)
+    if status.status == "cancelled":
+        raise StepCancelled()
+    if status.status != "done":
+        raise StepFailed(f"training {training_id} {status.status}: {status.error or status.message}")
+    return {
+        "training_id": training_id,
+        "status": status.status,
+        "final_loss": summary.final_loss if summary else status.loss,
+        "eval_loss": summary.eval_loss if summary else status.eval_loss,
+        "adapter_dir": summary.adapter_dir if summary else None,
+    }
+
+
+# -- INDEX -----------------------------------------------------------------------------------
+
+class IndexArgs(_Args):
+    source_dir: str = Field(min_length=1)
+    dataset_id: Id
+    chunk_tokens: int = Field(256, ge=16, le=100_000)
+    patterns: list[str] = Field(default_factory=lambda: ["*.md", "*.txt"], min_length=1)
+
+
+def source_path(source_dir: str) -> Path:
+    """A relative source_dir is relative to the repository root (where automation/ lives), so a
+    shipped flow can index a folder shipped with the app; ~ is the home folder."""
+    path = Path(source_dir).expanduser()
+    return path if path.is_absolute() else paths.REPO_ROOT / path
+
+
+def index(args: dict, ctx: StepContext) -> dict:
+    """Turn a folder of .md/.txt documents into a `text` dataset in the user's catalog."""
+    from ollama_trainer.datasets import index_folder
+
+    a = _parse(IndexArgs, args, "INDEX")
+    existing = {e.id: e for e in catalog.list_dataset_entries()}
+    if a.dataset_id in existing and existing[a.dataset_id].source == "builtin":
+        raise StepFailed(f"'{a.dataset_id}' is a built-in dataset's id; choose another dataset_id")
+    source = source_path(a.source_dir)
+    records, report = index_folder(source, a.patterns, a.chunk_tokens)
+    if not records:
+        raise StepFailed(f"no documents to index in {source} (patterns {', '.join(a.patterns)}; "
+                         f"{len(report['skipped'])} file(s) skipped)")
+    target = paths.user_datasets_dir() / f"{a.dataset_id}.jsonl"
+    tmp = target.with_suffix(".jsonl.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(target)
+    catalog.register_user_dataset(DatasetEntry(
+        id=a.dataset_id, name=a.dataset_id, format="text", path=str(target), source="user",
+        description=f"{report['chunks']} chunks of {report['documents']} documents in {source} "
+                    f"(flow run {ctx.flow_run_id})",
+    ))
+    return {"dataset_id": a.dataset_id, "documents": report["documents"], "chunks": report["chunks"],
+            "duplicates": report["duplicates"], "skipped": report["skipped"], "path": str(target), "report": report}
+
+
+# -- EXPORT ----------------------------------------------------------------------------------
+
+class ExportArgs(_Args):
+    training_id: Id
+    model_name: str = Field(min_length=1)
+
+
+def export(args: dict, ctx: StepContext) -> dict:
+    """Register a trained adapter with Ollama as `model_name`. The Ollama export is not built
+    yet: until it is, this step fails (it never pretends to succeed)."""
+    _parse(ExportArgs, args, "EXPORT")
+    raise StepFailed("Ollama export is not available yet", code="export_unavailable")
+
+
+# -- EVAL ------------------------------------------------------------------------------------
+
+class EvalArgs(_Args):
+    training_id: Id
+    prompts: list[str] | None = None
+
+
+def _base_profile_for(job: dict) -> str:
+    """The catalog profile whose base model (and system prompt) the run was trained from, so
+    `cli_train.ask(base=...)` answers with the very model the adapter was trained on."""
+    trained = job["profile"]
+    try:
+        profile = catalog.get_profile(trained["id"])
+    except DomainError:
+        profile = None
+    if profile is None or profile.base_model != trained["base_model"] or \
+            profile.system_prompt != trained.get("system_prompt"):
+        raise StepFailed(f"profile '{trained['id']}' no longer uses the base model this run was trained "
+                         f"on ({trained['base_model']}); cannot answer with the base model")
+    return profile.id
+
+
+def evaluate(args: dict, ctx: StepContext, *, ask=None) -> dict:
+    """Greedy answers of the base model and the trained model to each prompt, saved as
+    runs/<training_id>/eval.json."""
+    if ask is None:
+        from ollama_trainer.cli_train import ask
+    a = _parse(EvalArgs, args, "EVAL")
+    job = history.load_job(a.training_id)
+    if job is None:
+        raise StepFailed(f"no training run '{a.training_id}'", code="unknown_training")
+    prompts = a.prompts if a.prompts is not None else list(job.get("dataset", {}).get("held_out_prompts") or [])
+    if not prompts:
+        raise StepFailed(f"no prompts: run '{a.training_id}' used a dataset without held-out prompts; "
+                         "pass \"prompts\": [...]")
+    base = _base_profile_for(job)
+    answers = []
+    for prompt in prompts:
+        if ctx.cancel.is_set():
+            raise StepCancelled()
+        before = ask(run=None, base=base, prompt=prompt)
+        after = ask(run=a.training_id, base=None, prompt=prompt)
+        answers.append({"prompt": prompt, "before": before, "after": after})
+    path = history.run_dir(a.training_id) / "eval.json"
+    payload = {"training_id": a.training_id, "flow_run_id": ctx.flow_run_id,
+               "base_model": job["profile"]["base_model"],
+               "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "answers": answers}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return {"training_id": a.training_id, "eval_path": str(path), "answers": answers, "count": len(answers)}
+
+
+StepFunction = Callable[[dict, StepContext], dict]
+
+STEP_FUNCTIONS: dict[str, StepFunction] = {"TRAIN": train, "INDEX": index, "EXPORT": export, "EVAL": evaluate}
