@@ -87,6 +87,84 @@ export interface ErrorInfo {
   message: string;
 }
 
+/**
+ * A flow file as listed for the UI. A broken file is listed too: its id comes from the
+ * file name and `error` says what is wrong (it cannot be run).
+ */
+export interface FlowInfo {
+  description?: string;
+  error?: string | null;
+  /**
+   * The flow file's path
+   */
+  file: string;
+  id: string;
+  /**
+   * Input names and defaults (None: required)
+   */
+  inputs?: {
+    [k: string]: string | number | boolean | null;
+  };
+  name: string;
+  source?: 'builtin' | 'user';
+  steps?: FlowStep[];
+}
+
+export interface FlowStep {
+  /**
+   * As written; may hold ${inputs.x} / ${steps.id.field}
+   */
+  args?: {
+    [k: string]: unknown;
+  };
+  cmd: 'TRAIN' | 'INDEX' | 'EXPORT' | 'EVAL';
+  continue_on_error?: boolean;
+  id: string;
+}
+
+export interface FlowRun {
+  duration_s?: number | null;
+  error?: string | null;
+  finished_at?: string | null;
+  flow_id: string;
+  flow_name?: string;
+  flow_run_id: string;
+  inputs?: {
+    [k: string]: string | number | boolean | null;
+  };
+  started_at: string;
+  status: 'running' | 'done' | 'error' | 'cancelled' | 'interrupted';
+  steps?: FlowStepRun[];
+}
+
+export interface FlowStepRun {
+  /**
+   * Resolved arguments once the step started, else as written
+   */
+  args?: {
+    [k: string]: unknown;
+  };
+  cmd: 'TRAIN' | 'INDEX' | 'EXPORT' | 'EVAL';
+  continue_on_error?: boolean;
+  duration_s?: number | null;
+  error?: string | null;
+  finished_at?: string | null;
+  id: string;
+  outputs?: {
+    [k: string]: unknown;
+  };
+  started_at?: string | null;
+  status?: 'pending' | 'running' | 'done' | 'error' | 'skipped' | 'cancelled';
+  /**
+   * A TRAIN step's training run, as soon as it started
+   */
+  training_id?: string | null;
+}
+
+export interface FlowRunIdRequest {
+  flow_run_id: string;
+}
+
 export interface ImportDatasetRequest {
   id?: string | null;
   name?: string | null;
@@ -119,6 +197,17 @@ export interface MetricPoint {
 export interface MetricsRequest {
   since_step?: number;
   training_id: string;
+}
+
+export interface RunFlowRequest {
+  flow_id: string;
+  inputs?: {
+    [k: string]: string | number | boolean;
+  } | null;
+}
+
+export interface RunFlowResult {
+  flow_run_id: string;
 }
 
 export interface SampleAnswer {
