@@ -76,15 +76,23 @@ class JsonlLog(Generic[M]):
                 yield from reversed(lines)
             yield rest
 
-    def newest(self, limit: int) -> list[M]:
-        """The newest `limit` readable records, newest first."""
+    def newest(self, limit: int, key=None) -> list[M]:
+        """The newest `limit` readable records, newest first. With `key`, a record whose key
+        was already seen (an older version of an updated record) is left out."""
         out: list[M] = []
+        seen: set = set()
         for raw in self._lines_backwards():
             if len(out) >= limit:
                 break
             record = self._parse(raw, str(self.path))
-            if record is not None:
-                out.append(record)
+            if record is None:
+                continue
+            if key is not None:
+                k = key(record)
+                if k in seen:
+                    continue
+                seen.add(k)
+            out.append(record)
         return out
 
     def all(self) -> Iterator[M]:

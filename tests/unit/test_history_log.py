@@ -76,3 +76,12 @@ def test_tail_read_crosses_block_boundaries():
     got = history.recent(5)
     assert [s.training_id for s in got] == ["run-00002", "run-00001"]
     assert got[1].error == long
+
+
+def test_an_updated_summary_supersedes_the_older_one():
+    history.record(summary(1))
+    history.record(summary(2))
+    history.record(summary(1, ollama_model="faq-1"))
+    got = history.recent(10)
+    assert [(s.training_id, s.ollama_model) for s in got] == [("run-00001", "faq-1"), ("run-00002", None)]
+    assert history.load_summary("run-00001").ollama_model == "faq-1"

@@ -21,7 +21,8 @@ def run_dir(training_id: str) -> Path:
 
 
 def record(summary: TrainingRunSummary) -> None:
-    """Write the run's own summary.json (atomically), then append to the shared history."""
+    """Write the run's own summary.json (atomically), then append to the shared history. A
+    second record for the same run (adding ollama_model after an export) supersedes the first."""
     folder = run_dir(summary.training_id)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / "summary.json.tmp"
@@ -34,7 +35,9 @@ def record(summary: TrainingRunSummary) -> None:
 
 
 def recent(limit: int = 10) -> list[TrainingRunSummary]:
-    return log().newest(limit)
+    """Newest first. A run whose summary was updated later (an Ollama export after training)
+    appears once, in its newest version, at the place of that version."""
+    return log().newest(limit, key=lambda s: s.training_id)
 
 
 def load_summary(training_id: str) -> TrainingRunSummary | None:
