@@ -158,3 +158,11 @@ def test_references_inside_lists_and_dicts_are_checked_at_load():
     flow = _step(0, args={"source_dir": "d", "dataset_id": "g", "patterns": ["${inputs.nope}"]})
     with pytest.raises(FlowError, match="no input 'nope'"):
         definition.parse(json.dumps(flow), "f.json")
+
+
+def test_docs_describe_every_command_argument_and_output():
+    text = (paths.REPO_ROOT / "docs" / "flows.md").read_text(encoding="utf-8")
+    for cmd, spec in definition.COMMANDS.items():
+        [row] = [line for line in text.splitlines() if line.startswith(f"| {cmd} |")]
+        for name in spec.required | spec.optional | spec.outputs:
+            assert f"`{name}`" in row, f"docs/flows.md: {cmd} does not mention {name}"
