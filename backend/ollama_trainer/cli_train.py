@@ -105,20 +105,23 @@ def _follow_json(manager, training_id: str) -> None:
 def _follow_bar(manager, training_id: str) -> None:
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="step", dynamic_ncols=True, file=sys.stderr)
+    bar = tqdm(total=0, unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=0.5)
+    shown = None
     try:
-        while manager.active_id() == training_id:
+        while True:
+            running = manager.active_id() == training_id
             s = manager.status(training_id)
-            if s.total_steps and bar.total != s.total_steps:
-                bar.reset(total=s.total_steps)
-            bar.n = s.step
-            bar.set_description(f"{s.status} epoch {s.epoch}/{s.total_epochs}")
-            bar.set_postfix_str(f"loss {s.loss:.4f}" if s.loss is not None else s.message, refresh=False)
-            bar.refresh()
+            view = (s.status, s.epoch, s.step, s.total_steps, s.loss, s.message)
+            if view != shown:
+                shown = view
+                if s.total_steps and bar.total != s.total_steps:
+                    bar.reset(total=s.total_steps)
+                bar.set_description(f"{s.status} epoch {s.epoch}/{s.total_epochs}", refresh=False)
+                bar.set_postfix_str(f"loss {s.loss:.4f}" if s.loss is not None else s.message, refresh=False)
+                bar.update(s.step - bar.n)
+            if not running:
+                return
             time.sleep(0.3)
-        s = manager.status(training_id)
-        bar.n = s.step
-        bar.refresh()
     finally:
         bar.close()
 
