@@ -1,0 +1,63 @@
+"""`ollama-trainer export`: hand a finished run's adapter to Ollama, as the window does."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ollama_trainer.errors import DomainError
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+INVALID_CODES = frozenset({"invalid_argument", "invalid_model_name", "invalid_host", "unknown_training",
+                           "no_adapter", "export_running"})
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="create an Ollama model from a finished run's adapter",
+                       description="Upload a finished run's LoRA adapter to Ollama and create a model from it. "
+                                   "Also writes runs/<id>/Modelfile and adapter.gguf for building it by hand.")
+    p.add_argument("--run", required=True, metavar="ID", help="the training run to export")
+    p.add_argument("--model", metavar="NAME", help="the Ollama model name (default: <dataset>-<short id>)")
+    p.add_argument("--host", metavar="URL", help="Ollama's address (default: OLLAMA_HOST or http://127.0.0.1:11434)")
+    p.add_argument("--json", action="store_true", help="print statuses and the result as JSON lines")
+    p.set_defaults(handler=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ollama_trainer.ollama.export import export_run
+
+    def on_status(text: str) -> None:
+        if args.json:
+            print(json.dumps({"event": "status", "status": text}), flush=True)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    try:
+        result = export_run(args.run, model_name=args.model, host=args.host, on_status=on_status)
+    except DomainError as exc:
+        if args.json:
+            print(json.dumps({"event": "error", "code": exc.code, "message": exc.message}), flush=True)
+        else:
+            print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_INVALID if exc.code in INVALID_CODES else EXIT_FAILED
+    if args.json:
+        print(json.dumps({"event": "done", **result.model_dump(mode="json")}), flush=True)
+    else:
+        print(f"Model: {result.ollama_model} (at {result.host}); try it: ollama run {result.ollama_model}")
+        print(f"Modelfile: {result.modelfile}")
+        print(f"To build it by hand: {result.command}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run without cli.py wiring: python -m ollama_trainer.cli_export --run ID."""
+    parser = argparse.ArgumentParser(prog="ollama-trainer")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register(sub)
+    args = parser.parse_args(["export", *(sys.argv[1:] if argv is None else argv)])
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

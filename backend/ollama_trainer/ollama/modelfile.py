@@ -1,0 +1,176 @@
+"""The Modelfile written next to every exported adapter, and the chat format it declares.
+
+`runs/<id>/Modelfile` lets a person rebuild the model by hand:
+
+    cd <run_dir> && ollama create <name> -f Modelfile
+
+About the ADAPTER line: `ollama create` has not been able to import a PEFT adapter folder
+(`ADAPTER ./adapter`) since Ollama v0.12.11 (ollama/ollama#13314); the HTTP API with an explicit
+`adapters` map (what the app's export uses) still works. So when the GGUF conversion of the
+adapter exists, the Modelfile's active line is `ADAPTER ./adapter.gguf` (the working manual
+path) and the PEFT folder line is kept as a comment; without it the PEFT line is active.
+
+Chat format by base family (a small table): ChatML for SmolLM2 and for any base whose
+tokenizer chat template uses `<|im_start|>`. An unknown family gets no TEMPLATE: the model then
+inherits the base model's template, which is right when the adapter was trained with that
+same template, and the notes say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_TEMPERATURE = 0.2
+
+# Ollama collates every system message into .System and also keeps them in .Messages, so the
+# loop skips role "system" (else the system prompt would appear twice). The generation prompt
+# ends with a newline, exactly like the tokenizer's add_generation_prompt.
+CHATML_TEMPLATE = (
+    "{{- if .System }}<|im_start|>system\n"
+    "{{ .System }}<|im_end|>\n"
+    "{{ end }}"
+    "{{- range .Messages }}{{- if ne .Role \"system\" }}<|im_start|>{{ .Role }}\n"
+    "{{ .Content }}<|im_end|>\n"
+    "{{ end }}{{- end }}"
+    "<|im_start|>assistant\n"
+)
+CHATML_STOPS = ("<|im_end|>", "<|im_start|>")
+SMOLLM2_DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+
+
+@dataclass(frozen=True)
+class ChatFamily:
+    name: str
+    template: str
+    stops: tuple[str, ...]
+    default_system: str | None = None  # what the tokenizer inserts when a chat has no system message
+
+
+CHATML = ChatFamily("chatml", CHATML_TEMPLATE, CHATML_STOPS)
+SMOLLM2 = ChatFamily("smollm2", CHATML_TEMPLATE, CHATML_STOPS, SMOLLM2_DEFAULT_SYSTEM)
+
+# (prefix of the Ollama base name, family). Matched on the name without registry/namespace.
+FAMILIES_BY_OLLAMA_BASE: tuple[tuple[str, ChatFamily], ...] = (
+    ("smollm2", SMOLLM2),
+)
+
+
+def chat_family(ollama_base: str, chat_template: str | None = None) -> ChatFamily | None:
+    """The chat format for a base: from the tokenizer's chat template when known (it is what the
+    adapter was trained with), else from the Ollama base name; None when unknown."""
+    if chat_template:
+        if "<|im_start|>" in chat_template:
+            default = SMOLLM2_DEFAULT_SYSTEM if SMOLLM2_DEFAULT_SYSTEM in chat_template else None
+            return ChatFamily("smollm2" if default else "chatml", CHATML_TEMPLATE, CHATML_STOPS, default)
+        return None
+    short = ollama_base.rsplit("/", 1)[-1].lower()
+    for prefix, family in FAMILIES_BY_OLLAMA_BASE:
+        if short.startswith(prefix):
+            return family
+    return None
+
+
+def read_chat_template(model_dir: str | Path | None) -> str | None:
+    """The chat template saved with a local model folder (chat_template.jinja or
+    tokenizer_config.json), or None."""
+    import json
+
+    if not model_dir:
+        return None
+    folder = Path(model_dir)
+    jinja = folder / "chat_template.jinja"
+    try:
+        if jinja.is_file():
+            return jinja.read_text(encoding="utf-8")
+        config = folder / "tokenizer_config.json"
+        if config.is_file():
+            value = json.loads(config.read_text(encoding="utf-8")).get("chat_template")
+            return value if isinstance(value, str) else None
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+@dataclass
+class ModelfileSpec:
+    base: str
+    template: str | None
+    stops: tuple[str, ...]
+    temperature: float
+    system: str | None
+    gguf_adapter: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def parameters(self) -> dict:
+        """The `parameters` object of /api/create."""
+        params: dict = {"temperature": self.temperature}
+        if self.stops:
+            params["stop"] = list(self.stops)
+        return params
+
+
+def build_spec(*, ollama_base: str, system_prompt: str | None, chat_template: str | None,
+               gguf_adapter: bool, temperature: float = DEFAULT_TEMPERATURE) -> ModelfileSpec:
+    family = chat_family(ollama_base, chat_template)
+    notes: list[str] = []
+    if family is None:
+        notes.append(f"unknown chat format for base '{ollama_base}': no TEMPLATE written, the model "
+                     "uses the base model's own template and stop tokens")
+        return ModelfileSpec(ollama_base, None, (), temperature, system_prompt or None, gguf_adapter, notes)
+    system = system_prompt or family.default_system
+    if not system_prompt and family.default_system:
+        notes.append("no system prompt in the profile: SYSTEM is the tokenizer's default, which the "
+                      "adapter was trained with")
+    return ModelfileSpec(ollama_base, family.template, family.stops, temperature, system, gguf_adapter, notes)
+
+
+def _triple_quoted(text: str) -> str:
+    if '"""' in text:
+        raise ValueError('a Modelfile text block cannot contain """')
+    return f'"""{text}"""'
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render(spec: ModelfileSpec, *, training_id: str | None = None) -> str:
+    lines = [f"# Modelfile written by Ollama Trainer{f' for run {training_id}' if training_id else ''}.",
+             "# Build the model from this folder:  ollama create <name> -f Modelfile"]
+    lines += [f"# Note: {note}" for note in spec.notes]
+    lines.append(f"FROM {spec.base}")
+    if spec.gguf_adapter:
+        lines += ["# `ollama create` cannot import the PEFT adapter folder (ADAPTER ./adapter) since",
+                  "# Ollama v0.12.11 (ollama/ollama#13314); this uses its GGUF conversion instead.",
+                  "ADAPTER ./adapter.gguf"]
+    else:
+        lines += ["# The PEFT adapter folder: Ollama v0.12.11 and newer cannot import it with",
+                  "# `ollama create` (ollama/ollama#13314); export from the app instead (HTTP API).",
+                  "ADAPTER ./adapter"]
+    if spec.template is not None:
+        lines.append(f"TEMPLATE {_triple_quoted(spec.template)}")
+    for stop in spec.stops:
+        lines.append(f"PARAMETER stop {_quoted(stop)}")
+    lines.append(f"PARAMETER temperature {spec.temperature:g}")
+    if spec.system:
+        lines.append(f"SYSTEM {_triple_quoted(spec.system)}")
+    return "\n".join(lines) + "\n"
+
+
+def write(run_dir: Path, spec: ModelfileSpec, *, training_id: str | None = None) -> Path:
+    """Write runs/<id>/Modelfile atomically; returns its path."""
+    import os
+
+    path = Path(run_dir) / "Modelfile"
+    tmp = path.with_name("Modelfile.tmp")
+    tmp.write_text(render(spec, training_id=training_id), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def create_command(run_dir: Path, model_name: str) -> str:
+    import shlex
+
+    return f"cd {shlex.quote(str(run_dir))} && ollama create {shlex.quote(model_name)} -f Modelfile"
