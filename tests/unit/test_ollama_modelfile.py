@@ -1,0 +1,181 @@
+"""The Modelfile and the chat format declared to Ollama."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ollama_trainer.ollama import modelfile as mf
+
+# SmolLM2-135M-Instruct's tokenizer chat template (what training renders with).
+SMOLLM2_JINJA = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}"
+    "{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+def test_family_table():
+    assert mf.chat_family("smollm2:135m") is mf.SMOLLM2
+    assert mf.chat_family("registry.ollama.ai/library/smollm2:360m").name == "smollm2"
+    assert mf.chat_family("llama3.2:1b") is None
+    qwen_like = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    fam = mf.chat_family("anything:1b", qwen_like)
+    assert (fam.name, fam.stops, fam.default_system) == ("chatml", ("<|im_end|>", "<|im_start|>"), None)
+    assert mf.chat_family("smollm2:135m", SMOLLM2_JINJA).default_system == mf.SMOLLM2_DEFAULT_SYSTEM
+    assert mf.chat_family("smollm2:135m", "[INST] {{ m }} [/INST]") is None  # the tokenizer wins
+
+
+def test_render_smollm2():
+    spec = mf.build_spec(ollama_base="smollm2:135m", system_prompt="Be brief.", chat_template=None, gguf_adapter=True)
+    text = mf.render(spec, training_id="t1")
+    assert "FROM smollm2:135m\n" in text
+    assert "\nADAPTER ./adapter.gguf\n" in text and "# `ollama create` cannot import the PEFT adapter" in text
+    assert f'TEMPLATE """{mf.CHATML_TEMPLATE}"""' in text
+    assert 'PARAMETER stop "<|im_end|>"\nPARAMETER stop "<|im_start|>"\n' in text
+    assert "PARAMETER temperature 0.2\n" in text
+    assert text.endswith('SYSTEM """Be brief."""\n')
+    assert spec.parameters == {"temperature": 0.2, "stop": ["<|im_end|>", "<|im_start|>"]}
+
+
+def test_render_without_gguf_uses_the_peft_folder_and_unknown_family_omits_template():
+    spec = mf.build_spec(ollama_base="mistral:7b", system_prompt=None, chat_template=None, gguf_adapter=False)
+    text = mf.render(spec)
+    assert "\nADAPTER ./adapter\n" in text and "ollama/ollama#13314" in text
+    assert "\nTEMPLATE " not in text and "PARAMETER stop" not in text and "SYSTEM" not in text
+    assert "# Note: unknown chat format for base 'mistral:7b'" in text
+    assert spec.parameters == {"temperature": 0.2}
+
+
+def test_default_system_when_the_profile_has_none():
+    spec = mf.build_spec(ollama_base="smollm2:135m", system_prompt=None, chat_template=None, gguf_adapter=True)
+    assert spec.system == mf.SMOLLM2_DEFAULT_SYSTEM
+
+
+def test_text_blocks_cannot_hold_triple_quotes(tmp_path):
+    spec = mf.build_spec(ollama_base="smollm2:135m", system_prompt='say """hi"""', chat_template=None, gguf_adapter=True)
+    with pytest.raises(ValueError):
+        mf.write(tmp_path, spec)
+    assert not (tmp_path / "Modelfile").exists()
+
+
+def test_create_command_quotes_paths():
+    assert mf.create_command(Path("/data/runs/a b"), "faq-1") == "cd '/data/runs/a b' && ollama create faq-1 -f Modelfile"
+
+
+def test_read_chat_template(tmp_path):
+    assert mf.read_chat_template(tmp_path) is None
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"chat_template": "<|im_start|>x"}))
+    assert mf.read_chat_template(tmp_path) == "<|im_start|>x"
+    (tmp_path / "chat_template.jinja").write_text("J")
+    assert mf.read_chat_template(tmp_path) == "J"
+
+
+# -- the Go template, executed by Go's text/template as Ollama does ----------------------------
+GO_RENDER = r"""
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"text/template"
+)
+
+type Message struct {
+	Role    string
+	Content string
+}
+
+func main() {
+	var in struct {
+		Template string
+		System   string
+		Messages []Message
+	}
+	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
+		panic(err)
+	}
+	msgs := in.Messages
+	// server: the Modelfile SYSTEM becomes a first system message when the request has none
+	if in.System != "" && (len(msgs) == 0 || msgs[0].Role != "system") {
+		msgs = append([]Message{{Role: "system", Content: in.System}}, msgs...)
+	}
+	// template.collate: system messages are joined into .System and also stay in .Messages
+	var system []string
+	var collated []*Message
+	for i := range msgs {
+		m := msgs[i]
+		if m.Role == "system" {
+			system = append(system, m.Content)
+		}
+		if len(collated) > 0 && collated[len(collated)-1].Role == m.Role {
+			collated[len(collated)-1].Content += "\n\n" + m.Content
+		} else {
+			collated = append(collated, &m)
+		}
+	}
+	t := template.Must(template.New("").Parse(in.Template))
+	if err := t.Execute(os.Stdout, map[string]any{"System": strings.Join(system, "\n\n"), "Messages": collated}); err != nil {
+		panic(err)
+	}
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def go_render(tmp_path_factory):
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("Go is not installed (apt-get install golang-go) to execute the Ollama template")
+    folder = tmp_path_factory.mktemp("gorender")
+    (folder / "main.go").write_text(GO_RENDER)
+    env = {**os.environ, "GOCACHE": str(folder / "cache"), "GOPATH": str(folder / "gopath"), "GO111MODULE": "off"}
+    subprocess.run([go, "build", "-o", str(folder / "render"), str(folder / "main.go")], check=True, env=env,
+                   cwd=folder, timeout=300)
+
+    def render(template: str, system: str | None, messages: list[dict]) -> str:
+        payload = {"Template": template, "System": system or "",
+                   "Messages": [{"Role": m["role"], "Content": m["content"]} for m in messages]}
+        out = subprocess.run([str(folder / "render")], input=json.dumps(payload), capture_output=True, text=True,
+                             check=True, timeout=30)
+        return out.stdout
+
+    return render
+
+
+CONVERSATIONS = [
+    [{"role": "user", "content": "Who are you?"}],
+    [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "2+2?"}],
+    [{"role": "system", "content": "Answer in French."}, {"role": "user", "content": "Hi"}],
+]
+
+
+@pytest.mark.parametrize("profile_system", [None, "Be brief."])
+@pytest.mark.parametrize("messages", CONVERSATIONS)
+def test_ollama_renders_what_training_rendered(go_render, profile_system, messages):
+    """Ollama's prompt for a chat equals the tokenizer's render of the same chat as training saw
+    it (the profile's system prompt added when the chat has none; else the tokenizer default)."""
+    import jinja2
+
+    spec = mf.build_spec(ollama_base="smollm2:135m", system_prompt=profile_system,
+                         chat_template=SMOLLM2_JINJA, gguf_adapter=True)
+    ollama_prompt = go_render(spec.template, spec.system, messages)
+    trained = list(messages)
+    if profile_system and trained[0]["role"] != "system":
+        trained = [{"role": "system", "content": profile_system}, *trained]
+    expected = jinja2.Template(SMOLLM2_JINJA).render(messages=trained, add_generation_prompt=True)
+    assert ollama_prompt == expected
+    assert ollama_prompt.count("<|im_start|>system") == 1
+
+
+def test_the_template_in_the_brief_would_repeat_the_system_prompt(go_render):
+    naive = ("{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}{{- range .Messages }}"
+             "<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n")
+    assert go_render(naive, "Be brief.", CONVERSATIONS[0]).count("<|im_start|>system") == 2
