@@ -3,7 +3,10 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../src/lib/api';
 import TrainingPanel from '../src/lib/components/TrainingPanel.svelte';
 import { CatalogStore } from '../src/lib/stores/catalog.svelte';
-import { datasets, profiles } from './fixtures';
+import { TrainingHistoryStore } from '../src/lib/stores/history.svelte';
+import { TrainingJob } from '../src/lib/stores/training.svelte';
+import { datasets, details, profiles, status } from './fixtures';
+import { fakeBackend } from './helpers';
 
 const invokeMock = vi.hoisted(() => vi.fn());
 
@@ -12,52 +15,57 @@ vi.mock('../src/lib/api', async (importOriginal) => {
   return { ...actual, invoke: invokeMock };
 });
 
-function answer(results: Record<string, unknown>) {
-  invokeMock.mockImplementation(async (cmd: string) => {
-    const value = results[cmd];
-    if (value instanceof Error) throw value;
-    if (value === undefined) throw new ApiError('unknown_command', `no ${cmd}`);
-    return value;
-  });
+/** Render the panel against a fake backend; stores get their own instances. */
+function setup(answers: Parameters<typeof fakeBackend>[0] = {}) {
+  const backend = fakeBackend(answers);
+  invokeMock.mockImplementation(backend.call);
+  const job = new TrainingJob(backend.call);
+  const history = new TrainingHistoryStore(backend.call);
+  render(TrainingPanel, { catalog: new CatalogStore(backend.call), job, history });
+  return { backend, job, history };
 }
+
+const startButton = () => screen.getByRole('button', { name: 'Start Training' });
+const epochsInput = () => screen.getByLabelText('Epochs') as HTMLInputElement;
 
 beforeEach(() => {
   invokeMock.mockReset();
 });
 
-describe('TrainingPanel', () => {
+describe('TrainingPanel: catalog', () => {
   it('lists the profiles and datasets the backend returns', async () => {
-    answer({ list_training_profiles: profiles, list_datasets: datasets });
-    render(TrainingPanel, { catalog: new CatalogStore() });
+    const { backend } = setup();
 
     expect(screen.getByRole('heading', { level: 1, name: 'Training' })).toBeInTheDocument();
     const profileGroup = await screen.findByRole('group', { name: 'Profile' });
-    const radios = within(profileGroup).getAllByRole('radio');
-    expect(radios).toHaveLength(2);
-    expect(within(profileGroup).getByRole('radio', { name: /Quick test/ })).toBeChecked();
+    expect(within(profileGroup).getAllByRole('radio')).toHaveLength(2);
+    expect(within(profileGroup).getByRole('radio', { name: 'Quick test' })).toBeChecked();
     expect(within(profileGroup).getByText('A short run to see that everything works')).toBeVisible();
+    expect(within(profileGroup).getAllByText('smollm2-135m-instruct')).toHaveLength(2);
 
     const datasetGroup = await screen.findByRole('group', { name: 'Dataset' });
-    // The first valid dataset is picked until the person picks another.
-    expect(within(datasetGroup).getByRole('radio', { name: /Lumen identity/ })).toBeChecked();
+    // The first valid dataset is picked; the invalid one is listed, disabled, with its error.
+    expect(within(datasetGroup).getByRole('radio', { name: 'Lumen identity' })).toBeChecked();
+    expect(within(datasetGroup).getByRole('radio', { name: 'Broken set' })).toBeDisabled();
     expect(within(datasetGroup).getByText('Has errors')).toBeVisible();
     expect(within(datasetGroup).getByText('broken.jsonl:2: assistant message is empty')).toBeVisible();
+    expect(within(datasetGroup).getByText('chat')).toBeVisible();
+    expect(within(datasetGroup).getByText('1,234')).toBeVisible();
 
-    expect(invokeMock).toHaveBeenCalledWith('list_training_profiles');
-    expect(invokeMock).toHaveBeenCalledWith('list_datasets');
+    expect(backend.callsOf('list_training_profiles')).toHaveLength(1);
+    expect(backend.callsOf('list_datasets')).toHaveLength(1);
+    expect(backend.callsOf('get_active_training')).toHaveLength(1);
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 
   it('shows loading states until the lists arrive', async () => {
     let release: (value: unknown) => void = () => {};
-    invokeMock.mockImplementation(
-      (cmd: string) =>
+    setup({
+      list_training_profiles: () =>
         new Promise((resolve) => {
-          if (cmd === 'list_training_profiles') release = () => resolve(profiles);
-          else resolve(datasets);
+          release = resolve;
         }),
-    );
-    render(TrainingPanel, { catalog: new CatalogStore() });
+    });
 
     expect(screen.getByText('Loading training profiles…')).toHaveAttribute('role', 'status');
     release(profiles);
@@ -66,10 +74,9 @@ describe('TrainingPanel', () => {
   });
 
   it('changes the selection when another card is picked', async () => {
-    answer({ list_training_profiles: profiles, list_datasets: datasets });
-    render(TrainingPanel, { catalog: new CatalogStore() });
+    setup();
 
-    const identity = await screen.findByRole('radio', { name: /Teach an identity/ });
+    const identity = await screen.findByRole('radio', { name: 'Teach an identity' });
     await fireEvent.click(identity);
 
     expect(identity).toBeChecked();
@@ -77,29 +84,226 @@ describe('TrainingPanel', () => {
   });
 
   it('shows the backend message in an alert and retries', async () => {
-    answer({
+    const { backend } = setup({
       list_training_profiles: new ApiError('catalog_invalid', "training_profiles.json line 3: 'id' is missing"),
-      list_datasets: datasets,
     });
-    render(TrainingPanel, { catalog: new CatalogStore() });
 
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent("training_profiles.json line 3: 'id' is missing");
     expect(alert).toHaveTextContent('catalog_invalid');
-    // The datasets still show.
-    expect(await screen.findByRole('radio', { name: /Lumen identity/ })).toBeInTheDocument();
+    expect(await screen.findByRole('radio', { name: 'Lumen identity' })).toBeInTheDocument();
 
-    answer({ list_training_profiles: profiles, list_datasets: datasets });
+    backend.table.list_training_profiles = profiles;
     await fireEvent.click(within(alert).getByRole('button', { name: 'Try again' }));
-    expect(await screen.findByRole('radio', { name: /Quick test/ })).toBeInTheDocument();
+    expect(await screen.findByRole('radio', { name: 'Quick test' })).toBeInTheDocument();
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 
   it('says what to do when there is nothing to list', async () => {
-    answer({ list_training_profiles: [], list_datasets: [] });
-    render(TrainingPanel, { catalog: new CatalogStore() });
+    setup({ list_training_profiles: [], list_datasets: [] });
 
     expect(await screen.findByText(/No training profiles yet/)).toBeInTheDocument();
     expect(await screen.findByText(/No datasets yet/)).toBeInTheDocument();
+  });
+});
+
+describe('TrainingPanel: starting', () => {
+  it('enables Start Training once a profile, a valid dataset and valid epochs are there', async () => {
+    setup();
+    await screen.findByRole('radio', { name: 'Lumen identity' });
+    expect(startButton()).toBeEnabled();
+  });
+
+  it('keeps Start disabled without a profile', async () => {
+    setup({ list_training_profiles: [] });
+    await screen.findByText(/No training profiles yet/);
+    await screen.findByRole('radio', { name: 'Lumen identity' });
+    expect(startButton()).toBeDisabled();
+    expect(screen.getByText('Choose a profile and a dataset to start.')).toBeInTheDocument();
+  });
+
+  it('keeps Start disabled without a valid dataset', async () => {
+    setup({ list_datasets: datasets.filter((d) => !d.valid) });
+    expect(await screen.findByRole('radio', { name: 'Broken set' })).toBeDisabled();
+    expect(screen.getByRole('radio', { name: 'Broken set' })).not.toBeChecked();
+    expect(startButton()).toBeDisabled();
+  });
+
+  it.each(['0', '101', '', '2.5'])('keeps Start disabled for epochs %j with an inline message', async (value) => {
+    setup();
+    await screen.findByRole('radio', { name: 'Lumen identity' });
+
+    await fireEvent.input(epochsInput(), { target: { value } });
+
+    expect(startButton()).toBeDisabled();
+    expect(epochsInput()).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByText('Epochs must be a whole number from 1 to 100.')).toBeInTheDocument();
+
+    await fireEvent.input(epochsInput(), { target: { value: '100' } });
+    expect(startButton()).toBeEnabled();
+    expect(screen.queryByText('Epochs must be a whole number from 1 to 100.')).not.toBeInTheDocument();
+  });
+
+  it('keeps Start disabled while a job runs (found on mount) and shows it', async () => {
+    setup({ get_active_training: status(), get_training_status: status(), get_training_metrics: { training_id: 't-1', points: [], last_step: 0 } });
+    await screen.findByRole('radio', { name: 'Lumen identity' });
+
+    const pill = await screen.findByText('running');
+    expect(pill.closest('[role="status"]')).not.toBeNull();
+    expect(startButton()).toBeDisabled();
+    expect(screen.getByText('A training job is running.')).toBeInTheDocument();
+  });
+
+  it('follows the profile with epochs and the advanced settings', async () => {
+    setup();
+    await screen.findByRole('radio', { name: 'Quick test' });
+    const lr = screen.getByLabelText('Learning rate') as HTMLInputElement;
+    expect(epochsInput().value).toBe('1');
+
+    await fireEvent.click(screen.getByRole('radio', { name: 'Teach an identity' }));
+    expect(epochsInput().value).toBe('3');
+    expect(lr.value).toBe('0.0002');
+    expect((screen.getByLabelText('Batch size') as HTMLInputElement).value).toBe('8');
+    expect((screen.getByLabelText('Max sequence length') as HTMLInputElement).value).toBe('256');
+
+    await fireEvent.input(epochsInput(), { target: { value: '7' } });
+    expect(epochsInput().value).toBe('7');
+
+    await fireEvent.click(screen.getByRole('radio', { name: 'Quick test' }));
+    expect(epochsInput().value).toBe('1');
+    expect(lr.value).toBe('0.001');
+  });
+
+  it('sends the chosen settings and follows the new job', async () => {
+    const { backend } = setup({
+      start_training_job: { training_id: 't-9' },
+      get_training_status: status({ training_id: 't-9', status: 'preparing', step: 0, epoch: 0 }),
+      get_training_metrics: { training_id: 't-9', points: [], last_step: 0 },
+    });
+    await fireEvent.click(await screen.findByRole('radio', { name: 'Teach an identity' }));
+    await fireEvent.input(epochsInput(), { target: { value: '4' } });
+    await fireEvent.input(screen.getByLabelText('Batch size'), { target: { value: '2' } });
+
+    await fireEvent.click(startButton());
+
+    expect(backend.callsOf('start_training_job')).toEqual([
+      { profile_id: 'identity', dataset_id: 'lumen', epochs: 4, overrides: { batch_size: 2 } },
+    ]);
+    const pill = await screen.findByText('preparing');
+    expect(pill.closest('[role="status"]')).not.toBeNull();
+    expect(startButton()).toBeDisabled();
+  });
+
+  it.each([
+    ['job_running', 'A training job is already running: 20250301-100000-ab12'],
+    ['invalid_dataset', 'lumen.jsonl:7: assistant message is empty'],
+    ['backend_unreachable', 'Cannot reach the Ollama Trainer backend (Failed to fetch). Is the app still running?'],
+  ])('shows the backend message when starting fails (%s)', async (code, message) => {
+    setup({ start_training_job: new ApiError(code, message) });
+    await screen.findByRole('radio', { name: 'Lumen identity' });
+
+    await fireEvent.click(startButton());
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Training could not start');
+    expect(alert).toHaveTextContent(message);
+    expect(alert).toHaveTextContent(code);
+    expect(startButton()).toBeEnabled();
+  });
+});
+
+describe('TrainingPanel: a running job', () => {
+  const metrics = (points: object[]) => ({ training_id: 't-1', points, last_step: 3 });
+
+  it('shows progress, figures and the loss chart of the running job', async () => {
+    setup({
+      get_active_training: status(),
+      get_training_status: status(),
+      get_training_metrics: metrics(details().metrics ?? []),
+    });
+    await screen.findByText('running');
+    const job = await screen.findByRole('region', { name: 'Current run' });
+
+    await vi.waitFor(() =>
+      expect(within(job).getByTestId('loss-chart')).toHaveAttribute('data-points', '3'),
+    );
+    const bar = within(job).getByRole('progressbar', { name: 'Training progress' });
+    expect(bar).toHaveAttribute('aria-valuenow', '14');
+    expect(within(job).getByText('epoch 2 / 3')).toBeInTheDocument();
+    expect(within(job).getByText('step 14 / 30')).toBeInTheDocument();
+    expect(within(job).getByText('1.2345')).toBeInTheDocument();
+    expect(within(job).getByText('1,530 tokens/s')).toBeInTheDocument();
+    expect(within(job).getByText('1:15')).toBeInTheDocument();
+    expect(within(job).getByRole('link', { name: 'Open run details' })).toHaveAttribute('href', '#/training/t-1');
+  });
+
+  it('cancels only after the in-page confirmation', async () => {
+    const { backend } = setup({
+      get_active_training: status(),
+      get_training_status: status(),
+      get_training_metrics: metrics([]),
+      cancel_training_job: status({ status: 'cancelled', finished_at: '2025-03-01T10:01:00Z' }),
+      get_training_run: details({ status: status({ status: 'cancelled' }), summary: null, samples: [] }),
+    });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Cancel training' }));
+    expect(backend.callsOf('cancel_training_job')).toHaveLength(0);
+
+    await fireEvent.click(screen.getByRole('button', { name: 'No, keep training' }));
+    expect(backend.callsOf('cancel_training_job')).toHaveLength(0);
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel training' }));
+    expect(screen.getByText(/Cancel training\?/)).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: 'Yes, cancel' }));
+
+    expect(backend.callsOf('cancel_training_job')).toEqual([{ training_id: 't-1' }]);
+    const pill = await screen.findByText('cancelled');
+    expect(pill.closest('[role="status"]')).not.toBeNull();
+    expect(screen.queryByRole('button', { name: 'Cancel training' })).not.toBeInTheDocument();
+    expect(startButton()).toBeEnabled();
+  });
+
+  it('shows the error of a job that failed while training', async () => {
+    const failed = status({ status: 'error', error: 'CUDA out of memory at step 14' });
+    const { job } = setup({
+      get_active_training: status(),
+      get_training_status: failed,
+      get_training_metrics: metrics([]),
+      get_training_run: details({ status: failed, summary: null, samples: [] }),
+    });
+    await screen.findByText('running');
+
+    await job.poll();
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Training failed');
+    expect(alert).toHaveTextContent('CUDA out of memory at step 14');
+    expect(screen.getByText('error', { selector: '[role="status"]' })).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Result' })).not.toBeInTheDocument();
+  });
+
+  it('shows the result card with the answers before and after when the job is done', async () => {
+    const done = details();
+    const { job, backend } = setup({
+      get_active_training: status(),
+      get_training_status: done.status,
+      get_training_metrics: metrics([]),
+      get_training_run: done,
+    });
+    await screen.findByText('running');
+    expect(backend.callsOf('get_training_history')).toHaveLength(1);
+
+    await job.poll();
+
+    const result = await screen.findByRole('region', { name: 'Result' });
+    expect(within(result).getByText('0.4321')).toBeInTheDocument();
+    expect(within(result).getByText('0.5678')).toBeInTheDocument();
+    expect(within(result).getByText('2:05')).toBeInTheDocument();
+    expect(within(result).getByText('/home/me/.ollama-trainer/runs/t-1/adapter')).toBeInTheDocument();
+    expect(within(result).getByText('Who are you?')).toBeInTheDocument();
+    expect(within(result).getByText('I am an AI assistant.')).toBeInTheDocument();
+    expect(within(result).getByText('I am Lumen.')).toBeInTheDocument();
+    expect(within(result).getByText('Not exported to Ollama yet.')).toBeInTheDocument();
+    // The history refreshes once the job ended.
+    expect(backend.callsOf('get_training_history')).toHaveLength(2);
   });
 });

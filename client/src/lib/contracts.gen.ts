@@ -199,6 +199,13 @@ export interface MetricsRequest {
   training_id: string;
 }
 
+export interface PickedFile {
+  /**
+   * The chosen file, or None when the dialog was cancelled
+   */
+  path: string | null;
+}
+
 export interface RunFlowRequest {
   flow_id: string;
   inputs?: {

@@ -1,5 +1,8 @@
-// Every string a person reads in the window. English now; another locale is one more object
-// with the same keys (the type makes a missing key a compile error).
+// Every string a person reads in the window, in English and Russian. The Russian object has
+// the type of the English one, so a missing key is a compile error.
+import { type Locale, localeState } from './locale.svelte';
+
+export { LOCALES, type Locale } from './locale.svelte';
 
 const en = {
   'app.name': 'Ollama Trainer',
@@ -11,6 +14,9 @@ const en = {
   'appInfo.version': 'Version {version}',
   'appInfo.device': 'Device: {device}',
   'appInfo.offline': 'Not connected: {message}',
+  'language.label': 'Language',
+  'language.en': 'English',
+  'language.ru': 'Русский',
 
   'training.title': 'Training',
   'training.intro': 'Pick a training profile and a dataset to fine-tune a model with LoRA.',
@@ -22,8 +28,9 @@ const en = {
   'training.profile.epochs': 'Epochs',
   'training.datasets': 'Dataset',
   'training.datasets.loading': 'Loading datasets…',
-  'training.datasets.empty': 'No datasets yet. Add one to config/datasets.json, then reload.',
+  'training.datasets.empty': 'No datasets yet. Import a JSONL file below, or add one to config/datasets.json.',
   'training.dataset.examples': 'Examples',
+  'training.dataset.tokens': 'Tokens',
   'training.dataset.format': 'Format',
   'training.dataset.valid': 'Valid',
   'training.dataset.invalid': 'Has errors',
@@ -31,9 +38,106 @@ const en = {
   'training.selection': 'Selected: {profile} on {dataset}',
   'training.selection.none': 'Pick a profile and a dataset.',
 
+  'import.title': 'Import a dataset',
+  'import.path': 'Path to a .jsonl file',
+  'import.browse': 'Browse…',
+  'import.submit': 'Import',
+  'import.busy': 'Importing…',
+  'import.done': 'Imported {name}.',
+  'import.failed': 'Import failed',
+
+  'settings.title': 'Settings',
+  'settings.epochs': 'Epochs',
+  'settings.epochs.invalid': 'Epochs must be a whole number from 1 to 100.',
+  'settings.advanced': 'Advanced settings',
+  'settings.learningRate': 'Learning rate',
+  'settings.learningRate.invalid': 'Learning rate must be a number above 0 and at most 1.',
+  'settings.batchSize': 'Batch size',
+  'settings.batchSize.invalid': 'Batch size must be a whole number from 1 to 1024.',
+  'settings.maxSeqLen': 'Max sequence length',
+  'settings.maxSeqLen.invalid': 'Max sequence length must be a whole number from 16 to 131072.',
+  'settings.start': 'Start Training',
+  'settings.starting': 'Starting…',
+  'settings.hint.choose': 'Choose a profile and a dataset to start.',
+  'settings.hint.invalid': 'Fix the settings above to start.',
+  'settings.hint.running': 'A training job is running.',
+
+  'job.title': 'Current run',
+  'job.startFailed': 'Training could not start',
+  'job.failed': 'Training failed',
+  'job.cancelFailed': 'Cancelling failed',
+  'job.pollFailed': 'Lost contact with the training job',
+  'job.progress': 'Training progress',
+  'job.epoch': 'epoch {epoch} / {total}',
+  'job.step': 'step {step} / {total}',
+  'job.loss': 'Loss',
+  'job.evalLoss': 'Eval loss',
+  'job.speed': 'Speed',
+  'job.tokensPerS': '{n} tokens/s',
+  'job.eta': 'Time left',
+  'job.cancel': 'Cancel training',
+  'job.cancelConfirm': 'Cancel training? The run stops and keeps what it saved so far.',
+  'job.cancelYes': 'Yes, cancel',
+  'job.cancelNo': 'No, keep training',
+  'job.cancelling': 'Cancelling…',
+  'job.run': 'Run {id}',
+  'job.details': 'Open run details',
+
+  'status.idle': 'idle',
+  'status.preparing': 'preparing',
+  'status.running': 'running',
+  'status.exporting': 'exporting',
+  'status.done': 'done',
+  'status.error': 'error',
+  'status.cancelled': 'cancelled',
+  'status.interrupted': 'interrupted',
+
+  'chart.title': 'Loss',
+  'chart.train': 'Training loss',
+  'chart.eval': 'Eval loss',
+  'chart.step': 'Step',
+  'chart.empty': 'The loss curve appears after the first steps.',
+  'chart.summary': '{n} loss points; last loss {loss} at step {step}.',
+
+  'result.title': 'Result',
+  'result.finalLoss': 'Final loss',
+  'result.evalLoss': 'Eval loss',
+  'result.duration': 'Duration',
+  'result.adapter': 'Adapter',
+  'result.samples': 'Answers before and after training',
+  'result.prompt': 'Prompt',
+  'result.before': 'Before',
+  'result.after': 'After',
+  'result.noSamples': 'This run has no sample answers.',
+  'result.ollama': 'Ollama model',
+  'result.ollamaPending': 'Not exported to Ollama yet.',
+
+  'history.title': 'History',
+  'history.loading': 'Loading history…',
+  'history.empty': "You haven't trained a model yet",
+  'history.emptyHint': 'Choose a profile and a dataset above, then press Start Training.',
+  'history.more': 'Show more',
+  'history.time': 'Started',
+  'history.profile': 'Profile',
+  'history.dataset': 'Dataset',
+  'history.status': 'Status',
+  'history.finalLoss': 'Final loss',
+  'history.duration': 'Duration',
+  'history.failed': 'Loading history failed',
+
   'run.title': 'Run {id}',
   'run.back': 'All training',
-  'run.placeholder': 'Live progress and results of this run will appear here.',
+  'run.loading': 'Loading the run…',
+  'run.loadFailed': 'This run could not be loaded',
+  'run.parameters': 'Parameters',
+  'run.profile': 'Profile',
+  'run.dataset': 'Dataset',
+  'run.epochs': 'Epochs',
+  'run.learningRate': 'Learning rate',
+  'run.batchSize': 'Batch size',
+  'run.maxSeqLen': 'Max sequence length',
+  'run.started': 'Started',
+  'run.flow': 'Started by flow run',
 
   'flows.title': 'Flows',
   'flows.intro': 'Repeatable multi-step jobs, for example: index a folder of documents, then train on it.',
@@ -52,19 +156,174 @@ const en = {
 } as const;
 
 export type MessageKey = keyof typeof en;
-export type Locale = 'en';
 
-const messages: Record<Locale, Record<MessageKey, string>> = { en };
+const ru: Record<MessageKey, string> = {
+  'app.name': 'Ollama Trainer',
+  'app.skip': 'К содержимому',
+  'nav.label': 'Главное',
+  'nav.training': 'Обучение',
+  'nav.flows': 'Сценарии',
+  'appInfo.loading': 'Подключение…',
+  'appInfo.version': 'Версия {version}',
+  'appInfo.device': 'Устройство: {device}',
+  'appInfo.offline': 'Нет связи: {message}',
+  'language.label': 'Язык',
+  'language.en': 'English',
+  'language.ru': 'Русский',
 
-let locale: Locale = 'en';
+  'training.title': 'Обучение',
+  'training.intro': 'Выберите профиль обучения и набор данных, чтобы дообучить модель с LoRA.',
+  'training.profiles': 'Профиль',
+  'training.profiles.loading': 'Загрузка профилей обучения…',
+  'training.profiles.empty':
+    'Профилей обучения пока нет. Добавьте профиль в config/training_profiles.json и перезагрузите.',
+  'training.profile.baseModel': 'Базовая модель',
+  'training.profile.epochs': 'Эпохи',
+  'training.datasets': 'Набор данных',
+  'training.datasets.loading': 'Загрузка наборов данных…',
+  'training.datasets.empty':
+    'Наборов данных пока нет. Импортируйте файл JSONL ниже или добавьте его в config/datasets.json.',
+  'training.dataset.examples': 'Примеры',
+  'training.dataset.tokens': 'Токены',
+  'training.dataset.format': 'Формат',
+  'training.dataset.valid': 'Без ошибок',
+  'training.dataset.invalid': 'Есть ошибки',
+  'training.dataset.unknownFormat': 'не определён',
+  'training.selection': 'Выбрано: {profile} на {dataset}',
+  'training.selection.none': 'Выберите профиль и набор данных.',
 
+  'import.title': 'Импорт набора данных',
+  'import.path': 'Путь к файлу .jsonl',
+  'import.browse': 'Обзор…',
+  'import.submit': 'Импортировать',
+  'import.busy': 'Импорт…',
+  'import.done': 'Импортирован {name}.',
+  'import.failed': 'Импорт не удался',
+
+  'settings.title': 'Параметры',
+  'settings.epochs': 'Эпохи',
+  'settings.epochs.invalid': 'Число эпох — целое число от 1 до 100.',
+  'settings.advanced': 'Дополнительные параметры',
+  'settings.learningRate': 'Скорость обучения',
+  'settings.learningRate.invalid': 'Скорость обучения — число больше 0 и не больше 1.',
+  'settings.batchSize': 'Размер батча',
+  'settings.batchSize.invalid': 'Размер батча — целое число от 1 до 1024.',
+  'settings.maxSeqLen': 'Макс. длина последовательности',
+  'settings.maxSeqLen.invalid': 'Макс. длина последовательности — целое число от 16 до 131072.',
+  'settings.start': 'Начать обучение',
+  'settings.starting': 'Запуск…',
+  'settings.hint.choose': 'Выберите профиль и набор данных, чтобы начать.',
+  'settings.hint.invalid': 'Исправьте параметры выше, чтобы начать.',
+  'settings.hint.running': 'Идёт обучение.',
+
+  'job.title': 'Текущий запуск',
+  'job.startFailed': 'Обучение не запустилось',
+  'job.failed': 'Обучение завершилось с ошибкой',
+  'job.cancelFailed': 'Отменить не удалось',
+  'job.pollFailed': 'Нет связи с задачей обучения',
+  'job.progress': 'Ход обучения',
+  'job.epoch': 'эпоха {epoch} / {total}',
+  'job.step': 'шаг {step} / {total}',
+  'job.loss': 'Потери',
+  'job.evalLoss': 'Потери на проверке',
+  'job.speed': 'Скорость',
+  'job.tokensPerS': '{n} токенов/с',
+  'job.eta': 'Осталось',
+  'job.cancel': 'Отменить обучение',
+  'job.cancelConfirm': 'Отменить обучение? Запуск остановится и сохранит то, что успел.',
+  'job.cancelYes': 'Да, отменить',
+  'job.cancelNo': 'Нет, продолжить',
+  'job.cancelling': 'Отмена…',
+  'job.run': 'Запуск {id}',
+  'job.details': 'Подробности запуска',
+
+  'status.idle': 'ожидание',
+  'status.preparing': 'подготовка',
+  'status.running': 'обучение',
+  'status.exporting': 'экспорт',
+  'status.done': 'готово',
+  'status.error': 'ошибка',
+  'status.cancelled': 'отменено',
+  'status.interrupted': 'прервано',
+
+  'chart.title': 'Потери',
+  'chart.train': 'Потери на обучении',
+  'chart.eval': 'Потери на проверке',
+  'chart.step': 'Шаг',
+  'chart.empty': 'Кривая потерь появится после первых шагов.',
+  'chart.summary': 'Точек: {n}; последние потери {loss} на шаге {step}.',
+
+  'result.title': 'Результат',
+  'result.finalLoss': 'Итоговые потери',
+  'result.evalLoss': 'Потери на проверке',
+  'result.duration': 'Длительность',
+  'result.adapter': 'Адаптер',
+  'result.samples': 'Ответы до и после обучения',
+  'result.prompt': 'Запрос',
+  'result.before': 'До',
+  'result.after': 'После',
+  'result.noSamples': 'У этого запуска нет примеров ответов.',
+  'result.ollama': 'Модель Ollama',
+  'result.ollamaPending': 'Ещё не экспортирована в Ollama.',
+
+  'history.title': 'История',
+  'history.loading': 'Загрузка истории…',
+  'history.empty': 'Вы ещё не обучали модель',
+  'history.emptyHint': 'Выберите профиль и набор данных выше и нажмите «Начать обучение».',
+  'history.more': 'Показать ещё',
+  'history.time': 'Начало',
+  'history.profile': 'Профиль',
+  'history.dataset': 'Набор данных',
+  'history.status': 'Состояние',
+  'history.finalLoss': 'Итоговые потери',
+  'history.duration': 'Длительность',
+  'history.failed': 'Не удалось загрузить историю',
+
+  'run.title': 'Запуск {id}',
+  'run.back': 'Всё обучение',
+  'run.loading': 'Загрузка запуска…',
+  'run.loadFailed': 'Не удалось загрузить запуск',
+  'run.parameters': 'Параметры',
+  'run.profile': 'Профиль',
+  'run.dataset': 'Набор данных',
+  'run.epochs': 'Эпохи',
+  'run.learningRate': 'Скорость обучения',
+  'run.batchSize': 'Размер батча',
+  'run.maxSeqLen': 'Макс. длина последовательности',
+  'run.started': 'Начало',
+  'run.flow': 'Запущен сценарием',
+
+  'flows.title': 'Сценарии',
+  'flows.intro':
+    'Повторяемые многошаговые задачи, например: проиндексировать папку документов и обучить на ней.',
+  'flows.files': 'Файлы сценариев',
+  'flows.empty': 'Сценариев пока нет. Положите файлы сценариев (JSON) в automation/flows и перезагрузите.',
+  'flows.run': 'Запуск сценария {id}',
+  'flows.back': 'Все сценарии',
+
+  'error.title': 'Что-то пошло не так',
+  'error.retry': 'Повторить',
+  'error.dismiss': 'Закрыть',
+  'error.unreachable': 'Нет связи с Ollama Trainer ({detail}). Приложение ещё работает?',
+  'error.noBridge':
+    'У этой страницы нет связи с приложением: откройте её из Ollama Trainer (окно или режим --browser).',
+};
+
+const messages: Record<Locale, Record<MessageKey, string>> = { en, ru };
+
+/** The language texts are shown in now. */
+export function getLocale(): Locale {
+  return localeState.current;
+}
+
+/** Switch the language (remembered in localStorage); texts follow at once. */
 export function setLocale(next: Locale): void {
-  locale = next;
+  localeState.set(next);
 }
 
 /** The text for `key`, with `{name}` placeholders filled from `params`. */
 export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
-  const template = messages[locale][key] ?? key;
+  const template = messages[localeState.current][key] ?? en[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
     name in params ? String(params[name]) : whole,
   );
