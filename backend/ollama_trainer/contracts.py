@@ -220,6 +220,10 @@ class Empty(Strict):
     pass
 
 
+class PickedFile(Strict):
+    path: str | None = Field(description="The chosen file, or None when the dialog was cancelled")
+
+
 # -- flows -----------------------------------------------------------------------------------
 
 FlowCommand = Literal["TRAIN", "INDEX", "EXPORT", "EVAL"]

@@ -59,3 +59,12 @@ def test_js_api_exposes_exactly_the_commands():
 
     exposed = {n for n in dir(make_js_api(Commands())) if not n.startswith("_")}
     assert exposed == set(specs(Commands)) == api_names
+
+
+def test_file_dialog_only_in_the_window(server):
+    status, body = http_call(server, "pick_dataset_file")
+    assert status == 400 and body["code"] == "not_available"
+    picked = desktop_call(Commands(transport="desktop", file_picker=lambda: "/home/me/faq.jsonl"), "pick_dataset_file")
+    assert picked == {"ok": True, "result": {"path": "/home/me/faq.jsonl"}}
+    cancelled = desktop_call(Commands(transport="desktop", file_picker=lambda: None), "pick_dataset_file")
+    assert cancelled == {"ok": True, "result": {"path": None}}

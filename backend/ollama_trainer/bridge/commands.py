@@ -3,12 +3,13 @@ models. Every public method decorated with @command is a command on both transpo
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Callable, Literal
 
 from ollama_trainer import __version__, catalog, device_probe, paths
 from ollama_trainer.bridge.registry import command
+from ollama_trainer.errors import DomainError
 from ollama_trainer.contracts import (
-    AppInfo, DatasetInfo, ImportDatasetRequest, LimitRequest, MetricsRequest, StartTrainingRequest,
+    AppInfo, DatasetInfo, ImportDatasetRequest, PickedFile, LimitRequest, MetricsRequest, StartTrainingRequest,
     StartTrainingResult, TrainingIdRequest, TrainingMetrics, TrainingProfile, TrainingRunDetails,
     TrainingRunSummary, TrainingStatus,
 )
@@ -22,10 +23,11 @@ Transport = Literal["desktop", "browser", "cli"]
 
 class Commands:
     def __init__(self, transport: Transport = "cli", manager: TrainingManager | None = None,
-                 flows: FlowRunner | None = None):
+                 flows: FlowRunner | None = None, file_picker: Callable[[], str | None] | None = None):
         self._transport = transport
         self._manager = manager or TrainingManager()
         self._flows = flows or FlowRunner(self._manager)
+        self._file_picker = file_picker  # the desktop window's native dialog
 
     @command(result=AppInfo)
     def app_info(self) -> AppInfo:
@@ -51,6 +53,13 @@ class Commands:
     @command(ImportDatasetRequest, result=DatasetInfo)
     def import_dataset(self, req: ImportDatasetRequest) -> DatasetInfo:
         return catalog.import_dataset(req.path, dataset_id=req.id, name=req.name)
+
+    @command(result=PickedFile)
+    def pick_dataset_file(self) -> PickedFile:
+        if self._file_picker is None:
+            raise DomainError("the file dialog is only in the desktop window; type the file's path instead",
+                              code="not_available")
+        return PickedFile(path=self._file_picker())
 
     # -- training ---------------------------------------------------------------------------
     @command(StartTrainingRequest, result=StartTrainingResult)

@@ -43,6 +43,24 @@ def make_js_api(commands: object) -> object:
     return type("JsApi", (), methods)(commands)
 
 
+class FilePicker:
+    """The window's native open-file dialog, for `pick_dataset_file`. Bound to the window once
+    it exists; called from a bridge thread, as pywebview allows."""
+
+    def __init__(self):
+        self.window = None
+
+    def __call__(self) -> str | None:
+        if self.window is None:
+            return None
+        import webview
+
+        chosen = self.window.create_file_dialog(
+            webview.FileDialog.OPEN, allow_multiple=False,
+            file_types=("JSON lines (*.jsonl)", "All files (*.*)"))
+        return str(chosen[0]) if chosen else None
+
+
 def check_display() -> None:
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise NoDisplay(
@@ -52,7 +70,8 @@ def check_display() -> None:
         )
 
 
-def run_window(commands: object, *, on_shown: Callable | None = None, debug: bool = False) -> None:
+def run_window(commands: object, *, on_shown: Callable | None = None, debug: bool = False,
+               file_picker: FilePicker | None = None) -> None:
     """Open the window and block until it closes. `on_shown(window)` runs in a thread once the
     page has loaded (tests use it to drive the window)."""
     check_display()
@@ -73,6 +92,9 @@ def run_window(commands: object, *, on_shown: Callable | None = None, debug: boo
         TITLE, url=str(index), js_api=make_js_api(commands),
         width=SIZE[0], height=SIZE[1], min_size=MIN_SIZE,
     )
+
+    if file_picker is not None:
+        file_picker.window = window
 
     def shown(win):
         if on_shown is not None:
