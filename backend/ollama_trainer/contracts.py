@@ -71,6 +71,8 @@ class TrainingProfile(Strict):
     seed: int = 42
     device: Device = "auto"
     system_prompt: str | None = None
+    stall_timeout_s: int = Field(900, ge=5, le=86400,
+                                 description="A trainer silent this long (no event) is stopped as hung")
     auto_export: bool = False
     source: Literal["builtin", "user"] = "builtin"
 

@@ -142,3 +142,18 @@ def test_unknown_run_is_not_found():
     with pytest.raises(DomainError) as exc:
         TrainingManager().status("no-such-run")
     assert exc.value.code == "unknown_training"
+
+
+def test_hung_worker_is_stopped_with_a_message(tiny_model, data_home, tmp_path):
+    data_home.mkdir(parents=True, exist_ok=True)
+    (data_home / "profiles.json").write_text(json.dumps({"profiles": [profile(tiny_model, id="tiny", stall_timeout_s=6)]}))
+    dataset = write_chat_dataset(tmp_path / "colours.jsonl", repeat=4)
+    catalog.register_user_dataset(DatasetEntry(id="colours", name="Colours", path=str(dataset)))
+    manager = TrainingManager()
+    tid = manager.start(catalog.get_profile("tiny"), catalog.get_dataset_entry("colours"), epochs=50)
+    wait_for(manager, tid, lambda s: s.status == "running")
+    process = manager._jobs[tid].process
+    process.send_signal(signal.SIGSTOP)  # alive but silent, like a deadlocked trainer
+    final = manager.wait(tid, 60)
+    assert final.status == "error" and "stopped responding" in final.error
+    assert process.poll() is not None  # no worker left behind

@@ -68,6 +68,8 @@ class Job:
     finished: threading.Event = field(default_factory=threading.Event)
     lock_fd: int | None = None
     adapter_dir: str | None = None
+    last_event: float = field(default_factory=time.monotonic)
+    hung: bool = False
 
 
 def validate_epochs(epochs: int | None, profile: TrainingProfile) -> int:
@@ -174,6 +176,20 @@ class TrainingManager:
         finally:
             stderr.close()
         threading.Thread(target=self._follow, args=(job,), name=f"follow-{job.training_id}", daemon=True).start()
+        threading.Thread(target=self._watch, args=(job,), name=f"watch-{job.training_id}", daemon=True).start()
+
+    def _watch(self, job: Job) -> None:
+        """Stop a trainer that has been silent for the profile's stall timeout."""
+        timeout = job.profile.stall_timeout_s
+        while not job.finished.wait(min(5.0, timeout / 4)):
+            with self._lock:
+                silent = time.monotonic() - job.last_event
+            if silent > timeout and job.process is not None and job.process.poll() is None:
+                log.error("training %s: no event for %.0f s; stopping the trainer", job.training_id, silent)
+                with self._lock:
+                    job.hung = True
+                job.process.kill()
+                return
 
     # -- following the worker ---------------------------------------------------------------
     def _follow(self, job: Job) -> None:
@@ -183,6 +199,7 @@ class TrainingManager:
             if event is None:
                 continue
             with self._lock:
+                job.last_event = time.monotonic()
                 ev.apply(job.status, event)
                 point = ev.metric_point(event)
                 if point is not None:
@@ -210,7 +227,11 @@ class TrainingManager:
                                   f"cancelled; the trainer did not stop within {self._cancel_grace_s:.0f} s and was killed")
             else:
                 status.status = "error"
-                status.error = final.get("message") if kind == "error" else self._death_message(job, code)
+                if job.hung:
+                    status.error = (f"the trainer stopped responding (no progress for {job.profile.stall_timeout_s} s) "
+                                    "and was stopped; the last checkpoint, if any, can be resumed")
+                else:
+                    status.error = final.get("message") if kind == "error" else self._death_message(job, code)
                 status.message = "training failed"
             status.finished_at = now_iso()
             status.eta_s = None

@@ -280,6 +280,10 @@ export interface TrainingProfile {
   ollama_base: string;
   seed?: number;
   source?: 'builtin' | 'user';
+  /**
+   * A trainer silent this long (no event) is stopped as hung
+   */
+  stall_timeout_s?: number;
   system_prompt?: string | null;
   warmup_ratio?: number;
 }
