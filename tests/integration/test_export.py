@@ -307,6 +307,8 @@ def test_cli_export_ok(run, ollama_standin, capsys):
     out, err = capsys.readouterr()
     assert "Model: faq-abc123" in out and f"cd {run} && ollama create faq-abc123 -f Modelfile" in out
     assert "converting adapter" in err and "success" in err
+    assert history.load_summary(TRAINING_ID).ollama_model == "faq-abc123"
+    assert history.recent(5)[0].ollama_model == "faq-abc123"
 
 
 def test_cli_export_json(run, ollama_standin, capsys):
@@ -318,8 +320,10 @@ def test_cli_export_json(run, ollama_standin, capsys):
 
 def test_cli_export_failures(run, ollama_standin, capsys):
     ollama_standin.version = "0.4.0"
+    before = summary_bytes(run)
     assert cli("--run", TRAINING_ID, "--host", ollama_standin.url) == 1
     assert "ollama_too_old" in capsys.readouterr().err
+    assert summary_bytes(run) == before
     assert cli("--run", "nope", "--host", ollama_standin.url) == 2
     assert cli("--run", TRAINING_ID, "--model", "Bad Name", "--host", ollama_standin.url) == 2
     with pytest.raises(SystemExit) as exit_:
