@@ -1,6 +1,8 @@
-import { render, screen } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import App from '../src/App.svelte';
+import { setLocale } from '../src/lib/i18n';
+import { LOCALE_STORAGE_KEY, localeState } from '../src/lib/locale.svelte';
 import { Router } from '../src/lib/router.svelte';
 import { appInfo, datasets, profiles } from './fixtures';
 
@@ -26,6 +28,10 @@ beforeEach(() => {
         return profiles;
       case 'list_datasets':
         return datasets;
+      case 'get_active_training':
+        return null;
+      case 'get_training_history':
+        return [];
       default:
         throw new Error(`unexpected ${cmd}`);
     }
@@ -34,6 +40,8 @@ beforeEach(() => {
 
 afterEach(() => {
   window.location.hash = '';
+  setLocale('en');
+  localStorage.clear();
 });
 
 describe('App', () => {
@@ -84,5 +92,28 @@ describe('App', () => {
     render(App, { router: new Router() });
 
     expect(await screen.findByText('Not connected: Cannot reach the backend')).toBeInTheDocument();
+  });
+
+  it('switches the language from the sidebar and remembers it', async () => {
+    render(App, { router: new Router() });
+    expect(screen.getByRole('heading', { level: 1, name: 'Training' })).toBeInTheDocument();
+
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Language' }), {
+      target: { value: 'ru' },
+    });
+
+    expect(await screen.findByRole('heading', { level: 1, name: 'Обучение' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Начать обучение' })).toBeInTheDocument();
+    expect(screen.getByRole('combobox', { name: 'Язык' })).toHaveValue('ru');
+    expect(await screen.findByText('Вы ещё не обучали модель')).toBeInTheDocument();
+    expect(localStorage.getItem(LOCALE_STORAGE_KEY)).toBe('ru');
+    expect(document.documentElement.lang).toBe('ru');
+
+    // A new window (a reload) starts in the remembered language.
+    cleanup();
+    localeState.current = 'en';
+    localeState.reload();
+    render(App, { router: new Router() });
+    expect(screen.getByRole('heading', { level: 1, name: 'Обучение' })).toBeInTheDocument();
   });
 });

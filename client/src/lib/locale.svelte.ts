@@ -19,22 +19,31 @@ function remembered(): Locale {
   return 'en';
 }
 
+function markDocument(locale: Locale): void {
+  if (typeof document !== 'undefined') document.documentElement.lang = locale;
+}
+
 class LocaleState {
   current: Locale = $state(remembered());
 
+  constructor() {
+    markDocument(this.current);
+  }
+
   set(next: Locale): void {
     this.current = next;
+    markDocument(next);
     try {
       globalThis.localStorage?.setItem(LOCALE_STORAGE_KEY, next);
     } catch {
       // Not remembered, still switched.
     }
-    if (typeof document !== 'undefined') document.documentElement.lang = next;
   }
 
   /** Read localStorage again (tests; a second window that switched). */
   reload(): void {
     this.current = remembered();
+    markDocument(this.current);
   }
 }
 
