@@ -115,11 +115,20 @@ def seed_everything(seed: int) -> None:
 
 # ----------------------------------------------------------------------------- generation
 
-def answer(model, tokenizer, prompt: str, *, system: str | None = None, max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> str:
-    """A greedy answer to one user prompt, through the chat template."""
-    messages = batching.with_system([{"role": "user", "content": prompt}], system)
-    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    enc = tokenizer(text, add_special_tokens=False, return_tensors="pt")
+def answers(model, tokenizer, prompts: list[str], *, system: str | None = None,
+            max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> list[str]:
+    """Greedy answers to user prompts through the chat template, generated as one left-padded
+    batch (a single prompt is not padded at all)."""
+    texts = [
+        tokenizer.apply_chat_template(batching.with_system([{"role": "user", "content": p}], system), tokenize=False, add_generation_prompt=True)
+        for p in prompts
+    ]
+    side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    try:
+        enc = tokenizer(texts, add_special_tokens=False, return_tensors="pt", padding=True)
+    finally:
+        tokenizer.padding_side = side
     device = next(model.parameters()).device
     end_ids = [tokenizer.eos_token_id]
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() else None
@@ -137,7 +146,13 @@ def answer(model, tokenizer, prompt: str, *, system: str | None = None, max_new_
             eos_token_id=end_ids,
             pad_token_id=tokenizer.pad_token_id,
         )
-    return tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    width = enc["input_ids"].shape[1]
+    return [tokenizer.decode(row[width:], skip_special_tokens=True).strip() for row in out]
+
+
+def answer(model, tokenizer, prompt: str, *, system: str | None = None, max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> str:
+    """A greedy answer to one user prompt, through the chat template."""
+    return answers(model, tokenizer, [prompt], system=system, max_new_tokens=max_new_tokens)[0]
 
 
 # ----------------------------------------------------------------------------- recipe
@@ -283,7 +298,7 @@ class LoRARecipe:
     def _setup_optimizer(self) -> None:
         params = [x for x in self.model.parameters() if x.requires_grad]
         self.optimizer = torch.optim.AdamW(
-            params, lr=self.profile.learning_rate, weight_decay=0.0, foreach=self.device.type != "cpu" or None
+            params, lr=self.profile.learning_rate, weight_decay=0.0
         )
         warmup = math.ceil(self.profile.warmup_ratio * self.total_steps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(warmup, self.total_steps))
@@ -429,14 +444,12 @@ class LoRARecipe:
     def _write_samples(self, prompts: list[str]) -> Path | None:
         self.model.eval()
         system = self.profile.system_prompt
-        rows = []
-        for prompt in prompts:
-            if self.cancel.is_set():
-                return None  # a stop during the samples: the adapter is saved, skip the rest
-            with self.model.disable_adapter():
-                before = answer(self.model, self.tokenizer, prompt, system=system)
-            after = answer(self.model, self.tokenizer, prompt, system=system)
-            rows.append({"prompt": prompt, "before": before, "after": after})
+        with self.model.disable_adapter():
+            before = answers(self.model, self.tokenizer, prompts, system=system)
+        if self.cancel.is_set():
+            return None  # a stop during the samples: the adapter is saved, skip the rest
+        after = answers(self.model, self.tokenizer, prompts, system=system)
+        rows = [{"prompt": p, "before": b, "after": a} for p, b, a in zip(prompts, before, after)]
         path = self.run_dir / "samples.json"
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(rows, indent=2, ensure_ascii=False))

