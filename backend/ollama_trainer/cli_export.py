@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ollama_trainer import settings
 from ollama_trainer.errors import DomainError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -34,14 +35,13 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(text, file=sys.stderr, flush=True)
 
     try:
-        result = export_run(args.run, model_name=args.model, host=args.host, on_status=on_status)
+        result = export_run(args.run, model_name=args.model, host=settings.ollama_host(args.host), on_status=on_status)
     except DomainError as exc:
         if args.json:
             print(json.dumps({"event": "error", "code": exc.code, "message": exc.message}), flush=True)
         else:
             print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
         return EXIT_INVALID if exc.code in INVALID_CODES else EXIT_FAILED
-    _record_model(args.run, result.ollama_model)
     if args.json:
         print(json.dumps({"event": "done", **result.model_dump(mode="json")}), flush=True)
     else:
@@ -49,18 +49,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"Modelfile: {result.modelfile}")
         print(f"To build it by hand: {result.command}")
     return EXIT_OK
-
-
-def _record_model(training_id: str, model: str) -> None:
-    """Note the Ollama model in the run's summary, as the window does after an export."""
-    from ollama_trainer.training import history
-
-    summary = history.load_summary(training_id)
-    if summary is not None and summary.ollama_model != model:
-        try:
-            history.record(summary.model_copy(update={"ollama_model": model}))
-        except OSError as exc:
-            print(f"ollama-trainer: warning: the run's summary was not updated: {exc}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

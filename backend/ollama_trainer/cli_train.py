@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from ollama_trainer import catalog, paths
+from ollama_trainer import catalog
 from ollama_trainer.contracts import DatasetEntry
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
@@ -36,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, help="1..100; default: the profile's default_epochs")
     p.add_argument("--resume", metavar="ID", help="continue run ID from its last checkpoint")
     p.add_argument("--json", action="store_true", help="print the trainer's events as JSON lines")
+    p.add_argument("--export", action="store_true", help="register the trained model with Ollama afterwards")
+    p.add_argument("--model", metavar="NAME", help="with --export: the Ollama model name")
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser("ask", help="ask a trained model (or a base model) one question",
@@ -74,6 +75,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"Done: final loss {status.loss:.4f}" + (f", eval loss {status.eval_loss:.4f}" if status.eval_loss else "")
                   + f". Adapter: {summary.adapter_dir if summary else '?'}", file=sys.stderr)
+        if args.export:
+            from ollama_trainer.cli_export import EXIT_OK as EXPORTED, cmd_export
+
+            export_args = argparse.Namespace(run=training_id, model=args.model, host=None, json=args.json)
+            return EXIT_OK if cmd_export(export_args) == EXPORTED else EXIT_FAILED
         return EXIT_OK
     if status.status == "cancelled":
         print(f"Cancelled: {status.message}. Resume with: ollama-trainer train --profile {profile.id} "
@@ -127,6 +133,8 @@ def _follow_bar(manager, training_id: str) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from ollama_trainer.training.ask import ask
+
     try:
         answer = ask(run=args.run, base=args.base, prompt=args.prompt, max_new_tokens=args.max_new_tokens)
     except DomainError as exc:
@@ -134,35 +142,3 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return EXIT_INVALID if exc.code != "ask_failed" else EXIT_FAILED
     print(answer)
     return EXIT_OK
-
-
-def ask(*, run: str | None, base: str | None, prompt: str, max_new_tokens: int = 96, timeout: float = 300) -> str:
-    """Greedy answer through the worker (torch stays out of this process)."""
-    if run:
-        job = history.load_job(run)
-        if job is None:
-            raise DomainError(f"no training run '{run}'", code="unknown_training")
-        adapter = history.run_dir(run) / "adapter"
-        if not (adapter / "adapter_config.json").is_file():
-            raise DomainError(f"run '{run}' has no trained adapter (did it finish?)", code="no_adapter")
-        base_model, system = job["profile"]["base_model"], job["profile"].get("system_prompt")
-    else:
-        profile = catalog.get_profile(base)
-        adapter, base_model, system = None, profile.base_model, profile.system_prompt
-    cmd = [sys.executable, "-m", "ollama_trainer.training.worker", "ask", "--base-model", base_model,
-           "--models-dir", str(paths.models_dir()), "--prompt", prompt, "--max-new-tokens", str(max_new_tokens)]
-    if adapter is not None:
-        cmd += ["--adapter", str(adapter)]
-    if system:
-        cmd += ["--system", system]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    for line in reversed(proc.stdout.strip().splitlines()):
-        try:
-            reply = json.loads(line)
-        except ValueError:
-            continue
-        if "answer" in reply:
-            return reply["answer"]
-        if "error" in reply or reply.get("event") == "error":
-            raise DomainError(reply.get("message") or reply.get("error"), code="ask_failed")
-    raise DomainError(f"the model did not answer: {proc.stderr.strip()[-400:]}", code="ask_failed")

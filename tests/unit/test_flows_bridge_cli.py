@@ -49,7 +49,7 @@ def test_bridge_flow_commands():
 
     failed = _wait_done(commands, dispatch(commands, "run_flow", {"flow_id": "exp"})["flow_run_id"])
     assert failed["status"] == "error"
-    assert failed["steps"][0]["error"] == "Ollama export is not available yet"
+    assert failed["steps"][0]["error"] == "no training run 't-1'"  # an honest failure, never done
 
     runs = dispatch(commands, "get_flow_runs", {"limit": 10})
     assert [r["flow_run_id"] for r in runs] == [failed["flow_run_id"], run["flow_run_id"]]
@@ -99,7 +99,7 @@ def test_cli_flow_run_json(capsys):
 def test_cli_flow_run_failed_and_invalid(capsys):
     assert cli.main(["flow", "run", "exp"]) == 1
     captured = capsys.readouterr()
-    assert "step export (EXPORT): error: Ollama export is not available yet" in captured.out
+    assert "step export (EXPORT): error: no training run 't-1'" in captured.out
     assert cli.main(["flow", "run", "nope"]) == 2
     assert "unknown flow 'nope'" in capsys.readouterr().err
     assert cli.main(["flow", "run", "idx", "--input", "chunks"]) == 2

@@ -302,8 +302,8 @@ def test_train_step_links_the_run_and_the_training(caplog):
     assert run.steps[0].status == "done"
     assert run.steps[0].outputs == {"training_id": "20260101-000000-abcdef", "status": "done", "final_loss": 0.4,
                                     "eval_loss": 0.6, "adapter_dir": None}
-    # EXPORT is not built yet: a failed step, never done
-    assert run.steps[1].status == "error" and run.steps[1].error == "Ollama export is not available yet"
+    # EXPORT of a run that has no adapter on disk: a failed step with the reason, never done
+    assert run.steps[1].status == "error" and "20260101-000000-abcdef" in run.steps[1].error
     assert run.status == "error"
 
 
@@ -397,9 +397,9 @@ def test_eval_answers_with_base_and_trained_model_and_saves_eval_json():
         "dataset": {"id": "identity-demo", "held_out_prompts": ["Who are you?", "Who made you?"]}}))
     asked = []
 
-    def ask(*, run, base, prompt):
-        asked.append((run, base, prompt))
-        return f"{'tuned' if run else 'base'}: {prompt}"
+    def ask(*, run, base, prompt, with_adapter=True):
+        asked.append((run, with_adapter, prompt))
+        return f"{'tuned' if with_adapter else 'base'}: {prompt}"
 
     write_flow({"id": "ev", "name": "Eval", "steps": [
         {"id": "eval", "cmd": "EVAL", "args": {"training_id": run_dir.name}}]})
@@ -407,8 +407,8 @@ def test_eval_answers_with_base_and_trained_model_and_saves_eval_json():
                                                       "EVAL": functools.partial(steps.evaluate, ask=ask)})
     run = runner.wait(runner.run_flow("ev"), timeout=10)
     assert run.status == "done", run.error
-    assert asked == [(None, "quick-demo", "Who are you?"), (run_dir.name, None, "Who are you?"),
-                     (None, "quick-demo", "Who made you?"), (run_dir.name, None, "Who made you?")]
+    assert asked == [(run_dir.name, False, "Who are you?"), (run_dir.name, True, "Who are you?"),
+                     (run_dir.name, False, "Who made you?"), (run_dir.name, True, "Who made you?")]
     saved = json.loads((run_dir / "eval.json").read_text())
     assert saved["answers"][0] == {"prompt": "Who are you?", "before": "base: Who are you?",
                                    "after": "tuned: Who are you?"}

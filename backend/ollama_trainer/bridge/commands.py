@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Callable, Literal
 
-from ollama_trainer import __version__, catalog, device_probe, paths
+from ollama_trainer import __version__, catalog, device_probe, paths, settings
 from ollama_trainer.bridge.registry import command
 from ollama_trainer.errors import DomainError
 from ollama_trainer.contracts import (
     AppInfo, DatasetInfo, ImportDatasetRequest, PickedFile, LimitRequest, MetricsRequest, StartTrainingRequest,
     StartTrainingResult, TrainingIdRequest, TrainingMetrics, TrainingProfile, TrainingRunDetails,
     TrainingRunSummary, TrainingStatus,
+)
+from ollama_trainer.contracts import (
+    AskRequest, ChatAnswer, ChatRequest, ExportRequest, ExportState, OllamaConnection, OllamaHostRequest, Settings,
 )
 from ollama_trainer.contracts import FlowInfo, FlowRun, FlowRunIdRequest, RunFlowRequest, RunFlowResult
 from ollama_trainer.flows.runner import FlowRunner
@@ -117,3 +120,54 @@ class Commands:
     @command(FlowRunIdRequest, result=FlowRun)
     def cancel_flow_run(self, req: FlowRunIdRequest) -> FlowRun:
         return self._flows.cancel(req.flow_run_id)
+
+    # -- Ollama -----------------------------------------------------------------------------
+    @command(ExportRequest, result=ExportState)
+    def export_to_ollama(self, req: ExportRequest) -> ExportState:
+        from ollama_trainer.ollama import export
+
+        return export.start_export(req.training_id, model_name=req.model_name, host=settings.ollama_host(req.host))
+
+    @command(TrainingIdRequest, result=ExportState)
+    def get_export_state(self, req: TrainingIdRequest) -> ExportState:
+        from ollama_trainer.ollama import export
+
+        return export.export_state(req.training_id)
+
+    @command(OllamaHostRequest, result=OllamaConnection)
+    def get_ollama_connection(self, req: OllamaHostRequest) -> OllamaConnection:
+        from ollama_trainer.ollama import client
+
+        return client.connection_state(settings.ollama_host(req.host))
+
+    @command(ChatRequest, result=ChatAnswer)
+    def ask_ollama(self, req: ChatRequest) -> ChatAnswer:
+        from ollama_trainer.ollama import chat
+
+        answer = chat.ask_ollama(req.model, req.prompt, host=settings.ollama_host(req.host), system=req.system)
+        return ChatAnswer(model=req.model, answer=answer)
+
+    @command(AskRequest, result=ChatAnswer)
+    def ask_local_model(self, req: AskRequest) -> ChatAnswer:
+        """The run's model (or its base) answering through the worker, for when it is not in Ollama."""
+        from ollama_trainer.training.ask import ask
+
+        answer = ask(run=req.training_id, base=None, prompt=req.prompt, with_adapter=req.with_adapter)
+        return ChatAnswer(model=("trained " if req.with_adapter else "base of ") + req.training_id, answer=answer)
+
+    # -- settings ---------------------------------------------------------------------------
+    @command(result=Settings)
+    def get_settings(self) -> Settings:
+        return settings.load()
+
+    @command(Settings, result=Settings)
+    def update_settings(self, req: Settings) -> Settings:
+        if req.ollama_host:
+            from ollama_trainer.ollama import client
+
+            try:
+                client.resolve_host(req.ollama_host)
+            except ValueError as exc:
+                raise DomainError(str(exc), code="invalid_host") from None
+        return settings.update(req)
+

@@ -144,14 +144,23 @@ def index(args: dict, ctx: StepContext) -> dict:
 
 class ExportArgs(_Args):
     training_id: Id
-    model_name: str = Field(min_length=1)
+    model_name: str | None = Field(None, min_length=1)
+    host: str | None = None
 
 
 def export(args: dict, ctx: StepContext) -> dict:
-    """Register a trained adapter with Ollama as `model_name`. The Ollama export is not built
-    yet: until it is, this step fails (it never pretends to succeed)."""
-    _parse(ExportArgs, args, "EXPORT")
-    raise StepFailed("Ollama export is not available yet", code="export_unavailable")
+    """Register a trained adapter with Ollama (the same export as the window's button and
+    `ollama-trainer export`); the Modelfile is written either way."""
+    from ollama_trainer import settings
+    from ollama_trainer.ollama.export import export_run
+
+    a = _parse(ExportArgs, args, "EXPORT")
+    try:
+        result = export_run(a.training_id, model_name=a.model_name, host=settings.ollama_host(a.host))
+    except DomainError as exc:
+        raise StepFailed(exc.message, code=exc.code) from None
+    return {"ollama_model": result.ollama_model, "model_name": result.ollama_model, "training_id": a.training_id,
+            "host": result.host, "modelfile": result.modelfile, "command": result.command}
 
 
 # -- EVAL ------------------------------------------------------------------------------------
@@ -161,26 +170,11 @@ class EvalArgs(_Args):
     prompts: list[str] | None = None
 
 
-def _base_profile_for(job: dict) -> str:
-    """The catalog profile whose base model (and system prompt) the run was trained from, so
-    `cli_train.ask(base=...)` answers with the very model the adapter was trained on."""
-    trained = job["profile"]
-    try:
-        profile = catalog.get_profile(trained["id"])
-    except DomainError:
-        profile = None
-    if profile is None or profile.base_model != trained["base_model"] or \
-            profile.system_prompt != trained.get("system_prompt"):
-        raise StepFailed(f"profile '{trained['id']}' no longer uses the base model this run was trained "
-                         f"on ({trained['base_model']}); cannot answer with the base model")
-    return profile.id
-
-
 def evaluate(args: dict, ctx: StepContext, *, ask=None) -> dict:
     """Greedy answers of the base model and the trained model to each prompt, saved as
     runs/<training_id>/eval.json."""
     if ask is None:
-        from ollama_trainer.cli_train import ask
+        from ollama_trainer.training.ask import ask
     a = _parse(EvalArgs, args, "EVAL")
     job = history.load_job(a.training_id)
     if job is None:
@@ -189,12 +183,11 @@ def evaluate(args: dict, ctx: StepContext, *, ask=None) -> dict:
     if not prompts:
         raise StepFailed(f"no prompts: run '{a.training_id}' used a dataset without held-out prompts; "
                          "pass \"prompts\": [...]")
-    base = _base_profile_for(job)
     answers = []
     for prompt in prompts:
         if ctx.cancel.is_set():
             raise StepCancelled()
-        before = ask(run=None, base=base, prompt=prompt)
+        before = ask(run=a.training_id, base=None, prompt=prompt, with_adapter=False)
         after = ask(run=a.training_id, base=None, prompt=prompt)
         answers.append({"prompt": prompt, "before": before, "after": after})
     path = history.run_dir(a.training_id) / "eval.json"

@@ -15,7 +15,7 @@ import urllib.parse
 
 import httpx
 
-from ollama_trainer.ollama.models import OllamaConnection
+from ollama_trainer.contracts import OllamaConnection
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_PORT = 11434

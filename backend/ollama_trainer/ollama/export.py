@@ -31,7 +31,7 @@ from ollama_trainer import paths
 from ollama_trainer.errors import Conflict, DomainError, InvalidArgument, NotFound
 from ollama_trainer.ollama import client as oc
 from ollama_trainer.ollama import gguf_adapter, modelfile
-from ollama_trainer.ollama.models import MODEL_NAME_PATTERN, ExportResult, ExportState
+from ollama_trainer.contracts import MODEL_NAME_PATTERN, ExportResult, ExportState
 from ollama_trainer.training import history
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,34 @@ def _base_config(job: dict, folder: Path | None) -> dict | None:
 # -- the export -----------------------------------------------------------------------------------
 def export_run(training_id: str, *, model_name: str | None = None, host: str | None = None,
                on_status: Callable[[str], None] | None = None) -> ExportResult:
+    """Export a finished run to Ollama and wait for it (the CLI, the EXPORT flow step)."""
+    prepared = _prepare(training_id, model_name, host)
+    return _run_claimed(*prepared, on_status)
+
+
+def start_export(training_id: str, *, model_name: str | None = None, host: str | None = None) -> ExportState:
+    """Check what can be checked at once (the run, the name, the host), then export in a
+    background thread; the UI follows export_state(training_id)."""
+    prepared = _prepare(training_id, model_name, host)
+    _write_state(ExportState(training_id=training_id, state="exporting", message="starting the export",
+                             model=prepared[3], host=prepared[4], updated_at=now_iso()))
+
+    def run() -> None:
+        try:
+            _run_claimed(*prepared, None)
+        except DomainError:
+            pass  # the state file holds the error for the UI
+        except Exception:  # noqa: BLE001 - a bug: say so in the state, never leave "exporting"
+            log.exception("export of %s failed", training_id)
+            _write_state(ExportState(training_id=training_id, state="error", code="internal_error",
+                                     error="the export failed unexpectedly; see the app log", updated_at=now_iso()))
+
+    threading.Thread(target=run, name=f"export-{training_id}", daemon=True).start()
+    return export_state(training_id)
+
+
+def _prepare(training_id: str, model_name: str | None, host: str | None) -> tuple:
+    """Validate, then claim the run for one export at a time."""
     summary, job, adapter_dir = _load_run(training_id)
     name = check_model_name(model_name) if model_name else default_model_name(summary.dataset_id, training_id)
     try:
@@ -195,11 +223,29 @@ def export_run(training_id: str, *, model_name: str | None = None, host: str | N
         if training_id in _running:
             raise Conflict(f"run '{training_id}' is already being exported", code="export_running")
         _running.add(training_id)
+    return training_id, job, adapter_dir, name, resolved
+
+
+def _run_claimed(training_id: str, job: dict, adapter_dir: Path, name: str, host: str,
+                 on_status: Callable[[str], None] | None) -> ExportResult:
     try:
-        return _export(training_id, job, adapter_dir, name, resolved, on_status)
+        result = _export(training_id, job, adapter_dir, name, host, on_status)
     finally:
         with _running_lock:
             _running.discard(training_id)
+    _record_model(training_id, result.ollama_model)
+    return result
+
+
+def _record_model(training_id: str, model: str) -> None:
+    """Note the Ollama model in the run's summary (a newer record supersedes the older one);
+    the training's own result is never changed otherwise."""
+    summary = history.load_summary(training_id)
+    if summary is not None and summary.ollama_model != model:
+        try:
+            history.record(summary.model_copy(update={"ollama_model": model}))
+        except OSError as exc:
+            log.warning("the summary of %s was not updated with the Ollama model: %s", training_id, exc)
 
 
 def _export(training_id: str, job: dict, adapter_dir: Path, name: str, host: str,

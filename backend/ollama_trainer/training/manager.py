@@ -244,6 +244,8 @@ class TrainingManager:
             )
         try:
             history.record(summary)
+            if summary.status == "done" and job.profile.auto_export:
+                self._auto_export(job)
         except OSError as exc:  # disk full, read-only: say so, keep the job's state honest
             log.error("could not record the summary of %s: %s", job.training_id, exc)
             with self._lock:
@@ -252,6 +254,28 @@ class TrainingManager:
             if job.lock_fd is not None:
                 os.close(job.lock_fd)
             job.finished.set()
+
+    def _auto_export(self, job: Job) -> None:
+        """The profile asks for the model in Ollama right away: running -> exporting -> done.
+        The training result is already recorded; a failed export only changes the message."""
+        from ollama_trainer import settings
+        from ollama_trainer.ollama.export import export_run
+
+        def on_status(text: str) -> None:
+            with self._lock:
+                job.status.message = text
+
+        with self._lock:
+            job.status.status = "exporting"
+            job.status.message = "registering the model with Ollama"
+        try:
+            result = export_run(job.training_id, host=settings.ollama_host(), on_status=on_status)
+            message = f"training finished; Ollama model {result.ollama_model} is ready"
+        except DomainError as exc:
+            message = f"training finished; the Ollama export failed: {exc.message}"
+        with self._lock:
+            job.status.status = "done"
+            job.status.message = message
 
     @staticmethod
     def _death_message(job: Job, code: int) -> str:

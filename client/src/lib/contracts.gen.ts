@@ -17,6 +17,27 @@ export interface AppInfo {
   version: string;
 }
 
+export interface AskRequest {
+  prompt: string;
+  training_id: string;
+  /**
+   * False: the base model the run was trained on
+   */
+  with_adapter?: boolean;
+}
+
+export interface ChatAnswer {
+  answer: string;
+  model: string;
+}
+
+export interface ChatRequest {
+  host?: string | null;
+  model: string;
+  prompt: string;
+  system?: string | null;
+}
+
 export interface DatasetEntry {
   description?: string;
   /**
@@ -85,6 +106,54 @@ export interface ErrorInfo {
    * What went wrong, in words a person can act on
    */
   message: string;
+}
+
+export interface ExportRequest {
+  host?: string | null;
+  /**
+   * Default: <dataset_id>-<short id>
+   */
+  model_name?: string | null;
+  training_id: string;
+}
+
+export interface ExportResult {
+  command: string;
+  gguf_adapter?: string | null;
+  host: string;
+  modelfile: string;
+  ollama_model: string;
+  /**
+   * Ollama's streamed status lines
+   */
+  statuses?: string[];
+  training_id: string;
+}
+
+/**
+ * runs/<id>/export.json: the last export of a run, rewritten atomically at each change.
+ */
+export interface ExportState {
+  code?: string | null;
+  /**
+   * The shell command that builds the model from the Modelfile
+   */
+  command?: string | null;
+  error?: string | null;
+  /**
+   * Path of adapter.gguf, when the conversion worked
+   */
+  gguf_adapter?: string | null;
+  host?: string | null;
+  message?: string;
+  model?: string | null;
+  /**
+   * Path of the Modelfile written next to the adapter
+   */
+  modelfile?: string | null;
+  state?: 'idle' | 'exporting' | 'done' | 'error';
+  training_id: string;
+  updated_at?: string | null;
 }
 
 /**
@@ -199,6 +268,26 @@ export interface MetricsRequest {
   training_id: string;
 }
 
+export interface OllamaConnection {
+  /**
+   * The resolved address, e.g. http://127.0.0.1:11434
+   */
+  host: string;
+  /**
+   * One line for the sidebar: the version, or what to do
+   */
+  message: string;
+  reachable: boolean;
+  version?: string | null;
+}
+
+export interface OllamaHostRequest {
+  /**
+   * Overrides OLLAMA_HOST; None: the default
+   */
+  host?: string | null;
+}
+
 export interface PickedFile {
   /**
    * The chosen file, or None when the dialog was cancelled
@@ -221,6 +310,17 @@ export interface SampleAnswer {
   after: string;
   before: string;
   prompt: string;
+}
+
+/**
+ * What the user set in the window (data folder's settings.json).
+ */
+export interface Settings {
+  language?: ('en' | 'ru') | null;
+  /**
+   * None: OLLAMA_HOST or the default address
+   */
+  ollama_host?: string | null;
 }
 
 export interface StartTrainingRequest {
