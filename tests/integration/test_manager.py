@@ -157,3 +157,19 @@ def test_hung_worker_is_stopped_with_a_message(tiny_model, data_home, tmp_path):
     final = manager.wait(tid, 60)
     assert final.status == "error" and "stopped responding" in final.error
     assert process.poll() is not None  # no worker left behind
+
+
+def test_a_job_started_from_a_short_lived_thread_keeps_running(setup):
+    """The bridge starts jobs from request threads that end at once; the worker must not be
+    tied to that thread's life (PR_SET_PDEATHSIG follows the forking thread)."""
+    import threading
+
+    prof, data = setup
+    manager = TrainingManager()
+    started = []
+    t = threading.Thread(target=lambda: started.append(manager.start(prof, data, epochs=1)))
+    t.start()
+    t.join()
+    time.sleep(1.0)
+    final = manager.wait(started[0], 300)
+    assert final.status == "done", final.error

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,6 +43,11 @@ def now_iso() -> str:
 
 def new_training_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+# Linux delivers PR_SET_PDEATHSIG when the *thread* that forked the child ends, not the process:
+# workers are forked from this one long-lived thread, never from a short-lived request thread.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="worker-spawner")
 
 
 def _die_with_parent() -> None:  # runs in the child before exec (Linux): SIGTERM when the app dies
@@ -168,11 +174,12 @@ class TrainingManager:
         stderr = open(job.run_dir / "worker.log", "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         try:
-            job.process = subprocess.Popen(
+            job.process = _SPAWNER.submit(
+                subprocess.Popen,
                 [self._python, "-m", "ollama_trainer.training.worker", "train", "--run-dir", str(job.run_dir)],
                 stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, env=env,
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-            )
+            ).result()
         finally:
             stderr.close()
         threading.Thread(target=self._follow, args=(job,), name=f"follow-{job.training_id}", daemon=True).start()
