@@ -127,19 +127,21 @@ def resolve(name: str, models_dir: Path) -> Path | str:
 def load(name: str, models_dir: Path, *, dtype=None):
     """(model, tokenizer) in fp32 (or `dtype`), in eval mode, on the CPU."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     source = resolve(name, models_dir)
     try:
+        AutoConfig.from_pretrained(str(source))  # fail fast (one round of hub retries, not three)
         tokenizer = AutoTokenizer.from_pretrained(str(source))
         model = AutoModelForCausalLM.from_pretrained(str(source), dtype=dtype or torch.float32)
     except BaseModelError:
         raise
     except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors, ...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BaseModelError(f"base model '{name}' could not be loaded: {reason}") from exc
+        hint = "" if isinstance(source, Path) else " (a Hugging Face id needs the network the first time; offline, use a local folder or 'smollm2-135m-instruct')"
+        raise BaseModelError(f"base model '{name}' could not be loaded: {reason}{hint}") from exc
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.eval()

@@ -139,7 +139,7 @@ class Batch:
     input_ids: torch.Tensor  # [B, T]
     attention_mask: torch.Tensor  # [B, T]
     labels: torch.Tensor  # [B, T], -100 where no loss
-    positions: torch.Tensor  # flat indices into [B * (T-1)] whose next token is a label
+    positions: torch.Tensor  # flat indices b * T + t of the positions whose next token is a label
     targets: torch.Tensor  # the label at each of those positions
     n_tokens: int  # non-padding tokens
     n_targets: int  # trained tokens
@@ -162,6 +162,7 @@ def collate(items: list[Encoded], pad_id: int) -> Batch:
         ids[row, :n] = torch.tensor(e.input_ids)
         mask[row, :n] = 1
         labels[row, :n] = torch.tensor(e.labels)
-    shifted = labels[:, 1:].reshape(-1)
-    positions = (shifted != IGNORE).nonzero().squeeze(1)
-    return Batch(ids, mask, labels, positions, shifted[positions], int(mask.sum()), int(positions.numel()))
+    rows, cols = (labels[:, 1:] != IGNORE).nonzero(as_tuple=True)  # position t predicts label t+1
+    positions = rows * width + cols
+    targets = labels[rows, cols + 1]
+    return Batch(ids, mask, labels, positions, targets, int(mask.sum()), int(positions.numel()))

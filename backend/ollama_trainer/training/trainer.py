@@ -56,8 +56,8 @@ def loss_sum(model, batch: Batch, autocast=contextlib.nullcontext) -> torch.Tens
         L = sum over (b, t) with y[b, t+1] != -100 of  -log softmax(W h[b, t])[y[b, t+1]]
 
     and HF's `model(input_ids, attention_mask, labels=y).loss` is L / N, N the number of such
-    positions. `batch.positions` lists those (b, t) as flat indices into [B * (T-1)],
-    precomputed on the host, so the lm_head W (a 49k-row matrix here) is applied to N rows
+    positions. `batch.positions` lists those (b, t) as flat indices b * T + t into the
+    [B * T] hidden states (a view, no copy), precomputed on the host, so the lm_head W (a 49k-row matrix here) is applied to N rows
     instead of B*T: the full logits tensor, the biggest cost in time and memory, is never
     built, and no host sync is needed to find the positions. Logits are upcast to fp32
     before the softmax (as HF does), so under bf16 autocast the loss is still fp32.
@@ -65,7 +65,7 @@ def loss_sum(model, batch: Batch, autocast=contextlib.nullcontext) -> torch.Tens
     body, head = _decoder_and_head(model)
     with autocast():
         hidden = body(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False).last_hidden_state
-        h = hidden[:, :-1].reshape(-1, hidden.shape[-1]).index_select(0, batch.positions)
+        h = hidden.reshape(-1, hidden.shape[-1]).index_select(0, batch.positions)
         logits = head(h)
     return F.cross_entropy(logits.float(), batch.targets, reduction="sum")
 
@@ -327,7 +327,13 @@ class LoRARecipe:
                 message="resuming with settings that differ from the checkpoint's: "
                 + ", ".join(differs + (["epochs"] if saved.epochs != self.epochs else [])),
             )
-        state = checkpoint.restore(self.checkpoint_dir, self.model, self.optimizer, self.scheduler)
+        try:
+            state = checkpoint.restore(self.checkpoint_dir, self.model, self.optimizer, self.scheduler)
+        except (ValueError, RuntimeError, KeyError) as exc:
+            raise ConfigError(
+                f"the checkpoint in {self.checkpoint_dir / checkpoint.LAST} does not fit this profile "
+                f"({str(exc).splitlines()[0]}); resume with the profile it was made with, or start a new run"
+            ) from exc
         self.step, self.start_epoch, self.start_batch = state.step, state.epoch, state.batch_index
         self.final_loss, self.eval_loss = state.last_loss, state.last_eval_loss
         if self.start_batch >= self.micro_per_epoch:
