@@ -263,3 +263,37 @@ def test_labels_cover_assistant_turns_and_end_token(builtin_model):
     assert trained == "I am Lumen.<|im_end|>Yes.<|im_end|>"
     cut = batching.encode(tok, {"messages": [{"role": "user", "content": "Who are you?"}, {"role": "assistant", "content": "I am Lumen."}]}, 20)
     assert len(cut.input_ids) == 20 and len(cut.labels) == 20
+
+
+def test_sigterm_before_the_first_step_stops_at_once(tmp_path, tiny_model, models_cache):
+    """A stop pressed while the model loads: no step is trained, the position is saved."""
+    import time
+
+    from .conftest import start_worker
+
+    run_dir = _long_job(tmp_path, tiny_model, models_cache)
+    proc = start_worker(run_dir, tmp_path / "home")
+    first = proc.stdout.readline()
+    assert json.loads(first)["event"] == "started"
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=300)
+    events = [json.loads(first)] + [json.loads(line) for line in out.splitlines()]
+    assert proc.returncode == 3, err[-2000:]
+    assert events[-1]["event"] == "cancelled" and events[-1]["step"] == 0
+    assert not any(e["event"] == "progress" for e in events)
+    state = json.loads((run_dir / "checkpoints" / "last" / "state.json").read_text())
+    assert (state["epoch"], state["batch_index"], state["step"]) == (0, 0, 0)
+
+
+def test_epoch_batches_are_length_grouped_and_reproducible():
+    from ollama_trainer.training import batching
+
+    lengths = [(i * 37) % 101 + 5 for i in range(230)]
+    a = batching.epoch_batches(lengths, 4, seed=7, epoch=0, mega_mult=10)
+    assert a == batching.epoch_batches(lengths, 4, seed=7, epoch=0, mega_mult=10)  # a function of (seed, epoch)
+    assert a != batching.epoch_batches(lengths, 4, seed=7, epoch=1, mega_mult=10)
+    assert a != batching.epoch_batches(lengths, 4, seed=8, epoch=0, mega_mult=10)
+    assert sorted(i for b in a for i in b) == list(range(230))
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in a)
+    assert padded < 1.15 * sum(lengths)  # grouping keeps padding small (random batches: ~1.5x)

@@ -86,8 +86,9 @@ def ensure_builtin(models_dir: Path) -> Path:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        for leftover in models_dir.glob(f".{BUILTIN_ID}.tmp-*"):  # from a killed conversion
+            shutil.rmtree(leftover, ignore_errors=True)
         tmp = models_dir / f".{BUILTIN_ID}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)

@@ -367,6 +367,8 @@ class LoRARecipe:
         p = self.profile
         accum = p.gradient_accumulation
         self.model.train()
+        if self.cancel.is_set():  # stopped while loading: nothing is in progress, stop now
+            return self._cancelled(self.start_epoch, self.start_batch)
         step_times: list[float] = []
         for epoch in range(self.start_epoch, self.epochs):
             batches = self._batches(epoch)

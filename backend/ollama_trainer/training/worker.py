@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 3
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--system")
     sub.add_parser("probe", help="print the device training would use")
     args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", category=FutureWarning)  # library deprecation notes, not ours
 
     if args.cmd == "train":
         signal.signal(signal.SIGTERM, _on_signal)
