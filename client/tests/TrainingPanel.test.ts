@@ -25,6 +25,12 @@ function setup(answers: Parameters<typeof fakeBackend>[0] = {}) {
   return { backend, job, history };
 }
 
+/** Pick a profile and a dataset, as a person must before Start is enabled. */
+async function choose(profile = 'Quick test', dataset = 'Lumen identity') {
+  await fireEvent.click(await screen.findByRole('radio', { name: profile }));
+  await fireEvent.click(await screen.findByRole('radio', { name: dataset }));
+}
+
 const startButton = () => screen.getByRole('button', { name: 'Start Training' });
 const epochsInput = () => screen.getByLabelText('Epochs') as HTMLInputElement;
 
@@ -39,13 +45,14 @@ describe('TrainingPanel: catalog', () => {
     expect(screen.getByRole('heading', { level: 1, name: 'Training' })).toBeInTheDocument();
     const profileGroup = await screen.findByRole('group', { name: 'Profile' });
     expect(within(profileGroup).getAllByRole('radio')).toHaveLength(2);
-    expect(within(profileGroup).getByRole('radio', { name: 'Quick test' })).toBeChecked();
+    // Nothing is picked for the person: a training is a deliberate choice.
+    expect(within(profileGroup).getByRole('radio', { name: 'Quick test' })).not.toBeChecked();
     expect(within(profileGroup).getByText('A short run to see that everything works')).toBeVisible();
     expect(within(profileGroup).getAllByText('smollm2-135m-instruct')).toHaveLength(2);
 
     const datasetGroup = await screen.findByRole('group', { name: 'Dataset' });
-    // The first valid dataset is picked; the invalid one is listed, disabled, with its error.
-    expect(within(datasetGroup).getByRole('radio', { name: 'Lumen identity' })).toBeChecked();
+    // The invalid dataset is listed, disabled, with its error.
+    expect(within(datasetGroup).getByRole('radio', { name: 'Lumen identity' })).not.toBeChecked();
     expect(within(datasetGroup).getByRole('radio', { name: 'Broken set' })).toBeDisabled();
     expect(within(datasetGroup).getByText('Has errors')).toBeVisible();
     expect(within(datasetGroup).getByText('broken.jsonl:2: assistant message is empty')).toBeVisible();
@@ -76,6 +83,7 @@ describe('TrainingPanel: catalog', () => {
   it('changes the selection when another card is picked', async () => {
     setup();
 
+    await choose();
     const identity = await screen.findByRole('radio', { name: 'Teach an identity' });
     await fireEvent.click(identity);
 
@@ -110,7 +118,10 @@ describe('TrainingPanel: catalog', () => {
 describe('TrainingPanel: starting', () => {
   it('enables Start Training once a profile, a valid dataset and valid epochs are there', async () => {
     setup();
-    await screen.findByRole('radio', { name: 'Lumen identity' });
+    await fireEvent.click(await screen.findByRole('radio', { name: 'Quick test' }));
+    expect(startButton()).toBeDisabled(); // no dataset yet
+    expect(screen.getByText('Choose a profile and a dataset to start.')).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('radio', { name: 'Lumen identity' }));
     expect(startButton()).toBeEnabled();
   });
 
@@ -131,7 +142,8 @@ describe('TrainingPanel: starting', () => {
 
   it.each(['0', '101', '', '2.5'])('keeps Start disabled for epochs %j with an inline message', async (value) => {
     setup();
-    await screen.findByRole('radio', { name: 'Lumen identity' });
+    await choose();
+    expect(startButton()).toBeEnabled();
 
     await fireEvent.input(epochsInput(), { target: { value } });
 
@@ -156,7 +168,7 @@ describe('TrainingPanel: starting', () => {
 
   it('follows the profile with epochs and the advanced settings', async () => {
     setup();
-    await screen.findByRole('radio', { name: 'Quick test' });
+    await choose();
     const lr = screen.getByLabelText('Learning rate') as HTMLInputElement;
     expect(epochsInput().value).toBe('1');
 
@@ -180,7 +192,7 @@ describe('TrainingPanel: starting', () => {
       get_training_status: status({ training_id: 't-9', status: 'preparing', step: 0, epoch: 0 }),
       get_training_metrics: { training_id: 't-9', points: [], last_step: 0 },
     });
-    await fireEvent.click(await screen.findByRole('radio', { name: 'Teach an identity' }));
+    await choose('Teach an identity');
     await fireEvent.input(epochsInput(), { target: { value: '4' } });
     await fireEvent.input(screen.getByLabelText('Batch size'), { target: { value: '2' } });
 
@@ -200,7 +212,7 @@ describe('TrainingPanel: starting', () => {
     ['backend_unreachable', 'Cannot reach the Ollama Trainer backend (Failed to fetch). Is the app still running?'],
   ])('shows the backend message when starting fails (%s)', async (code, message) => {
     setup({ start_training_job: new ApiError(code, message) });
-    await screen.findByRole('radio', { name: 'Lumen identity' });
+    await choose();
 
     await fireEvent.click(startButton());
 
@@ -259,6 +271,7 @@ describe('TrainingPanel: a running job', () => {
     const pill = await screen.findByText('cancelled');
     expect(pill.closest('[role="status"]')).not.toBeNull();
     expect(screen.queryByRole('button', { name: 'Cancel training' })).not.toBeInTheDocument();
+    await choose();
     expect(startButton()).toBeEnabled();
   });
 

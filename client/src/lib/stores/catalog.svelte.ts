@@ -16,16 +16,14 @@ export class CatalogStore {
     this.datasets = new Loadable(() => call<DatasetInfo[]>('list_datasets'), []);
   }
 
-  /** The picked profile, or the first one until the person picks. */
+  /** The profile the person picked (none until they pick: a training is a deliberate choice). */
   get selectedProfile(): TrainingProfile | null {
-    const list = this.profiles.value;
-    return list.find((p) => p.id === this.#profileId) ?? list[0] ?? null;
+    return this.profiles.value.find((p) => p.id === this.#profileId) ?? null;
   }
 
-  /** The picked dataset, or the first valid one until the person picks. */
+  /** The dataset the person picked; an invalid one can't be picked. */
   get selectedDataset(): DatasetInfo | null {
-    const list = this.datasets.value;
-    return list.find((d) => d.id === this.#datasetId) ?? list.find((d) => d.valid) ?? list[0] ?? null;
+    return this.datasets.value.find((d) => d.id === this.#datasetId && d.valid) ?? null;
   }
 
   load(): Promise<void> {
