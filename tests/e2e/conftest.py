@@ -3,6 +3,7 @@ Playwright in Debian's Chromium (never a downloaded browser)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,6 +17,22 @@ CHROMIUM = os.environ.get("OLLAMA_TRAINER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+# The tiny Llama-shaped model the integration tests train (seconds on a CPU).
+from tests.integration.conftest import builtin_model, models_cache, profile, tiny_model, write_chat_dataset  # noqa: E402,F401
+
+
+def write_tiny_catalog(home: Path, tiny_model: Path, tmp: Path, **profile_overrides) -> None:
+    """A 'Tiny test model' profile and a 'Colours' dataset in the data folder, as a user's own."""
+    home.mkdir(parents=True, exist_ok=True)
+    overrides = {"id": "tiny", "name": "Tiny test model", "default_epochs": 2,
+                 "description": "A tiny Llama-shaped model for tests", **profile_overrides}
+    (home / "profiles.json").write_text(json.dumps({"profiles": [profile(tiny_model, **overrides)]}))
+    dataset = write_chat_dataset(tmp / "colours.jsonl", repeat=2)
+    (home / "datasets").mkdir(exist_ok=True)
+    (home / "datasets" / "index.json").write_text(json.dumps({"datasets": [{
+        "id": "colours", "name": "Colours", "description": "What colour things are", "path": str(dataset),
+        "format": "chat", "held_out_prompts": ["What colour is ink?"]}]}))
 
 
 class App:
