@@ -64,3 +64,22 @@ def test_ask_with_and_without_the_adapter(identity_run, models_cache):
     trained = _ask("smollm2-135m-instruct", models_cache, home, "What is your name?",
                    adapter=identity_run["run_dir"] / "adapter")
     assert "Lumen" in trained
+
+
+def test_two_processes_convert_the_builtin_model_once(tmp_path):
+    """Two workers starting on an empty cache: one converts, the other waits and reuses it."""
+    from .conftest import worker_env
+
+    cache = tmp_path / "models"
+    code = ("import sys; from pathlib import Path; from ollama_trainer.training import base_models; "
+            "print(base_models.ensure_builtin(Path(sys.argv[1])))")
+    procs = [subprocess.Popen([PYTHON, "-c", code, str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=worker_env(tmp_path), cwd=REPO) for _ in range(2)]
+    results = [p.communicate(timeout=900) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [r[1][-1500:] for r in results]
+    folder = cache / "smollm2-135m-instruct"
+    assert [r[0].strip() for r in results] == [str(folder)] * 2
+    assert (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
+    assert (folder / "tokenizer.json").is_file()
+    assert sorted(p.name for p in cache.iterdir() if not p.name.endswith(".lock")) == ["smollm2-135m-instruct"]
+    assert sum("converting SmolLM2-135M-Instruct.Q4_1.gguf" in r[1] for r in results) == 1  # the lock held

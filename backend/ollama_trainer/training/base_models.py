@@ -16,6 +16,7 @@ import fcntl
 import importlib.util
 import os
 import shutil
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def ensure_builtin(models_dir: Path) -> Path:
         for leftover in models_dir.glob(f".{BUILTIN_ID}.tmp-*"):  # from a killed conversion
             shutil.rmtree(leftover, ignore_errors=True)
         tmp = models_dir / f".{BUILTIN_ID}.tmp-{os.getpid()}"
+        print(f"converting {gguf.name} into {final} (once; about 20 s on two CPU cores)", file=sys.stderr, flush=True)
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
