@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import builtin_model, models_cache, tiny_model  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
 XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24"]
@@ -23,18 +25,23 @@ def non_blank(png: Path) -> float:
     return float(out)
 
 
+def run_probe(data_home: Path, *extra: str) -> dict:
+    env = {**os.environ, "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox --disable-gpu", "OLLAMA_TRAINER_HOME": str(data_home)}
+    proc = subprocess.run([*XVFB, sys.executable, str(Path(__file__).with_name("window_probe.py")), str(ARTIFACTS), *extra],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+    assert proc.returncode == 0 and lines, f"window probe failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    report = json.loads(lines[-1])
+    assert "error" not in report, report
+    return report
+
+
 @pytest.mark.slow
 def test_window_renders_and_calls_python(data_home):
     if shutil.which("xvfb-run") is None:
         pytest.fail("xvfb-run is missing: `make test` installs Debian's xvfb")
     ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox --disable-gpu", "OLLAMA_TRAINER_HOME": str(data_home)}
-    proc = subprocess.run([*XVFB, sys.executable, str(Path(__file__).with_name("window_probe.py")), str(ARTIFACTS)],
-                          capture_output=True, text=True, timeout=180, env=env, cwd=REPO)
-    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
-    assert proc.returncode == 0 and lines, f"window probe failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
-    report = json.loads(lines[-1])
-    assert "error" not in report, report
+    report = run_probe(data_home)
     assert report["title"] == "Ollama Trainer"
     assert report["heading"] == "Training"
     assert report["profiles_shown"] == "yes"
@@ -49,3 +56,15 @@ def test_no_display_gives_a_clear_message(data_home):
     assert proc.returncode == 2
     assert "--browser" in proc.stderr and "xvfb-run" in proc.stderr
     assert "Aborted" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_start_training_in_the_window(data_home, tiny_model, tmp_path):
+    """Click Start Training in the real window and watch the status pill move to done."""
+    from tests.e2e.conftest import write_tiny_catalog
+
+    write_tiny_catalog(data_home, tiny_model, tmp_path)
+    report = run_probe(data_home, "--train")
+    assert report["picked"] == ["ok", "ok"] and report["start"] == "clicked"
+    assert report["states"][-1] == "done", report["states"]
+    assert any(s in report["states"] for s in ("preparing", "running"))

@@ -13,6 +13,7 @@ from ollama_trainer.bridge.commands import Commands
 from ollama_trainer.bridge.desktop import run_window
 
 out_dir = Path(sys.argv[1])
+train = "--train" in sys.argv
 report: dict = {}
 
 
@@ -38,8 +39,29 @@ def drive(window) -> None:
             ".then(r => { window.__probe = JSON.stringify(r); })"
             ".catch(e => { window.__probe = JSON.stringify({error: String(e)}); });")
         report["js_api"] = json.loads(poll(window, "window.__probe") or "null")
+        if train:
+            click = ("(() => { const r = [...document.querySelectorAll('input[type=radio]')]"
+                     ".find(e => e.labels && [...e.labels].some(l => l.textContent.includes(%s)));"
+                     " if (!r) return ''; r.click(); return 'ok'; })()")
+            report["picked"] = [poll(window, click % json.dumps("Tiny test model")),
+                                poll(window, click % json.dumps("Colours"))]
+            report["start"] = poll(window, "(() => { const b = [...document.querySelectorAll('button')]"
+                                           ".find(e => e.textContent.trim() === 'Start Training');"
+                                           " if (!b || b.disabled) return ''; b.click(); return 'clicked'; })()")
+            states = []
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                state = window.evaluate_js(
+                    "(() => { const p = document.querySelector('[role=status][data-state]');"
+                    " return p ? p.dataset.state : ''; })()")
+                if state and (not states or states[-1] != state):
+                    states.append(state)
+                if state in ("done", "error", "cancelled"):
+                    break
+                time.sleep(0.2)
+            report["states"] = states
         time.sleep(0.5)
-        shot = out_dir / "desktop-window.png"
+        shot = out_dir / ("desktop-window-trained.png" if train else "desktop-window.png")
         subprocess.run(["import", "-window", "root", str(shot)], check=True, timeout=30)
         report["screenshot"] = str(shot)
     except Exception as exc:  # reported to the test, which fails with it
