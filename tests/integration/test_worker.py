@@ -297,3 +297,16 @@ def test_epoch_batches_are_length_grouped_and_reproducible():
     assert sorted(i for b in a for i in b) == list(range(230))
     padded = sum(len(b) * max(lengths[i] for i in b) for b in a)
     assert padded < 1.15 * sum(lengths)  # grouping keeps padding small (random batches: ~1.5x)
+
+
+def test_unavailable_device_is_a_clean_error(tmp_path, tiny_model, models_cache):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    data = write_chat_dataset(tmp_path / "d.jsonl")
+    run_dir = write_job(tmp_path / "run", profile(tiny_model, device="cuda"), data, models_cache, epochs=1)
+    rc, events, _ = run_worker(run_dir, tmp_path / "home")
+    assert rc == 1
+    assert events[-1]["event"] == "error" and events[-1]["traceback_tail"] == ""
+    assert events[-1]["message"].startswith("device 'cuda' was requested but no CUDA GPU is available")

@@ -19,7 +19,6 @@ import contextlib
 import json
 import math
 import os
-import random
 import shutil
 import threading
 import time
@@ -30,10 +29,9 @@ import torch.nn.functional as F
 
 from ollama_trainer.training import base_models, batching, checkpoint
 from ollama_trainer.training.batching import Batch
+from ollama_trainer.training.devices import DeviceError, pick_device, seed_everything
 from ollama_trainer.training.event_log import EventLog
-
-SAMPLE_MAX_NEW_TOKENS = 48
-
+from ollama_trainer.training.generation import answers
 
 class ConfigError(Exception):
     """The job cannot run as configured; the message names the fix."""
@@ -68,91 +66,6 @@ def loss_sum(model, batch: Batch, autocast=contextlib.nullcontext) -> torch.Tens
         h = hidden.reshape(-1, hidden.shape[-1]).index_select(0, batch.positions)
         logits = head(h)
     return F.cross_entropy(logits.float(), batch.targets, reduction="sum")
-
-
-# ----------------------------------------------------------------------------- device
-
-def pick_device(requested: str = "auto") -> torch.device:
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was requested but no CUDA GPU is available; set the profile's device to 'auto' or 'cpu'")
-    if requested == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise ConfigError("device 'mps' was requested but Apple MPS is not available; set the profile's device to 'auto' or 'cpu'")
-    if requested in ("cuda", "mps", "cpu"):
-        return torch.device(requested)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if hasattr(torch.backends, "mps") and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    if device.type == "mps":
-        return "Apple GPU (MPS)"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine() or "CPU"
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    torch.manual_seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed % 2**32)
-    except ImportError:
-        pass
-
-
-# ----------------------------------------------------------------------------- generation
-
-def answers(model, tokenizer, prompts: list[str], *, system: str | None = None,
-            max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> list[str]:
-    """Greedy answers to user prompts through the chat template, generated as one left-padded
-    batch (a single prompt is not padded at all)."""
-    texts = [
-        tokenizer.apply_chat_template(batching.with_system([{"role": "user", "content": p}], system), tokenize=False, add_generation_prompt=True)
-        for p in prompts
-    ]
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        enc = tokenizer(texts, add_special_tokens=False, return_tensors="pt", padding=True)
-    finally:
-        tokenizer.padding_side = side
-    device = next(model.parameters()).device
-    end_ids = [tokenizer.eos_token_id]
-    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() else None
-    if im_end is not None and im_end not in end_ids:
-        end_ids.append(im_end)
-    with torch.no_grad():
-        out = model.generate(
-            input_ids=enc["input_ids"].to(device),
-            attention_mask=enc["attention_mask"].to(device),
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            temperature=None,
-            top_p=None,
-            top_k=None,
-            eos_token_id=end_ids,
-            pad_token_id=tokenizer.pad_token_id,
-        )
-    width = enc["input_ids"].shape[1]
-    return [tokenizer.decode(row[width:], skip_special_tokens=True).strip() for row in out]
-
-
-def answer(model, tokenizer, prompt: str, *, system: str | None = None, max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> str:
-    """A greedy answer to one user prompt, through the chat template."""
-    return answers(model, tokenizer, [prompt], system=system, max_new_tokens=max_new_tokens)[0]
 
 
 # ----------------------------------------------------------------------------- recipe
@@ -200,7 +113,10 @@ class LoRARecipe:
 
     def setup(self) -> None:
         p = self.profile
-        self.device = pick_device(p.device)
+        try:
+            self.device = pick_device(p.device)
+        except DeviceError as exc:
+            raise ConfigError(str(exc)) from exc
         self.autocast = (
             (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if self.device.type == "cuda" else contextlib.nullcontext
         )

@@ -87,7 +87,7 @@ def ask(args) -> int:
     try:
         import torch
         from ollama_trainer.training import base_models
-        from ollama_trainer.training.trainer import answer
+        from ollama_trainer.training.generation import answer
 
         model, tokenizer = base_models.load(args.base_model, Path(args.models_dir))
         if args.adapter:
@@ -108,7 +108,7 @@ def ask(args) -> int:
 
 def probe() -> int:
     import torch
-    from ollama_trainer.training.trainer import device_name, pick_device
+    from ollama_trainer.training.devices import device_name, pick_device
 
     device = pick_device("auto")
     print(json.dumps({"device": device.type, "device_name": device_name(device), "torch": torch.__version__}), flush=True)

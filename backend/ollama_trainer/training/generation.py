@@ -1,0 +1,52 @@
+"""Greedy answers through the chat template (samples.json and the worker's `ask`).
+
+Imports torch: worker process only.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ollama_trainer.training import batching
+
+SAMPLE_MAX_NEW_TOKENS = 48
+
+
+def answers(model, tokenizer, prompts: list[str], *, system: str | None = None,
+            max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> list[str]:
+    """Greedy answers to user prompts through the chat template, generated as one left-padded
+    batch (a single prompt is not padded at all)."""
+    texts = [
+        tokenizer.apply_chat_template(batching.with_system([{"role": "user", "content": p}], system), tokenize=False, add_generation_prompt=True)
+        for p in prompts
+    ]
+    side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    try:
+        enc = tokenizer(texts, add_special_tokens=False, return_tensors="pt", padding=True)
+    finally:
+        tokenizer.padding_side = side
+    device = next(model.parameters()).device
+    end_ids = [tokenizer.eos_token_id]
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() else None
+    if im_end is not None and im_end not in end_ids:
+        end_ids.append(im_end)
+    with torch.no_grad():
+        out = model.generate(
+            input_ids=enc["input_ids"].to(device),
+            attention_mask=enc["attention_mask"].to(device),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+            eos_token_id=end_ids,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    width = enc["input_ids"].shape[1]
+    return [tokenizer.decode(row[width:], skip_special_tokens=True).strip() for row in out]
+
+
+def answer(model, tokenizer, prompt: str, *, system: str | None = None, max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> str:
+    """A greedy answer to one user prompt, through the chat template."""
+    return answers(model, tokenizer, [prompt], system=system, max_new_tokens=max_new_tokens)[0]
