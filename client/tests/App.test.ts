@@ -34,6 +34,10 @@ beforeEach(() => {
         return [];
       case 'list_flows':
         return [];
+      case 'get_settings':
+        return { ollama_host: null, language: null };
+      case 'get_ollama_connection':
+        return { reachable: true, version: '0.12.11', host: 'http://127.0.0.1:11434', message: 'Ollama 0.12.11 at http://127.0.0.1:11434' };
       case 'get_flow_runs':
         return [];
       default:
@@ -86,6 +90,8 @@ describe('App', () => {
     expect(screen.getByRole('link', { name: 'Flows' })).toHaveAttribute('href', '#/flows');
     expect(await screen.findByText('Version 0.1.0')).toBeInTheDocument();
     expect(screen.getByText('Device: CPU (Test CPU)')).toBeInTheDocument();
+    expect(await screen.findByText('Ollama 0.12.11')).toBeInTheDocument();
+    expect(screen.getByTestId('ollama-connection')).toHaveAttribute('data-state', 'reachable');
   });
 
   it('says so at the sidebar foot when the backend cannot be reached', async () => {

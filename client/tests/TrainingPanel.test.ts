@@ -315,7 +315,7 @@ describe('TrainingPanel: a running job', () => {
     expect(within(result).getByText('Who are you?')).toBeInTheDocument();
     expect(within(result).getByText('I am an AI assistant.')).toBeInTheDocument();
     expect(within(result).getByText('I am Lumen.')).toBeInTheDocument();
-    expect(within(result).getByText('Not exported to Ollama yet.')).toBeInTheDocument();
+    expect(await within(result).findByRole('button', { name: 'Export to Ollama' })).toBeInTheDocument();
     // The history refreshes once the job ended.
     expect(backend.callsOf('get_training_history')).toHaveLength(2);
   });

@@ -13,6 +13,7 @@ export function fakeBackend(answers: Record<string, Answer> = {}) {
     list_datasets: datasets,
     get_active_training: null,
     get_training_history: [],
+    get_export_state: (args: Record<string, unknown>) => ({ training_id: args.training_id, state: 'idle' }),
     ...answers,
   };
   const call = (async (cmd: string, args: object = {}) => {

@@ -67,6 +67,11 @@ export class TrainingJob {
     return this.status?.training_id ?? null;
   }
 
+  /** The backend this job talks to (its result card uses the same one). */
+  get call(): Invoke {
+    return this.#call;
+  }
+
   get active(): boolean {
     return isActive(this.status);
   }

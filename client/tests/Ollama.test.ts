@@ -1,0 +1,232 @@
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../src/lib/api';
+import type { ExportState, OllamaConnection } from '../src/lib/contracts.gen';
+import OllamaStatus from '../src/lib/components/OllamaStatus.svelte';
+import ResultCard from '../src/lib/components/ResultCard.svelte';
+import { OllamaConnectionStore } from '../src/lib/stores/ollama.svelte';
+import { details, summary } from './fixtures';
+import { fakeBackend } from './helpers';
+
+const HOST = 'http://127.0.0.1:11434';
+const reachable: OllamaConnection = { reachable: true, version: '0.12.11', host: HOST, message: `Ollama 0.12.11 at ${HOST}` };
+const unreachable: OllamaConnection = {
+  reachable: false,
+  version: null,
+  host: HOST,
+  message: `Ollama is not reachable at ${HOST}: start it with 'ollama serve'`,
+};
+
+function exportState(overrides: Partial<ExportState> = {}): ExportState {
+  return {
+    training_id: 't-1',
+    state: 'idle',
+    model: null,
+    host: HOST,
+    message: '',
+    error: null,
+    code: null,
+    modelfile: null,
+    command: null,
+    gguf_adapter: null,
+    updated_at: null,
+    ...overrides,
+  };
+}
+
+const files = {
+  modelfile: '/home/me/.ollama-trainer/runs/t-1/ollama/Modelfile',
+  command: 'ollama create lumen-t1 -f /home/me/.ollama-trainer/runs/t-1/ollama/Modelfile',
+};
+
+function card(answers: Parameters<typeof fakeBackend>[0], connection = new OllamaConnectionStore(async () => null as never)) {
+  const backend = fakeBackend(answers);
+  const run = details();
+  render(ResultCard, { status: run.status, details: run, call: backend.call, connection });
+  return { backend, region: screen.getByRole('region', { name: 'Ollama' }) };
+}
+
+describe('Ollama connection in the sidebar', () => {
+  it('shows the version when Ollama answers', async () => {
+    const backend = fakeBackend({ get_ollama_connection: reachable, get_settings: { ollama_host: null } });
+    render(OllamaStatus, { store: new OllamaConnectionStore(backend.call) });
+
+    const line = screen.getByTestId('ollama-connection');
+    expect(line).toHaveTextContent('Checking Ollama…');
+    await vi.waitFor(() => expect(line).toHaveAttribute('data-state', 'reachable'));
+    expect(line).toHaveTextContent('Ollama 0.12.11');
+  });
+
+  it('says in words where it is not reachable, and checks again every interval', async () => {
+    vi.useFakeTimers();
+    try {
+      const backend = fakeBackend({ get_ollama_connection: unreachable, get_settings: { ollama_host: null } });
+      render(OllamaStatus, { store: new OllamaConnectionStore(backend.call), intervalMs: 30_000 });
+      await vi.advanceTimersByTimeAsync(0);
+      const line = screen.getByTestId('ollama-connection');
+      expect(line).toHaveAttribute('data-state', 'unreachable');
+      expect(line).toHaveTextContent(`Ollama not reachable at ${HOST}`);
+      expect(screen.getByText(/start it with 'ollama serve'/)).toBeInTheDocument();
+      expect(backend.callsOf('get_ollama_connection')).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(backend.callsOf('get_ollama_connection')).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('saves the address, checks again, and shows a refusal', async () => {
+    let connection = unreachable;
+    const backend = fakeBackend({
+      get_ollama_connection: () => connection,
+      get_settings: { ollama_host: null, language: null },
+      update_settings: (args: Record<string, unknown>) => {
+        if (args.ollama_host === 'ftp://x') return new ApiError('invalid_host', "'ftp://x' is not an http(s) address");
+        connection = { ...reachable, host: String(args.ollama_host) };
+        return { ollama_host: args.ollama_host, language: null };
+      },
+    });
+    render(OllamaStatus, { store: new OllamaConnectionStore(backend.call) });
+    await fireEvent.click(screen.getByText('Ollama settings'));
+    const field = screen.getByLabelText('Ollama address');
+
+    await fireEvent.input(field, { target: { value: 'ftp://x' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent("'ftp://x' is not an http(s) address");
+
+    await fireEvent.input(field, { target: { value: 'http://gpu-box:11434' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await vi.waitFor(() =>
+      expect(screen.getByTestId('ollama-connection')).toHaveAttribute('data-state', 'reachable'),
+    );
+    expect(backend.callsOf('update_settings').at(-1)).toEqual({ ollama_host: 'http://gpu-box:11434' });
+    expect(screen.getByText('Saved.')).toBeInTheDocument();
+  });
+});
+
+describe('Export to Ollama in the result card', () => {
+  it('exports, shows the export live, then the model and how to run it', async () => {
+    let current = exportState();
+    const { backend, region } = card({
+      get_export_state: () => current,
+      export_to_ollama: () => {
+        current = exportState({ state: 'exporting', message: 'converting the adapter to GGUF', ...files });
+        return current;
+      },
+    });
+
+    await fireEvent.input(within(region).getByLabelText('Model name'), { target: { value: 'lumen' } });
+    await fireEvent.click(await within(region).findByRole('button', { name: 'Export to Ollama' }));
+
+    expect(backend.callsOf('export_to_ollama')).toEqual([{ training_id: 't-1', model_name: 'lumen' }]);
+    const live = await within(region).findByRole('status');
+    expect(live).toHaveTextContent('Exporting to Ollama… converting the adapter to GGUF');
+    expect(within(region).getByText(files.modelfile)).toBeInTheDocument();
+    expect(within(region).getByText(files.command)).toBeInTheDocument();
+
+    current = exportState({ state: 'exporting', message: 'creating model lumen', ...files });
+    await vi.waitFor(() => expect(live).toHaveTextContent('creating model lumen'));
+    current = exportState({ state: 'done', model: 'lumen', message: 'success', ...files });
+    await vi.waitFor(() => expect(within(region).getByTestId('ollama-model')).toHaveTextContent('Ollama model: lumen'));
+    expect(within(region).getByText('ollama run lumen')).toBeInTheDocument();
+    expect(within(region).queryByRole('button', { name: 'Export to Ollama' })).not.toBeInTheDocument();
+  });
+
+  it("shows Ollama's message when the export fails, the manual command, and Retry export", async () => {
+    const failed = exportState({
+      state: 'error',
+      code: 'ollama_create_failed',
+      error: "Ollama could not create the model: base model smollm2:135m is missing; run 'ollama pull smollm2:135m'",
+      ...files,
+    });
+    const { backend, region } = card({
+      get_export_state: failed,
+      export_to_ollama: exportState({ state: 'exporting', message: 'starting', ...files }),
+    });
+
+    const alert = await within(region).findByRole('alert');
+    expect(alert).toHaveTextContent('Export to Ollama failed');
+    expect(alert).toHaveTextContent('ollama pull smollm2:135m');
+    expect(alert).toHaveTextContent('ollama_create_failed');
+    expect(within(region).getByText(files.command)).toBeInTheDocument();
+
+    await fireEvent.click(within(region).getByRole('button', { name: 'Retry export' }));
+    expect(backend.callsOf('export_to_ollama')).toEqual([{ training_id: 't-1' }]);
+    expect(await within(region).findByRole('status')).toHaveTextContent('Exporting to Ollama… starting');
+  });
+
+  it('shows a refused start with the backend message', async () => {
+    const { region } = card({
+      export_to_ollama: new ApiError('export_running', 'an export of t-1 is already running'),
+    });
+    await fireEvent.click(await within(region).findByRole('button', { name: 'Export to Ollama' }));
+    expect(await within(region).findByRole('alert')).toHaveTextContent('an export of t-1 is already running');
+  });
+
+  it('names the model the run already has in Ollama', async () => {
+    const backend = fakeBackend({});
+    const run = details({ summary: summary({ ollama_model: 'lumen-t1' }) });
+    render(ResultCard, { status: run.status, details: run, call: backend.call });
+    const model = await screen.findByTestId('ollama-model');
+    expect(model).toHaveTextContent('Ollama model: lumen-t1');
+    expect(screen.getByText('ollama run lumen-t1')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Export to Ollama' })).not.toBeInTheDocument();
+  });
+});
+
+describe('Try it', () => {
+  async function ask(prompt: string) {
+    await fireEvent.input(screen.getByLabelText('Ask the model'), { target: { value: prompt } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Ask' }));
+  }
+
+  it('shows the trained and the base answer side by side, each thinking on its own', async () => {
+    let answerBase: (value: unknown) => void = () => {};
+    const backend = fakeBackend({
+      ask_local_model: (args: Record<string, unknown>) =>
+        args.with_adapter
+          ? { model: 'trained t-1', answer: 'I am Lumen.' }
+          : new Promise((resolve) => (answerBase = resolve)),
+    });
+    const run = details();
+    render(ResultCard, { status: run.status, details: run, call: backend.call });
+
+    await ask('Who are you?');
+
+    const trained = screen.getByTestId('answer-trained');
+    const base = screen.getByTestId('answer-base');
+    expect(within(trained).getByRole('heading', { name: /Trained/ })).toBeInTheDocument();
+    expect(within(base).getByRole('heading', { name: /Base/ })).toBeInTheDocument();
+    expect(await within(trained).findByText('I am Lumen.')).toBeInTheDocument();
+    expect(within(base).getByText('Thinking…')).toBeInTheDocument();
+    answerBase({ model: 'base of t-1', answer: 'I am an AI assistant.' });
+    expect(await within(base).findByText('I am an AI assistant.')).toBeInTheDocument();
+    expect(backend.callsOf('ask_local_model')).toEqual([
+      { training_id: 't-1', prompt: 'Who are you?', with_adapter: true },
+      { training_id: 't-1', prompt: 'Who are you?', with_adapter: false },
+    ]);
+  });
+
+  it('asks Ollama for the trained answer when the model is there, and shows errors inline', async () => {
+    const backend = fakeBackend({
+      get_ollama_connection: reachable,
+      ask_ollama: new ApiError('ollama_chat_failed', 'Ollama could not answer: model failed to load'),
+      ask_local_model: new ApiError('worker_failed', 'the base model could not be loaded'),
+    });
+    const connection = new OllamaConnectionStore(backend.call);
+    await connection.check();
+    const run = details({ summary: summary({ ollama_model: 'lumen-t1' }) });
+    render(ResultCard, { status: run.status, details: run, call: backend.call, connection });
+
+    await ask('Who are you?');
+
+    expect(await within(screen.getByTestId('answer-trained')).findByText(/model failed to load/)).toBeInTheDocument();
+    expect(await within(screen.getByTestId('answer-base')).findByText(/could not be loaded/)).toBeInTheDocument();
+    expect(backend.callsOf('ask_ollama')).toEqual([{ model: 'lumen-t1', prompt: 'Who are you?' }]);
+    expect(backend.callsOf('ask_local_model')).toEqual([
+      { training_id: 't-1', prompt: 'Who are you?', with_adapter: false },
+    ]);
+    expect(screen.getByRole('button', { name: 'Ask' })).toBeEnabled();
+  });
+});
+
