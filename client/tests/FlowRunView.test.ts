@@ -46,6 +46,14 @@ describe('FlowRunView', () => {
     backend.table.get_training_status = status({ training_id: 't-7', epoch: 2, total_epochs: 3, step: 9, total_steps: 18, loss: 0.31 });
     await store.poll();
     expect(await within(train).findByText('running — epoch 2 / 3, step 9 / 18, loss 0.31')).toBeInTheDocument();
+
+    // The step ended: its training's last snapshot is fetched once more, then no longer.
+    backend.table.get_flow_run = flowRun({ steps: [stepRun({ status: 'done', training_id: 't-7', duration_s: 60 })] });
+    backend.table.get_training_status = status({ training_id: 't-7', status: 'done', epoch: 3, total_epochs: 3, step: 18, total_steps: 18, loss: 0.0412 });
+    await store.poll();
+    expect(await within(train).findByText('done — epoch 3 / 3, step 18 / 18, loss 0.041')).toBeInTheDocument();
+    await store.poll();
+    expect(backend.callsOf('get_training_status')).toHaveLength(3);
   });
 
   it('shows outputs (long ones shortened) and step errors', async () => {
@@ -90,6 +98,17 @@ describe('FlowRunView', () => {
     expect(backend.callsOf('cancel_flow_run')).toEqual([{ flow_run_id: 'fr-1' }]);
     expect(await screen.findByText('cancelled', { selector: '[role="status"]' })).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Cancel run' })).not.toBeInTheDocument();
+  });
+
+  it('says Cancelling… while the run winds down after the cancel was accepted', async () => {
+    open({
+      get_flow_run: running(),
+      get_training_status: status({ training_id: 't-7' }),
+      cancel_flow_run: running(),
+    });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Cancel run' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Yes, cancel run' }));
+    expect(await screen.findByRole('button', { name: 'Cancelling…' })).toBeDisabled();
   });
 
   it('shows the backend message for an unknown id', async () => {

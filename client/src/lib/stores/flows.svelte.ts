@@ -3,6 +3,7 @@
 import { type ApiError, type Invoke, invoke, toApiError } from '../api';
 import type { FlowInfo, FlowRun, FlowStepRun, RunFlowResult, TrainingStatus } from '../contracts.gen';
 import { Loadable } from './loadable.svelte';
+import { isTerminal } from './training.svelte';
 
 export const FLOW_POLL_MS = 1000;
 export const RUNS_PAGE = 20;
@@ -129,6 +130,8 @@ export class FlowRunStore {
   pollError: ApiError | null = $state.raw(null);
   loading = $state(false);
   cancelling = $state(false);
+  /** Cancel was accepted; the run stops at the next safe point. */
+  cancelRequested = $state(false);
   cancelError: ApiError | null = $state.raw(null);
   /** training_id -> its last snapshot, for TRAIN steps. */
   trainings: Record<string, TrainingStatus> = $state.raw({});
@@ -151,6 +154,7 @@ export class FlowRunStore {
     this.error = null;
     this.run = null;
     this.trainings = {};
+    this.cancelRequested = false;
     try {
       const run = await this.#call<FlowRun>('get_flow_run', { flow_run_id: flowRunId });
       if (this.#id !== flowRunId) return;
@@ -187,7 +191,10 @@ export class FlowRunStore {
     this.cancelError = null;
     try {
       const run = await this.#call<FlowRun>('cancel_flow_run', { flow_run_id: id });
-      if (this.#id === id) this.run = run;
+      if (this.#id === id) {
+        this.run = run;
+        this.cancelRequested = true;
+      }
     } catch (err) {
       this.cancelError = toApiError(err);
     } finally {
@@ -202,10 +209,14 @@ export class FlowRunStore {
     return () => clearInterval(timer);
   }
 
-  /** The snapshot of each TRAIN step that is running, or whose snapshot is not known yet. */
+  /** The snapshot of each TRAIN step that is running, or whose last snapshot had not ended. */
   async #refreshTrainings(run: FlowRun): Promise<void> {
     const wanted = (run.steps ?? []).filter(
-      (s) => s.cmd === 'TRAIN' && s.training_id && (s.status === 'running' || !this.trainings[s.training_id]),
+      (s) => {
+        if (s.cmd !== 'TRAIN' || !s.training_id) return false;
+        const known = this.trainings[s.training_id];
+        return s.status === 'running' || !known || !isTerminal(known.status);
+      },
     );
     if (wanted.length === 0) return;
     const answers = await Promise.all(
