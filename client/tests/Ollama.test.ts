@@ -66,7 +66,7 @@ describe('Ollama connection in the sidebar', () => {
       const line = screen.getByTestId('ollama-connection');
       expect(line).toHaveAttribute('data-state', 'unreachable');
       expect(line).toHaveTextContent(`Ollama not reachable at ${HOST}`);
-      expect(screen.getByText(/start it with 'ollama serve'/)).toBeInTheDocument();
+      expect(screen.getByText('Start Ollama (ollama serve) or set its address below.')).toBeInTheDocument();
       expect(backend.callsOf('get_ollama_connection')).toHaveLength(1);
       await vi.advanceTimersByTimeAsync(30_000);
       expect(backend.callsOf('get_ollama_connection')).toHaveLength(2);
