@@ -3,7 +3,8 @@
 Appends are one write of one whole line, flushed and fsynced, under a thread lock and an
 exclusive file lock, so two writers never interleave. A half-written last line (a crash
 mid-append) is skipped when reading, and the next append starts on a fresh line so it is never
-glued to the fragment. Nothing is ever rewritten in place. Reading the newest N records reads
+glued to the fragment. An append that fails part-way (disk full) is cut back off, so the file
+ends where it did and the error reaches the caller. Nothing is ever rewritten in place. Reading the newest N records reads
 the file backwards in blocks, not the whole file.
 """
 
@@ -24,6 +25,14 @@ M = TypeVar("M", bound=BaseModel)
 _BLOCK = 64 * 1024
 
 
+def _cut_back(fd: int, size: int) -> None:
+    """Undo a failed append (ENOSPC, EIO): drop whatever part of the line reached the file."""
+    try:
+        os.ftruncate(fd, size)
+    except OSError as exc:
+        log.warning("could not cut back a failed append: %s", exc)
+
+
 class JsonlLog(Generic[M]):
     def __init__(self, path: Path, model: type[M]):
         self.path = path
@@ -40,10 +49,14 @@ class JsonlLog(Generic[M]):
                 size = os.fstat(fd).st_size
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     line = b"\n" + line  # never continue a half-written line
-                written = 0
-                while written < len(line):
-                    written += os.write(fd, line[written:])
-                os.fsync(fd)
+                try:
+                    written = 0
+                    while written < len(line):
+                        written += os.write(fd, line[written:])
+                    os.fsync(fd)
+                except OSError:
+                    _cut_back(fd, size)
+                    raise
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)

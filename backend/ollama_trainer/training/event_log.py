@@ -2,8 +2,10 @@
 
 The training loop only calls `log.emit(name, **fields)`; where the lines go is this module's
 business. Every line is flushed (and the file fsynced) at once, so a worker killed at any
-moment leaves a file whose complete lines are all valid JSON. (Reading events back is
-events.py, on the app side.)
+moment leaves a file whose complete lines are all valid JSON. A line that cannot be written
+(disk full, read-only folder) is cut back off the file, the file is given up, and the OSError
+goes to the caller: the run stops with a clear error instead of training on with a log it
+cannot keep. (Reading events back is events.py, on the app side.)
 """
 
 from __future__ import annotations
@@ -36,18 +38,13 @@ class EventLog:
     def __init__(self, path: Path | None, stream: IO[str] | None = None):
         self.path = path
         self.stream = stream if stream is not None else sys.stdout
-        self._file = open(path, "a", encoding="utf-8") if path is not None else None
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if path is not None else None
 
     def emit(self, event: str, **fields: Any) -> dict:
         record = {"event": event, "time": utc_now(), **_clean(fields)}
         line = json.dumps(record, ensure_ascii=False) + "\n"
-        if self._file is not None:
-            self._file.write(line)
-            self._file.flush()
-            try:
-                os.fsync(self._file.fileno())
-            except OSError:
-                pass
+        if self._fd is not None:
+            self._append(line.encode("utf-8"))
         try:
             self.stream.write(line)
             self.stream.flush()
@@ -55,7 +52,28 @@ class EventLog:
             pass  # nobody is reading stdout any more; the file still has it
         return record
 
+    def _append(self, data: bytes) -> None:
+        fd = self._fd
+        size = os.fstat(fd).st_size
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+        except OSError as exc:
+            try:
+                os.ftruncate(fd, size)  # no torn line left behind
+            except OSError:
+                pass
+            self.close()  # later events (the error itself) still reach stdout
+            if exc.filename is None:
+                exc.filename = str(self.path)
+            raise
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

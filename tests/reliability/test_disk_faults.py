@@ -1,0 +1,90 @@
+"""Disk full while writing history and events (os.write fails with ENOSPC part-way through a
+line): a clear error, no torn line left in the file, every earlier record intact."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+
+import pytest
+
+from ollama_trainer import paths
+from ollama_trainer.training import history
+from ollama_trainer.training.event_log import EventLog
+from ollama_trainer.training.manager import TrainingManager
+from tests.unit.test_history_log import summary
+
+
+def fail_writes_to(monkeypatch, name: str, *, after: int = 0):
+    """os.write to a file called `name` writes half its bytes once, then fails with ENOSPC."""
+    real_write = os.write
+    count = {"n": 0}
+
+    def write(fd, data):
+        try:
+            target = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            target = ""
+        if target != name:
+            return real_write(fd, data)
+        count["n"] += 1
+        if count["n"] <= after:
+            return real_write(fd, data)
+        if count["n"] == after + 1:
+            return real_write(fd, bytes(data)[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", write)
+    return count
+
+
+def test_history_append_on_a_full_disk_leaves_no_torn_line():
+    log = history.log()
+    for n in range(3):
+        log.append(summary(n))
+    before = paths.training_log().read_bytes()
+    with pytest.MonkeyPatch.context() as mp:
+        fail_writes_to(mp, paths.training_log().name)
+        with pytest.raises(OSError) as exc:
+            log.append(summary(99))
+    assert exc.value.errno == errno.ENOSPC
+    assert paths.training_log().read_bytes() == before  # the half line was cut back off
+    log.append(summary(4))
+    assert [s.training_id for s in log.all()] == ["run-00000", "run-00001", "run-00002", "run-00004"]
+
+
+def test_event_log_on_a_full_disk_leaves_no_torn_line_and_still_reports(monkeypatch, tmp_path):
+    path = tmp_path / "events.jsonl"
+    stream = io.StringIO()
+    events = EventLog(path, stream=stream)
+    events.emit("started", pid=1)
+    fail_writes_to(monkeypatch, "events.jsonl")
+    with pytest.raises(OSError) as exc:
+        events.emit("progress", step=1, loss=2.0)
+    assert exc.value.errno == errno.ENOSPC and exc.value.filename == str(path)
+    assert [json.loads(line)["event"] for line in path.read_text().splitlines()] == ["started"]
+    assert path.read_bytes().endswith(b"\n")
+    events.emit("error", message="disk full")  # the file is given up; stdout still hears it
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == ["started", "error"]
+    events.close()
+
+
+def test_manager_says_the_history_was_not_written(tiny_catalog):
+    prof, data = tiny_catalog
+    log = history.log()
+    for n in range(3):
+        log.append(summary(n))
+    before = paths.training_log().read_bytes()
+    with pytest.MonkeyPatch.context() as mp:
+        fail_writes_to(mp, paths.training_log().name)  # only this process: the worker writes fine
+        manager = TrainingManager()
+        tid = manager.start(prof, data, epochs=1)
+        final = manager.wait(tid, 180)
+    assert manager._jobs[tid].finished.is_set() and manager.active_id() is None
+    assert final.status == "done"  # the training itself succeeded...
+    assert "history not written" in final.error and "No space left" in final.error  # ...and it says what was lost
+    assert paths.training_log().read_bytes() == before
+    assert history.load_summary(tid).status == "done"  # the run's own summary.json was written
+    assert [s.training_id for s in history.log().all()] == ["run-00000", "run-00001", "run-00002"]
