@@ -297,6 +297,8 @@ class TrainingManager:
         else:
             reason = f"the trainer exited with code {code} before finishing"
         tail = _tail(job.run_dir / "worker.log")
+        if code > 0 and any(sign in tail for sign in _OUT_OF_MEMORY_SIGNS):
+            reason += " (out of memory)"
         return reason + (f": {tail}" if tail else "")
 
     # -- queries ----------------------------------------------------------------------------
@@ -414,6 +416,12 @@ def status_from_summary(summary: TrainingRunSummary) -> TrainingStatus:
         error=summary.error, started_at=summary.started_at, finished_at=summary.finished_at,
         flow_run_id=summary.flow_run_id, message=summary.status,
     )
+
+
+# What native code prints to stderr when an allocation fails before Python can raise: glibc,
+# libgomp's thread pool (a thread stack is memory too) and C++ allocators.
+_OUT_OF_MEMORY_SIGNS = ("Cannot allocate memory", "MemoryError", "out of memory", "std::bad_alloc",
+                        "Thread creation failed")
 
 
 def _tail(path: Path, lines: int = 3, max_chars: int = 400) -> str:

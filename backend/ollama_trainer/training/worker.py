@@ -14,6 +14,7 @@ is saved at that exact position, `cancelled` is emitted and the process exits wi
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
@@ -36,6 +37,25 @@ def _on_signal(signum, frame) -> None:
 def _traceback_tail(exc: BaseException, lines: int = 12) -> str:
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+_DISK_ERRNOS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                errno.EROFS: "the data folder is read-only"}
+
+
+def _resource_message(exc: BaseException) -> str | None:
+    """Words for the failures a person fixes outside the app: memory and disk."""
+    text = str(exc)
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or (
+            isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)):
+        detail = f" ({type(exc).__name__}: {text[:200]})" if text else ""
+        return ("the trainer ran out of memory" + detail +
+                "; lower batch_size or max_seq_len in the profile, or close other programs, then resume")
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        where = f" while writing {exc.filename}" if exc.filename else ""
+        return (f"{_DISK_ERRNOS[exc.errno]}{where} ({exc.strerror}); free some space, then resume from "
+                "the last checkpoint")
+    return None
 
 
 def train(run_dir: Path) -> int:
@@ -77,7 +97,8 @@ def train(run_dir: Path) -> int:
         return EXIT_DONE
     except Exception as exc:  # noqa: BLE001 - every failure becomes one error event
         known = isinstance(exc, known_errors)
-        log.emit("error", message=str(exc) if known else f"{type(exc).__name__}: {exc}", traceback_tail="" if known else _traceback_tail(exc))
+        message = str(exc) if known else (_resource_message(exc) or f"{type(exc).__name__}: {exc}")
+        log.emit("error", message=message, traceback_tail="" if known else _traceback_tail(exc))
         return EXIT_ERROR
     finally:
         log.close()

@@ -1,0 +1,80 @@
+"""The worker killed, hung, out of memory, or out of disk: the job ends `error` with a message
+that says which, no worker process is left behind, and what was written before stays intact."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import pytest
+
+from ollama_trainer.training import history
+from ollama_trainer.training.manager import TrainingManager
+from tests.reliability.conftest import alive, wait_until
+
+
+def run_with_faults(prof, data, python, *, epochs=2, during=None):
+    manager = TrainingManager(python=python)
+    tid = manager.start(prof, data, epochs=epochs)
+    job = manager._jobs[tid]
+    if during is not None:
+        during(manager, tid, job)
+    final = manager.wait(tid, 180)
+    assert job.finished.is_set(), "the job did not end"
+    return manager, tid, final, job.process.pid
+
+
+def kill_when_running(manager, tid, job):
+    wait_until(lambda: manager.status(tid).status == "running", what="running")
+    job.process.send_signal(signal.SIGKILL)
+
+
+CASES = {
+    # fault name: (OT_FAULTS, what a test does meanwhile, words the error must contain)
+    "killed": ("", kill_when_running, "SIGKILL"),
+    "hung": ("silent_after_setup", None, "stopped responding"),
+    # A capped address space fails in Python (MemoryError, torch's allocator) or in native code
+    # first (libgomp cannot create its threads and exits): both must read "out of memory".
+    "out_of_memory": ("oom_after_setup:8", None, "out of memory"),
+    "out_of_memory_one_thread": ("oom_after_setup:8", None, "out of memory"),
+}
+
+
+@pytest.mark.parametrize("fault", list(CASES))
+def test_worker_fault_ends_in_error_that_says_which(fault, tiny_catalog, faulty_python, monkeypatch):
+    faults, during, words = CASES[fault]
+    if fault.endswith("_one_thread"):
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    prof, data = tiny_catalog
+    manager, tid, final, pid = run_with_faults(prof, data, faulty_python(faults), during=during)
+    assert final.status == "error", final
+    assert words in final.error, final.error
+    assert not alive(pid), "the worker process was left behind"
+    assert manager.active_id() is None
+    summary = history.load_summary(tid)
+    assert summary.status == "error" and words in summary.error
+    assert [s.training_id for s in history.log().all()] == [tid]
+
+
+def test_disk_full_while_writing_events(tiny_catalog, faulty_python):
+    prof, data = tiny_catalog
+    _, tid, final, pid = run_with_faults(prof, data, faulty_python("enospc:events.jsonl:6"))
+    assert final.status == "error" and "the disk is full while writing" in final.error, final.error
+    assert "events.jsonl" in final.error and not alive(pid)
+    raw = (history.run_dir(tid) / "events.jsonl").read_bytes()
+    lines = raw.split(b"\n")
+    assert lines[-1] == b"", "the file ends with a torn line"
+    events = [json.loads(line) for line in lines[:-1]]  # every line whole and valid
+    assert len(events) == 6 and events[0]["event"] == "started"
+
+
+def test_disk_full_while_saving_a_checkpoint_keeps_the_previous_one(tiny_catalog, faulty_python):
+    prof, data = tiny_catalog
+    _, tid, final, pid = run_with_faults(prof, data, faulty_python("enospc_checkpoint:2"), epochs=3)
+    assert final.status == "error" and "the disk is full" in final.error, final.error
+    assert not alive(pid)
+    folder = history.run_dir(tid) / "checkpoints"
+    assert sorted(p.name for p in folder.iterdir()) == ["last"], "a half-written checkpoint was left"
+    state = json.loads((folder / "last" / "state.json").read_text())
+    assert state["epoch"] == 1  # the epoch-1 checkpoint, whole
+    assert {p.name for p in (folder / "last").iterdir()} >= {"adapter.safetensors", "optimizer.pt", "rng.pt"}
