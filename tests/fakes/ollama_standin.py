@@ -70,8 +70,9 @@ class StandinModel:
 
 
 class OllamaStandin:
-    def __init__(self, *, version: str = "0.12.11", models: tuple[str, ...] = (BASE_MODEL,)):
+    def __init__(self, *, version: str = "0.12.11", models: tuple[str, ...] = (BASE_MODEL,), port: int = 0):
         self.version = version
+        self._port = port  # 0: any free port; a fixed one lets a test bring Ollama "back" at an address
         self.blobs: dict[str, bytes] = {}
         self.models: dict[str, StandinModel] = {}
         for name in models:
@@ -95,7 +96,8 @@ class OllamaStandin:
         class Handler(_Handler):
             server_state = standin
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="ollama-standin", daemon=True)

@@ -1,0 +1,72 @@
+"""The Result card against the Ollama stand-in: the sidebar's connection state, Export to
+Ollama with its live state, a failed export with Retry, and the Try it box."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot, start_app, stop_app, write_tiny_catalog
+from tests.fakes.ollama_standin import OllamaStandin
+
+LONG = 180_000
+
+
+def train_tiny(page, app) -> None:
+    page.goto(app.url)
+    page.get_by_role("radio", name="Tiny test model").check()
+    page.get_by_role("radio", name="Colours").check()
+    page.get_by_role("button", name="Start Training").click()
+    expect(page.locator('[role="status"][data-state="done"]')).to_be_visible(timeout=LONG)
+
+
+def test_export_and_try_it(data_home, tiny_model, tmp_path, page):
+    write_tiny_catalog(data_home, tiny_model, tmp_path)
+    with OllamaStandin() as ollama:
+        app = start_app(data_home, {"OLLAMA_HOST": ollama.url})
+        try:
+            train_tiny(page, app)
+            expect(page.get_by_test_id("ollama-connection")).to_have_attribute("data-state", "reachable")
+            expect(page.get_by_test_id("ollama-connection")).to_contain_text(f"Ollama {ollama.version}")
+
+            card = page.get_by_role("region", name="Ollama")
+            card.get_by_label("Model name").fill("colours-e2e")
+            card.get_by_role("button", name="Export to Ollama").click()
+            expect(page.get_by_test_id("ollama-model")).to_contain_text("colours-e2e", timeout=60_000)
+            expect(page.get_by_test_id("ollama-run")).to_contain_text("ollama run colours-e2e")
+            assert ollama.find("colours-e2e") is not None
+
+            try_it = page.get_by_role("region", name="Try it")
+            try_it.get_by_label("Ask the model").fill("What colour is ink?")
+            try_it.get_by_role("button", name="Ask").click()
+            expect(page.get_by_test_id("answer-trained")).to_contain_text("colours-e2e:latest says: What colour is ink?",
+                                                                       timeout=60_000)
+            expect(page.get_by_test_id("answer-base")).not_to_contain_text("Thinking", timeout=120_000)
+            screenshot(page, "ollama-exported.png")
+        finally:
+            stop_app(app)
+
+
+def test_failed_export_then_retry(data_home, tiny_model, tmp_path, page):
+    write_tiny_catalog(data_home, tiny_model, tmp_path)
+    ollama = OllamaStandin()
+    port = ollama.start().port
+    ollama.stop()  # nothing answers at that address for now
+    app = start_app(data_home, {"OLLAMA_HOST": f"http://127.0.0.1:{port}"})
+    try:
+        train_tiny(page, app)
+        expect(page.get_by_test_id("ollama-connection")).to_have_attribute("data-state", "unreachable")
+        card = page.get_by_role("region", name="Ollama")
+        card.get_by_role("button", name="Export to Ollama").click()
+        state = page.get_by_test_id("export-state")
+        expect(state).to_have_attribute("data-state", "error", timeout=60_000)
+        expect(state).to_contain_text("not reachable")
+        expect(page.get_by_test_id("export-command")).to_contain_text("ollama create")
+        expect(page.locator('[role="status"][data-state="done"]')).to_be_visible()  # training result intact
+
+        with OllamaStandin(port=port) as ollama:  # Ollama is started: retry
+            card.get_by_role("button", name="Retry export").click()
+            expect(page.get_by_test_id("ollama-model")).to_be_visible(timeout=60_000)
+            assert ollama.calls("POST", "/api/create")
+    finally:
+        stop_app(app)
+
