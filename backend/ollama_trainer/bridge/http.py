@@ -2,18 +2,22 @@
 
 Safety: bound to 127.0.0.1 only; every command needs the per-launch token (the served page
 carries it); Host and Origin must be this server's own (DNS rebinding, other web pages);
-bodies over 64 KiB are refused; slow clients time out; errors are always `{code, message}`
-JSON, never an HTML traceback.
+bodies over 64 KiB are refused; a request must arrive whole (line, headers, body) within
+SOCKET_TIMEOUT_S, so a client that trickles bytes (slow loris) is cut off rather than holding
+its thread forever; errors are always `{code, message}` JSON, never an HTML traceback.
 """
 
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import logging
 import mimetypes
 import secrets
+import sys
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,10 +55,40 @@ class BridgeServer(ThreadingHTTPServer):
     def allowed_hosts(self) -> set[str]:
         return {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that went away mid-answer is routine, not a traceback on the app's stderr.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            log.debug("client %s went away: %s", client_address, sys.exc_info()[1])
+            return
+        super().handle_error(request, client_address)
+
     def start_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="bridge-http", daemon=True)
         thread.start()
         return thread
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket as a raw stream whose every receive waits at most until the handler's
+    deadline: the per-operation socket timeout alone lets one byte every few seconds go on
+    for ever."""
+
+    def __init__(self, handler: "_Handler"):
+        self._handler = handler
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        sock = self._handler.connection
+        left = self._handler.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        sock.settimeout(left)
+        try:
+            return sock.recv_into(buffer)
+        finally:
+            sock.settimeout(self._handler.timeout)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -63,6 +97,15 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "OllamaTrainer"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    deadline = 0.0
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = io.BufferedReader(_DeadlineReader(self))
+
+    def handle_one_request(self) -> None:
+        self.deadline = time.monotonic() + self.timeout  # for this request's line, headers and body
+        super().handle_one_request()
 
     # -- plumbing ---------------------------------------------------------------------------
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
