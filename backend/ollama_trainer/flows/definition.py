@@ -150,6 +150,10 @@ def parse(text: str, where: str) -> FlowDef:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FlowError(f"{where}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise FlowError(f"{where}: not valid JSON: nested too deeply") from None
+    except ValueError:  # e.g. an integer past Python's digit limit
+        raise FlowError(f"{where}: not valid JSON: a number is too long") from None
     if not isinstance(data, dict):
         raise FlowError(f"{where}: a flow file is a JSON object")
     try:
@@ -165,6 +169,8 @@ def parse(text: str, where: str) -> FlowDef:
         check(flow)
     except FlowError as exc:
         raise FlowError(f"{where}: {exc.message}") from None
+    except RecursionError:  # step args nested deeper than the reference check can walk
+        raise FlowError(f"{where}: step arguments are nested too deeply") from None
     return flow
 
 
