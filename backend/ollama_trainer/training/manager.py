@@ -227,11 +227,16 @@ class TrainingManager:
             if kind == "done" and code == EXIT_DONE:
                 status.status = "done"
                 status.message = "training finished"
-            elif kind == "cancelled" or (job.cancel_requested and job.killed_after_grace):
+            elif kind == "cancelled" or (job.cancel_requested and (job.killed_after_grace or code == -signal.SIGTERM)):
+                # SIGTERM itself ends a worker that is cancelled before it has set up its handler
                 status.status = "cancelled"
-                status.message = ("cancelled; checkpoint saved at step %s" % final.get("step")
-                                  if kind == "cancelled" else
-                                  f"cancelled; the trainer did not stop within {self._cancel_grace_s:.0f} s and was killed")
+                if kind == "cancelled":
+                    status.message = "cancelled; checkpoint saved at step %s" % final.get("step")
+                elif job.killed_after_grace:
+                    status.message = (f"cancelled; the trainer did not stop within {self._cancel_grace_s:.0f} s "
+                                      "and was killed")
+                else:
+                    status.message = "cancelled before the trainer had started; nothing was saved"
             else:
                 status.status = "error"
                 if job.hung:
