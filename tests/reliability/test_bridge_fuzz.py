@@ -44,7 +44,7 @@ def id_fields(name: str) -> list[str]:
     request = specs(Commands)[name].request
     if request is None:
         return []
-    return [f for f, info in request.model_fields.items() if f.endswith("_id") or f == "id"]
+    return [f for f, info in request.model_fields.items() if f.endswith("_id") or f in ("id", "resume_from")]
 
 
 @st.composite
