@@ -65,6 +65,10 @@ class TrainingProfile(Strict):
     lora: LoraSettings = Field(default_factory=LoraSettings)
     learning_rate: float = Field(1e-3, gt=0, le=1)
     batch_size: int = Field(4, ge=1, le=1024)
+    batch_tokens: int | None = Field(
+        None, ge=16, le=10_000_000,
+        description="A token budget per batch: as many length-grouped examples as fit in this many padded tokens (batch_size is then ignored)",
+    )
     gradient_accumulation: int = Field(1, ge=1, le=1024)
     max_seq_len: int = Field(512, ge=16, le=131072)
     eval_fraction: float = Field(0.1, ge=0.0, lt=0.9)

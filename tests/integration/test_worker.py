@@ -310,3 +310,73 @@ def test_unavailable_device_is_a_clean_error(tmp_path, tiny_model, models_cache)
     assert rc == 1
     assert events[-1]["event"] == "error" and events[-1]["traceback_tail"] == ""
     assert events[-1]["message"].startswith("device 'cuda' was requested but no CUDA GPU is available")
+
+
+def test_fused_training_step_equals_hf_loss_and_gradients(tiny_model):
+    """The training path (causal-only attention on right-padded rows, fused LoRA addmm, chunked
+    lm_head + cross-entropy with its gradient) gives HF's masked full-logits loss and the same
+    LoRA gradients, on a batch with padding, prompt tokens and a plain-text row."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ollama_trainer.training import batching, fused
+    from ollama_trainer.training.trainer import loss_sum
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_model))
+    base = AutoModelForCausalLM.from_pretrained(str(tiny_model), dtype=torch.float32)
+    plain = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=list(ALL_MODULES), task_type="CAUSAL_LM"))
+    torch.manual_seed(2)
+    with torch.no_grad():
+        for name, p in plain.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.5)
+    ours = copy.deepcopy(plain)
+    assert fused.fuse_lora(ours) == 2 * len(ALL_MODULES)
+    examples = [
+        {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello there, friend. " * 6}]},
+        {"messages": [{"role": "user", "content": "A longer question about colours?"}, {"role": "assistant", "content": "Blue."},
+                      {"role": "user", "content": "And?"}, {"role": "assistant", "content": "Red."}]},
+        {"text": "Plain text is trained on every token."},
+    ]
+    batch = batching.collate([batching.encode(tok, e, 128) for e in examples], tok.pad_token_id)
+    assert batch.attention_mask.min() == 0
+    ours.train()
+    plain.train()
+    loss_ours = loss_sum(ours, batch, chunk=7) / batch.n_targets  # several chunks, a ragged last one
+    loss_ours.backward()
+    loss_hf = plain(input_ids=batch.input_ids, attention_mask=batch.attention_mask, labels=batch.labels).loss
+    loss_hf.backward()
+    assert abs(loss_ours.item() - loss_hf.item()) < 1e-4 and loss_hf.item() > 1.0
+    grads_hf = {n: p.grad for n, p in plain.named_parameters() if p.requires_grad}
+    grads_ours = {n: p.grad for n, p in ours.named_parameters() if p.requires_grad}
+    assert grads_ours.keys() == grads_hf.keys() and len(grads_hf) == 4 * len(ALL_MODULES)
+    for name, g in grads_hf.items():
+        assert g.abs().max() > 0, name
+        assert torch.allclose(grads_ours[name], g, rtol=1e-3, atol=1e-5), name
+
+
+def test_token_budget_batches_fit_the_budget_and_cover_every_example():
+    from ollama_trainer.training import batching
+
+    lengths = [(i * 53) % 480 + 20 for i in range(300)]
+    a = batching.epoch_batches(lengths, 4, seed=3, epoch=0, max_tokens=2048)
+    assert a == batching.epoch_batches(lengths, 4, seed=3, epoch=0, max_tokens=2048)
+    assert sorted(i for b in a for i in b) == list(range(300))
+    assert all(len(b) * max(lengths[i] for i in b) <= 2048 for b in a)
+    sizes = {len(b) for b in a}
+    assert max(sizes) >= 8 and min(sizes) <= 4  # short examples go many to a batch, long ones few
+    assert batching.epoch_batches([5000, 10, 10], 4, seed=1, epoch=0, max_tokens=100) != []  # an over-budget example: a batch of its own
+    assert sorted(map(len, batching.epoch_batches([5000, 10, 10], 4, seed=1, epoch=0, max_tokens=100))) == [1, 2]
+
+
+def test_token_budget_run_counts_its_steps(tmp_path, tiny_model, models_cache):
+    data = write_chat_dataset(tmp_path / "d.jsonl")
+    run_dir = write_job(tmp_path / "run", profile(tiny_model, batch_tokens=64), data, models_cache, epochs=2)
+    rc, events, err = run_worker(run_dir, tmp_path / "home")
+    assert rc == 0, err[-2000:]
+    progress = [e for e in events if e["event"] == "progress"]
+    assert [e["step"] for e in progress] == list(range(1, len(progress) + 1))
+    assert progress[-1]["step"] == progress[-1]["total_steps"] and len(progress) > 2 * 3  # more, smaller batches than batch_size 4

@@ -115,9 +115,14 @@ def split_eval(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]
     return [i for i in range(n) if i not in held_set], held
 
 
-def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int, mega_mult: int = 50) -> list[list[int]]:
+def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int, mega_mult: int = 50,
+                  max_tokens: int | None = None) -> list[list[int]]:
     """Length-grouped batches for `epoch` (0-based): shuffle, sort by length inside mega-batches
-    of batch_size * mega_mult examples (little padding), then shuffle the batch order."""
+    of batch_size * mega_mult examples (little padding), then shuffle the batch order.
+
+    With `max_tokens` (a token budget), a batch holds as many of the sorted examples as fit in
+    max_tokens padded tokens (rows x longest row; always at least one), instead of batch_size:
+    short examples go in many per batch, long ones few, so every step does similar work."""
     n = len(lengths)
     gen = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(epoch) + 1)
     perm = torch.randperm(n, generator=gen).tolist()
@@ -125,7 +130,17 @@ def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int, me
     batches: list[list[int]] = []
     for start in range(0, n, mega):
         chunk = sorted(perm[start : start + mega], key=lambda i: -lengths[i])
-        batches.extend(chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size))
+        if max_tokens is None:
+            batches.extend(chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size))
+            continue
+        current: list[int] = []
+        for i in chunk:  # longest first: the first row of a batch sets its width
+            if current and (len(current) + 1) * lengths[current[0]] > max_tokens:
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
     order = torch.randperm(len(batches), generator=gen).tolist()
     return [batches[i] for i in order]
 

@@ -364,6 +364,10 @@ export interface TrainingProfile {
    */
   base_model: string;
   batch_size?: number;
+  /**
+   * A token budget per batch: as many length-grouped examples as fit in this many padded tokens (batch_size is then ignored)
+   */
+  batch_tokens?: number | null;
   default_epochs?: number;
   description?: string;
   device?: 'auto' | 'cpu' | 'cuda' | 'mps';
