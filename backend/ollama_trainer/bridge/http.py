@@ -62,6 +62,11 @@ class BridgeServer(ThreadingHTTPServer):
             return
         super().handle_error(request, client_address)
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that hung up mid-request (or a slow one that timed out) is not our error:
+        # note it in the log instead of printing a traceback to stderr.
+        log.debug("request from %s ended with an error", client_address, exc_info=True)
+
     def start_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="bridge-http", daemon=True)
         thread.start()

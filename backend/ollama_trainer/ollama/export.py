@@ -229,12 +229,10 @@ def _prepare(training_id: str, model_name: str | None, host: str | None) -> tupl
 def _run_claimed(training_id: str, job: dict, adapter_dir: Path, name: str, host: str,
                  on_status: Callable[[str], None] | None) -> ExportResult:
     try:
-        result = _export(training_id, job, adapter_dir, name, host, on_status)
+        return _export(training_id, job, adapter_dir, name, host, on_status)
     finally:
         with _running_lock:
             _running.discard(training_id)
-    _record_model(training_id, result.ollama_model)
-    return result
 
 
 def _record_model(training_id: str, model: str) -> None:
@@ -290,6 +288,7 @@ def _export(training_id: str, job: dict, adapter_dir: Path, name: str, host: str
     finally:
         client.close()
 
+    _record_model(training_id, name)  # before "done": whoever sees done finds it in the summary
     state.state, state.code, state.error = "done", None, None
     state.message = f"Ollama model {name} is ready: ollama run {name}"
     _write_state(state)
