@@ -6,7 +6,8 @@ training manager runs it through a wrapper script given as its `python` (see con
                              the failing write first puts half its bytes on disk (a torn line)
     enospc_checkpoint:<n>    the n-th checkpoint save fails with ENOSPC part-way through
     oom_after_setup:<mib>    after the recipe's setup, the address space is capped at its current
-                             size plus <mib> MiB (RLIMIT_AS): the training step runs out of memory
+                             size plus <mib> MiB (RLIMIT_AS) and the batch made as large as the
+                             dataset: the first training step runs out of memory
     silent_after_setup       after setup, the trainer sleeps without a word (a hung trainer)
 """
 
@@ -77,7 +78,9 @@ def _cap_memory(extra_mib: int):
             vm_bytes = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
         limit = vm_bytes + extra_mib * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        recipe.profile.batch_size = max(recipe.profile.batch_size, 1)
+        # Every example in one batch: its logits (tens of MB over the whole vocabulary) cannot
+        # come from memory that is already mapped, so the first step surely runs out.
+        recipe.profile.batch_size = 1024
     return action
 
 
