@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ollama_trainer import paths
+from ollama_trainer import atomic, paths
 from ollama_trainer.contracts import DatasetEntry, DatasetInfo, DatasetIssue, TrainingProfile
 from ollama_trainer.errors import DomainError, NotFound
 
@@ -103,9 +103,7 @@ def register_user_dataset(entry: DatasetEntry) -> None:
         current = _entries(index, "datasets", DatasetEntry, "user") if index.exists() else []
         entries = [e for e in current if e.id != entry.id] + [entry]
         payload = {"datasets": [e.model_dump(exclude={"source"}) for e in entries]}
-        tmp = index.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(index)
+        atomic.write_text(index, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
 def describe_dataset(entry: DatasetEntry) -> DatasetInfo:

@@ -8,7 +8,7 @@ import threading
 
 from pydantic import ValidationError
 
-from ollama_trainer import paths
+from ollama_trainer import atomic, paths
 from ollama_trainer.contracts import Settings
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,7 @@ def update(changes: Settings) -> Settings:
     """Apply the fields the caller set (an explicit null clears one)."""
     with _lock:
         merged = load().model_copy(update=changes.model_dump(exclude_unset=True))
-        tmp = _file().with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(merged.model_dump(mode="json"), indent=2), encoding="utf-8")
-        tmp.replace(_file())
+        atomic.write_text(_file(), json.dumps(merged.model_dump(mode="json"), indent=2))
         return merged
 
 

@@ -15,7 +15,7 @@ import logging
 import os
 from pathlib import Path
 
-from ollama_trainer import paths
+from ollama_trainer import atomic, paths
 from ollama_trainer.contracts import FLOW_TERMINAL_STATES, FlowRun
 from ollama_trainer.jsonl_log import JsonlLog
 
@@ -38,12 +38,7 @@ def run_dir(flow_run_id: str) -> Path:
 def write_state(run: FlowRun) -> None:
     folder = run_dir(run.flow_run_id)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "state.json.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(run.model_dump_json(indent=2))
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(folder / "state.json")
+    atomic.write_text(folder / "state.json", run.model_dump_json(indent=2))
 
 
 def read_state(flow_run_id: str) -> FlowRun | None:

@@ -20,7 +20,7 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ollama_trainer import catalog, paths
+from ollama_trainer import atomic, catalog, paths
 from ollama_trainer.contracts import DatasetEntry, Id
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
@@ -194,9 +194,7 @@ def evaluate(args: dict, ctx: StepContext, *, ask=None) -> dict:
     payload = {"training_id": a.training_id, "flow_run_id": ctx.flow_run_id,
                "base_model": job["profile"]["base_model"],
                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "answers": answers}
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic.write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     return {"training_id": a.training_id, "eval_path": str(path), "answers": answers, "count": len(answers)}
 
 

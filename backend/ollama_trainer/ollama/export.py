@@ -27,7 +27,7 @@ from typing import Callable
 
 import httpx
 
-from ollama_trainer import paths
+from ollama_trainer import atomic, paths
 from ollama_trainer.errors import Conflict, DomainError, InvalidArgument, NotFound
 from ollama_trainer.ollama import client as oc
 from ollama_trainer.ollama import gguf_adapter, modelfile
@@ -91,12 +91,7 @@ def _state_path(training_id: str) -> Path:
 def _write_state(state: ExportState) -> None:
     state.updated_at = now_iso()
     path = _state_path(state.training_id)
-    tmp = path.with_name(f"export.json.tmp-{os.getpid()}-{threading.get_ident()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(state.model_dump_json(indent=2))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic.write_text(path, state.model_dump_json(indent=2))
 
 
 def export_state(training_id: str) -> ExportState:

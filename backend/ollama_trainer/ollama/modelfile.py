@@ -161,13 +161,9 @@ def render(spec: ModelfileSpec, *, training_id: str | None = None) -> str:
 
 def write(run_dir: Path, spec: ModelfileSpec, *, training_id: str | None = None) -> Path:
     """Write runs/<id>/Modelfile atomically; returns its path."""
-    import os
+    from ollama_trainer import atomic
 
-    path = Path(run_dir) / "Modelfile"
-    tmp = path.with_name("Modelfile.tmp")
-    tmp.write_text(render(spec, training_id=training_id), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic.write_text(Path(run_dir) / "Modelfile", render(spec, training_id=training_id))
 
 
 def create_command(run_dir: Path, model_name: str) -> str:

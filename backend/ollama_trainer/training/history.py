@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from ollama_trainer import paths
+from ollama_trainer import atomic, paths
 from ollama_trainer.contracts import TrainingRunSummary
 from ollama_trainer.jsonl_log import JsonlLog
 
@@ -25,12 +24,7 @@ def record(summary: TrainingRunSummary) -> None:
     second record for the same run (adding ollama_model after an export) supersedes the first."""
     folder = run_dir(summary.training_id)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "summary.json.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(summary.model_dump_json(indent=2))
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(folder / "summary.json")
+    atomic.write_text(folder / "summary.json", summary.model_dump_json(indent=2))
     log().append(summary)
 
 
