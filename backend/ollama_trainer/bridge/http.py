@@ -15,7 +15,6 @@ import json
 import logging
 import mimetypes
 import secrets
-import sys
 import threading
 import time
 from http import HTTPStatus
@@ -54,13 +53,6 @@ class BridgeServer(ThreadingHTTPServer):
 
     def allowed_hosts(self) -> set[str]:
         return {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
-
-    def handle_error(self, request, client_address) -> None:
-        # A client that went away mid-answer is routine, not a traceback on the app's stderr.
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            log.debug("client %s went away: %s", client_address, sys.exc_info()[1])
-            return
-        super().handle_error(request, client_address)
 
     def handle_error(self, request, client_address) -> None:
         # A client that hung up mid-request (or a slow one that timed out) is not our error:
