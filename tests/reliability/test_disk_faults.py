@@ -88,3 +88,20 @@ def test_manager_says_the_history_was_not_written(tiny_catalog):
     assert paths.training_log().read_bytes() == before
     assert history.load_summary(tid).status == "done"  # the run's own summary.json was written
     assert [s.training_id for s in history.log().all()] == ["run-00000", "run-00001", "run-00002"]
+
+
+def test_flow_run_says_its_history_was_not_written(tmp_path):
+    from ollama_trainer.flows.runner import FlowRunner
+
+    guide = tmp_path / "guide"
+    guide.mkdir()
+    (guide / "a.md").write_text("Ollama Trainer fine-tunes local models.\n")
+    (paths.user_flows_dir() / "idx.json").write_text(json.dumps({"id": "idx", "name": "Index", "steps": [
+        {"id": "index", "cmd": "INDEX", "args": {"source_dir": str(guide), "dataset_id": "guide-x"}}]}))
+    runner = FlowRunner(manager=None)
+    with pytest.MonkeyPatch.context() as mp:
+        fail_writes_to(mp, paths.flow_log().name)
+        run = runner.wait(runner.run_flow("idx"), timeout=60)
+    assert run.status == "done" and run.steps[0].status == "done"
+    assert "flow history not written" in run.error and "No space left" in run.error
+    assert not paths.flow_log().exists() or b"idx" not in paths.flow_log().read_bytes()

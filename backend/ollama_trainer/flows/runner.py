@@ -216,8 +216,11 @@ class FlowRunner:
             final = run.model_copy(deep=True)
         try:
             history.record(final)
-        except OSError as exc:
+        except OSError as exc:  # disk full, read-only: the run says what was lost
             log.error("could not record flow run %s: %s", final.flow_run_id, exc)
+            with self._lock:
+                live.run.error = ((live.run.error + "; ") if live.run.error else "") + f"flow history not written: {exc}"
+                final = live.run.model_copy(deep=True)
         finally:
             if self._on_change is not None:
                 try:
