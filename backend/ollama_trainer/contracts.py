@@ -75,6 +75,10 @@ class TrainingProfile(Strict):
     warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0)
     seed: int = 42
     device: Device = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="Matmul precision (bf16 autocast, fp32 weights and optimizer): auto = bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), fp32 otherwise",
+    )
     system_prompt: str | None = None
     stall_timeout_s: int = Field(900, ge=5, le=86400,
                                  description="A trainer silent this long (no event) is stopped as hung")

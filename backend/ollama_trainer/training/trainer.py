@@ -28,7 +28,7 @@ import torch
 
 from ollama_trainer.training import base_models, batching, checkpoint
 from ollama_trainer.training.batching import Batch
-from ollama_trainer.training.devices import DeviceError, pick_device, seed_everything
+from ollama_trainer.training.devices import DeviceError, autocast_dtype, pick_device, seed_everything
 from ollama_trainer.training.event_log import EventLog
 from ollama_trainer.training.fused import fuse_lora, loss_sum
 from ollama_trainer.training.generation import answers
@@ -89,9 +89,8 @@ class LoRARecipe:
             self.device = pick_device(p.device)
         except DeviceError as exc:
             raise ConfigError(str(exc)) from exc
-        self.autocast = (
-            (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if self.device.type == "cuda" else contextlib.nullcontext
-        )
+        amp = autocast_dtype(self.device, p.precision)
+        self.autocast = (lambda: torch.autocast(self.device.type, dtype=amp)) if amp else contextlib.nullcontext
         examples = self._load_dataset()  # before the model: a bad file fails in a second
 
         t0 = time.monotonic()
@@ -103,7 +102,7 @@ class LoRARecipe:
             "model_loaded",
             base_model=p.base_model,
             device=self.device.type,
-            dtype="bfloat16" if self.device.type == "cuda" else "float32",
+            dtype="bfloat16" if amp else "float32",
             trainable_params=trainable,
             total_params=total,
             load_s=round(time.monotonic() - t0, 3),

@@ -382,6 +382,10 @@ export interface TrainingProfile {
    * The Ollama model the adapter is applied to
    */
   ollama_base: string;
+  /**
+   * Matmul precision (bf16 autocast, fp32 weights and optimizer): auto = bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), fp32 otherwise
+   */
+  precision?: 'auto' | 'fp32' | 'bf16';
   seed?: number;
   source?: 'builtin' | 'user';
   /**
