@@ -15,6 +15,7 @@ import json
 import logging
 import mimetypes
 import secrets
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -55,9 +56,14 @@ class BridgeServer(ThreadingHTTPServer):
         return {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
 
     def handle_error(self, request, client_address) -> None:
-        # A client that hung up mid-request (or a slow one that timed out) is not our error:
-        # note it in the log instead of printing a traceback to stderr.
-        log.debug("request from %s ended with an error", client_address, exc_info=True)
+        # A client that hung up mid-request (or a slow one that timed out) is not our error and
+        # goes to the debug log; anything else is a bug and goes to the app log whole. Never a
+        # traceback on stderr, never one in a response.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            log.debug("request from %s ended early: %s", client_address, exc)
+        else:
+            log.error("request from %s failed", client_address, exc_info=True)
 
     def start_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="bridge-http", daemon=True)
