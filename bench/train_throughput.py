@@ -35,6 +35,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -183,7 +184,12 @@ def run_ours(args) -> dict:
 # ----------------------------------------------------------------------------- driver
 
 def side_main(args) -> None:
-    result = (run_hf if args.side == "hf" else run_ours)(args)
+    before = set(Path(tempfile.gettempdir()).glob(f"bench-{args.side}-*"))
+    try:
+        result = (run_hf if args.side == "hf" else run_ours)(args)
+    finally:  # the run's output folder (checkpoint, HF output_dir)
+        for path in set(Path(tempfile.gettempdir()).glob(f"bench-{args.side}-*")) - before:
+            shutil.rmtree(path, ignore_errors=True)
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -248,10 +254,13 @@ def main() -> None:
     }
     print(f"device {args.device}, batch size {args.batch_size}, max length {args.max_len}, lr {args.lr}, "
           f"ours batch_tokens {args.batch_tokens}, load at start {os.getloadavg()[0]:.2f}")
-    for name in args.rows.split(","):
-        hf = run_side("hf", rows[name], args)
-        ours = run_side("ours", rows[name], args)
-        print_row(name, hf, ours, args.device)
+    try:
+        for name in args.rows.split(","):
+            hf = run_side("hf", rows[name], args)
+            ours = run_side("ours", rows[name], args)
+            print_row(name, hf, ours, args.device)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nload at end {os.getloadavg()[0]:.2f} (1-minute average)")
 
 
