@@ -122,7 +122,7 @@ def run_hf(args) -> dict:
     targs = TrainingArguments(
         output_dir=out, per_device_train_batch_size=args.batch_size, learning_rate=args.lr, num_train_epochs=1,
         save_strategy="no", eval_strategy="no", report_to="none", logging_steps=1, seed=42,
-        use_cpu=args.device == "cpu", bf16=args.device == "cuda", disable_tqdm=True,
+        use_cpu=args.device == "cpu", bf16=args.device == "cuda" or args.hf_bf16, disable_tqdm=True,
     )
     collator = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100)
     trainer = Trainer(model=model, args=targs, train_dataset=ListDataset(rows), data_collator=collator)
@@ -199,6 +199,8 @@ def run_side(side: str, data: Path, args) -> dict:
     if args.batch_tokens:
         cmd += ["--batch-tokens", str(args.batch_tokens)]
     cmd += ["--precision", args.precision]
+    if args.hf_bf16:
+        cmd += ["--hf-bf16"]
     env = dict(os.environ, TRANSFORMERS_VERBOSITY="error", TOKENIZERS_PARALLELISM="false", PYTHONWARNINGS="ignore")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
@@ -207,13 +209,14 @@ def run_side(side: str, data: Path, args) -> dict:
     return json.loads(lines[-1][len("RESULT "):])
 
 
-def print_row(name: str, hf: dict, ours: dict, device: str) -> None:
+def print_row(name: str, hf: dict, ours: dict, device: str, hf_bf16: bool = False) -> None:
     mem = "peak RSS" if device == "cpu" else "peak alloc"
     print(f"\n== {name}: {ours['examples']} examples, {ours['tokens']} trained (non-padding) tokens, 1 epoch")
     for label, r in (("HF Trainer + PEFT", hf), ("ours (worker loop)", ours)):
         print(f"  {label:<19} {r['tokens_per_s']:8.1f} tokens/s  {r['wall_s']:7.1f} s  {mem} {r['peak_gb']:5.2f} GB  "
               f"{r['steps']:4d} steps  loss first {r['loss_first']:.4f} last {r['loss_last']:.4f} last-quarter mean {r['loss_tail']:.4f}")
-    print(f"  ours ran in {ours['dtype']} (profile precision auto unless --precision); HF Trainer in its default fp32"
+    print(f"  ours ran in {ours['dtype']} (profile precision auto unless --precision); HF Trainer in "
+          + ("bf16 (--hf-bf16)" if hf_bf16 else "its default fp32")
           if device == "cpu" else f"  ours ran in {ours['dtype']}, HF Trainer with bf16=True")
     print(f"  ours as the UI shows it: {ours['ui_tokens_per_s']:.1f} tokens/s over the steps (median step {ours['ui_median_step']:.1f})")
     print(f"  ratio ours / HF: {ours['tokens_per_s'] / hf['tokens_per_s']:.2f}x tokens/s, {ours['peak_gb'] / hf['peak_gb']:.2f}x peak memory")
@@ -228,6 +231,8 @@ def main() -> None:
     ap.add_argument("--max-len", type=int)
     ap.add_argument("--batch-tokens", type=int, help="ours: a token budget per batch (default on CUDA: batch size x max length)")
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--hf-bf16", action="store_true",
+                    help="hf: TrainingArguments(bf16=True) on the CPU too, to compare at the same precision as ours")
     ap.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                     help="ours: the profile's precision (auto: bf16 autocast on CUDA and on CPUs with native bf16)")
     ap.add_argument("--rows", default="synthetic,identity")
@@ -258,7 +263,7 @@ def main() -> None:
         for name in args.rows.split(","):
             hf = run_side("hf", rows[name], args)
             ours = run_side("ours", rows[name], args)
-            print_row(name, hf, ours, args.device)
+            print_row(name, hf, ours, args.device, args.hf_bf16)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nload at end {os.getloadavg()[0]:.2f} (1-minute average)")

@@ -41,6 +41,7 @@ class App:
 
 
 def start_app(home: Path, extra_env: dict | None = None) -> App:
+    """The real `ollama-trainer --browser` process on a data folder of the test's."""
     env = {**os.environ, "OLLAMA_TRAINER_HOME": str(home), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "ollama_trainer", "--browser", "--no-open"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
