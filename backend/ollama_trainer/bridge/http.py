@@ -37,6 +37,7 @@ SOCKET_TIMEOUT_S = 10.0
 class BridgeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the stdlib's 5 resets connections when many clients open at once
 
     def __init__(self, commands: object, port: int = 0, web_dir: Path | None = None):
         self.commands = commands

@@ -46,8 +46,11 @@ _DISK_ERRNOS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota 
 def _resource_message(exc: BaseException) -> str | None:
     """Words for the failures a person fixes outside the app: memory and disk."""
     text = str(exc)
+    # oneDNN (the CPU's bf16 kernels) says "could not create a primitive" when it cannot
+    # allocate its workspace.
     if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or (
-            isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)):
+            isinstance(exc, RuntimeError) and any(
+                words in text for words in ("out of memory", "can't allocate memory", "could not create a primitive"))):
         detail = f" ({type(exc).__name__}: {text[:200]})" if text else ""
         return ("the trainer ran out of memory" + detail +
                 "; lower batch_size or max_seq_len in the profile, or close other programs, then resume")
