@@ -11,7 +11,6 @@ the file backwards in blocks, not the whole file.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import threading

@@ -13,7 +13,6 @@ import pytest
 
 from ollama_trainer.contracts import TrainingRunSummary
 from ollama_trainer.errors import DomainError
-from ollama_trainer.ollama import export as ex
 from ollama_trainer.ollama.export import export_run, export_state
 from ollama_trainer.training import history
 from tests.fakes.fixtures import ollama_standin  # noqa: F401

@@ -5,7 +5,6 @@ property tests are tests/unit/test_datasets_properties.py.)"""
 
 from __future__ import annotations
 
-import json
 import re
 
 from hypothesis import HealthCheck, given, settings

@@ -20,15 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ollama_trainer.timestamps import now_iso
 from ollama_trainer.contracts import FLOW_TERMINAL_STATES, FlowRun, FlowStepRun
 from ollama_trainer.errors import DomainError, InvalidArgument, NotFound
 from ollama_trainer.flows import definition, history, steps
 
 log = logging.getLogger(__name__)
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def new_flow_run_id() -> str:

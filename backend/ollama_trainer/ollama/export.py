@@ -21,12 +21,12 @@ import logging
 import os
 import re
 import threading
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import httpx
 
+from ollama_trainer.timestamps import now_iso
 from ollama_trainer import atomic, paths
 from ollama_trainer.errors import Conflict, DomainError, InvalidArgument, NotFound
 from ollama_trainer.ollama import client as oc
@@ -46,10 +46,6 @@ _running_lock = threading.Lock()
 
 class ExportFailed(DomainError):
     """A failed export: code and message for the person, state already written."""
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # -- names ----------------------------------------------------------------------------------------

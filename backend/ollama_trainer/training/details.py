@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from ollama_trainer.contracts import SampleAnswer, TrainingProfile, TrainingRunDetails
-from ollama_trainer.training import events as ev
 from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ollama_trainer.timestamps import now_iso
 from ollama_trainer import paths
 from ollama_trainer.contracts import (
     TERMINAL_STATES, DatasetEntry, MetricPoint, TrainingMetrics, TrainingOverrides, TrainingProfile,
@@ -35,10 +36,6 @@ from ollama_trainer.training import history
 
 log = logging.getLogger(__name__)
 EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 3
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def new_training_id() -> str:
