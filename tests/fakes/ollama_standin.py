@@ -18,6 +18,9 @@ Fault knobs, plain attributes a test may set at any time:
 - `delay_s`: sleep before answering any request;
 - `create_error_after`: {"after": status text, "error": message}: an error line mid-stream;
 - `malformed_line`: put a line that is not JSON into the create stream.
+
+`chat_responder`: an optional callable (request dict, StandinModel) -> str | None; when it
+returns a string, /api/chat answers with that content instead of the echo (a test teacher).
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ class OllamaStandin:
         self.delay_s = 0.0
         self.create_error_after: dict | None = None
         self.malformed_line = False
+        self.chat_responder = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -419,6 +423,10 @@ def _chat(h: _Handler, s: OllamaStandin, path, body, req) -> None:
     last_user = next((x.get("content", "") for x in reversed(messages) if x.get("role") == "user"), "")
     system = next((x.get("content") for x in messages if x.get("role") == "system"), None) or m.system
     answer = f"{m.name} says: {last_user}" + (f" [system: {system}]" if system else "")
+    if s.chat_responder is not None:
+        custom = s.chat_responder(req, m)
+        if custom is not None:
+            answer = custom
     done = {"model": m.name, "created_at": _now(), "message": {"role": "assistant", "content": ""}, "done": True,
             "done_reason": "stop", "total_duration": 1000, "eval_count": len(answer.split())}
     if req.get("stream", True) is False:
