@@ -72,7 +72,7 @@ def synthetic_chats(path: Path, n: int, prompt: tuple[int, int], answer: tuple[i
 
 def encoded_examples(path: Path, tokenizer, max_len: int):
     from ollama_trainer import datasets
-    from ollama_trainer.training import batching
+    from ollama_trainer.training.worker import batching
 
     loaded = datasets.load(str(path), None)
     out = [batching.encode(tokenizer, ex, max_len) for ex in loaded.examples]
@@ -99,7 +99,7 @@ def run_hf(args) -> dict:
     from peft import LoraConfig, get_peft_model
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
-    from ollama_trainer.training import base_models
+    from ollama_trainer.training.worker import base_models
 
     model, tok = base_models.load(BASE, MODELS)  # the converted folder, not the GGUF
     examples = encoded_examples(Path(args.data), tok, args.max_len)
@@ -143,8 +143,8 @@ def run_ours(args) -> dict:
     import torch
 
     from ollama_trainer.training import events
-    from ollama_trainer.training.event_log import EventLog
-    from ollama_trainer.training.trainer import LoRARecipe
+    from ollama_trainer.training.worker.event_log import EventLog
+    from ollama_trainer.training.worker.recipe import LoRARecipe
 
     run_dir = Path(tempfile.mkdtemp(prefix="bench-ours-"))
     profile = {
@@ -248,7 +248,7 @@ def main() -> None:
         args.batch_tokens = args.batch_size * args.max_len
     n = args.examples or ((256 if args.quick else 2048) if gpu else (16 if args.quick else 64))
 
-    from ollama_trainer.training import base_models
+    from ollama_trainer.training.worker import base_models
 
     base_models.ensure_builtin(MODELS)
     tmp = Path(tempfile.mkdtemp(prefix="bench-data-"))

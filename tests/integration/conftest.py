@@ -59,7 +59,7 @@ def models_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def builtin_model(models_cache) -> Path:
     """The converted SmolLM2 folder (converted once, ~20 s, then cached)."""
-    from ollama_trainer.training import base_models
+    from ollama_trainer.training.worker import base_models
 
     return base_models.ensure_builtin(models_cache)
 

@@ -224,8 +224,8 @@ def test_lm_head_on_labelled_positions_equals_hf_loss(tiny_model):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ollama_trainer.training import batching
-    from ollama_trainer.training.trainer import loss_sum
+    from ollama_trainer.training.worker import batching
+    from ollama_trainer.training.worker.recipe import loss_sum
 
     tok = AutoTokenizer.from_pretrained(str(tiny_model))
     model = AutoModelForCausalLM.from_pretrained(str(tiny_model), dtype=torch.float32)
@@ -254,7 +254,7 @@ def test_lm_head_on_labelled_positions_equals_hf_loss(tiny_model):
 def test_labels_cover_assistant_turns_and_end_token(builtin_model):
     from transformers import AutoTokenizer
 
-    from ollama_trainer.training import batching
+    from ollama_trainer.training.worker import batching
 
     tok = AutoTokenizer.from_pretrained(str(builtin_model))
     e = batching.encode(tok, {"messages": [{"role": "user", "content": "Who are you?"}, {"role": "assistant", "content": "I am Lumen."},
@@ -287,7 +287,7 @@ def test_sigterm_before_the_first_step_stops_at_once(tmp_path, tiny_model, model
 
 
 def test_epoch_batches_are_length_grouped_and_reproducible():
-    from ollama_trainer.training import batching
+    from ollama_trainer.training.worker import batching
 
     lengths = [(i * 37) % 101 + 5 for i in range(230)]
     a = batching.epoch_batches(lengths, 4, seed=7, epoch=0, mega_mult=10)
@@ -322,8 +322,8 @@ def test_fused_training_step_equals_hf_loss_and_gradients(tiny_model):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ollama_trainer.training import batching, fused
-    from ollama_trainer.training.trainer import loss_sum
+    from ollama_trainer.training.worker import batching, fused
+    from ollama_trainer.training.worker.recipe import loss_sum
 
     tok = AutoTokenizer.from_pretrained(str(tiny_model))
     base = AutoModelForCausalLM.from_pretrained(str(tiny_model), dtype=torch.float32)
@@ -365,7 +365,7 @@ def test_fused_training_step_equals_hf_loss_and_gradients(tiny_model):
 
 
 def test_token_budget_batches_fit_the_budget_and_cover_every_example():
-    from ollama_trainer.training import batching
+    from ollama_trainer.training.worker import batching
 
     lengths = [(i * 53) % 480 + 20 for i in range(300)]
     a = batching.epoch_batches(lengths, 4, seed=3, epoch=0, max_tokens=2048)

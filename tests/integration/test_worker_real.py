@@ -71,7 +71,7 @@ def test_two_processes_convert_the_builtin_model_once(tmp_path):
     from .conftest import worker_env
 
     cache = tmp_path / "models"
-    code = ("import sys; from pathlib import Path; from ollama_trainer.training import base_models; "
+    code = ("import sys; from pathlib import Path; from ollama_trainer.training.worker import base_models; "
             "print(base_models.ensure_builtin(Path(sys.argv[1])))")
     procs = [subprocess.Popen([PYTHON, "-c", code, str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, env=worker_env(tmp_path), cwd=REPO) for _ in range(2)]

@@ -41,7 +41,7 @@ def _enospc_file(name: str, after: int) -> None:
 
 
 def _enospc_checkpoint(nth: int) -> None:
-    from ollama_trainer.training import checkpoint
+    from ollama_trainer.training.worker import checkpoint
 
     real_save = checkpoint.torch.save
     calls = {"n": 0}
@@ -59,7 +59,7 @@ def _enospc_checkpoint(nth: int) -> None:
 
 
 def _after_setup(action) -> None:
-    from ollama_trainer.training import trainer
+    from ollama_trainer.training.worker import recipe as trainer
 
     real_setup = trainer.LoRARecipe.setup
 

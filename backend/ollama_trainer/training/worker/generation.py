@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from ollama_trainer.training import batching
+from ollama_trainer.training.worker import batching
 
 SAMPLE_MAX_NEW_TOKENS = 48
 

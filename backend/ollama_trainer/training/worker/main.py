@@ -62,7 +62,7 @@ def _resource_message(exc: BaseException) -> str | None:
 
 
 def train(run_dir: Path) -> int:
-    from ollama_trainer.training.event_log import EventLog
+    from ollama_trainer.training.worker.event_log import EventLog
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -78,8 +78,8 @@ def train(run_dir: Path) -> int:
 
     known_errors: tuple[type[Exception], ...] = ()
     try:
-        from ollama_trainer.training.base_models import BaseModelError
-        from ollama_trainer.training.trainer import ConfigError, LoRARecipe
+        from ollama_trainer.training.worker.base_models import BaseModelError
+        from ollama_trainer.training.worker.recipe import ConfigError, LoRARecipe
 
         known_errors = (ConfigError, BaseModelError)
 
@@ -110,8 +110,8 @@ def train(run_dir: Path) -> int:
 def ask(args) -> int:
     try:
         import torch
-        from ollama_trainer.training import base_models
-        from ollama_trainer.training.generation import answer
+        from ollama_trainer.training.worker import base_models
+        from ollama_trainer.training.worker.generation import answer
 
         model, tokenizer = base_models.load(args.base_model, Path(args.models_dir))
         if args.adapter:
@@ -132,7 +132,7 @@ def ask(args) -> int:
 
 def probe() -> int:
     import torch
-    from ollama_trainer.training.devices import device_name, pick_device
+    from ollama_trainer.training.worker.devices import device_name, pick_device
 
     device = pick_device("auto")
     print(json.dumps({"device": device.type, "device_name": device_name(device), "torch": torch.__version__}), flush=True)

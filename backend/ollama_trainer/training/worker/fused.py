@@ -21,7 +21,7 @@ import types
 import torch
 import torch.nn.functional as F
 
-from ollama_trainer.training.batching import Batch
+from ollama_trainer.training.worker.batching import Batch
 
 CE_CHUNK = 1024  # labelled rows per lm_head chunk: 1024 x 49k fp32 logits = 200 MB at most
 

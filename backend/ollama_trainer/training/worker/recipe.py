@@ -26,12 +26,12 @@ from pathlib import Path
 
 import torch
 
-from ollama_trainer.training import base_models, batching, checkpoint
-from ollama_trainer.training.batching import Batch
-from ollama_trainer.training.devices import DeviceError, autocast_dtype, pick_device, seed_everything
-from ollama_trainer.training.event_log import EventLog
-from ollama_trainer.training.fused import fuse_lora, loss_sum
-from ollama_trainer.training.generation import answers
+from ollama_trainer.training.worker import base_models, batching, checkpoint
+from ollama_trainer.training.worker.batching import Batch
+from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device, seed_everything
+from ollama_trainer.training.worker.event_log import EventLog
+from ollama_trainer.training.worker.fused import fuse_lora, loss_sum
+from ollama_trainer.training.worker.generation import answers
 
 LOSS_SYNC_STEPS = 10  # on CUDA, losses are read back (a host sync) every this many steps
 

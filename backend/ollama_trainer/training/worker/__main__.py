@@ -1,0 +1,5 @@
+import sys
+
+from ollama_trainer.training.worker.main import main
+
+sys.exit(main())
