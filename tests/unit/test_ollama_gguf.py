@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from ollama_trainer.ollama import gguf_adapter as ga
+from ollama_trainer.weights import gguf_adapter as ga
 
 LLAMA = {"model_type": "llama", "num_attention_heads": 4, "num_key_value_heads": 2}
 

@@ -30,7 +30,8 @@ from ollama_trainer.timestamps import now_iso
 from ollama_trainer import atomic, paths
 from ollama_trainer.errors import Conflict, DomainError, InvalidArgument, NotFound
 from ollama_trainer.ollama import client as oc
-from ollama_trainer.ollama import gguf_adapter, modelfile
+from ollama_trainer.ollama import modelfile
+from ollama_trainer.weights import gguf_adapter
 from ollama_trainer.contracts import MODEL_NAME_PATTERN, ExportResult, ExportState
 from ollama_trainer.training import history
 
