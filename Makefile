@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMPS := .stamps
 WEB := backend/ollama_trainer/web/index.html
-DEB_PACKAGES := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 chromium imagemagick
+DEB_PACKAGES := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 chromium imagemagick golang-go
 TORCH_PIN := torch==2.13.0
 CLIENT_SOURCES := $(shell find client/src client/index.html client/vite.config.ts client/package.json -type f 2>/dev/null)
 

@@ -40,23 +40,23 @@ def main() -> None:
     wall = time.perf_counter() - t0
     peak_rss_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6  # KiB -> GB
     evs = list(events.read_events(history.run_dir(tid) / "events.jsonl"))
-    by = {e["event"]: e for e in evs}
-    progress = [e for e in evs if e["event"] == "progress"]
-    tps = [e["tokens_per_s"] for e in progress]
-    trained = by.get("dataset", {}).get("train_tokens", 0) * status.total_epochs
+    by = {e.event: e for e in evs}
+    progress = [e for e in evs if e.event == "progress"]
+    tps = [e.tokens_per_s for e in progress if e.tokens_per_s is not None]
+    trained = by["dataset"].train_tokens * status.total_epochs if "dataset" in by else 0
     if progress and "dataset" in by:
         from datetime import datetime
 
-        span = (datetime.fromisoformat(progress[-1]["time"]) - datetime.fromisoformat(by["dataset"]["time"])).total_seconds()
+        span = (datetime.fromisoformat(progress[-1].time) - datetime.fromisoformat(by["dataset"].time)).total_seconds()
         print(f"training loop: {trained} tokens (padding excluded) in {span:.1f} s = {trained / max(span, 1e-9):.0f} tokens/s")
     print(f"profile {args.profile}, dataset {args.dataset}: {status.status} in {wall:.1f} s wall (load included)")
     if "model_loaded" in by:
-        print(f"model load: {by['model_loaded']['load_s']:.1f} s on {by['model_loaded']['device']}")
-    print(f"steps: {len(progress)}, epochs: {status.total_epochs}, examples: {by.get('dataset', {}).get('train_examples')}")
+        print(f"model load: {by['model_loaded'].load_s:.1f} s on {by['model_loaded'].device}")
+    print(f"steps: {len(progress)}, epochs: {status.total_epochs}, examples: {by['dataset'].train_examples if 'dataset' in by else None}")
     if tps:
         print(f"tokens/s (per step, as the UI shows it): median {sorted(tps)[len(tps) // 2]:.0f}, min {min(tps):.0f}, max {max(tps):.0f}")
     if progress:
-        print(f"loss: first {progress[0]['loss']:.4f} -> last {progress[-1]['loss']:.4f}; eval {status.eval_loss}")
+        print(f"loss: first {progress[0].loss:.4f} -> last {progress[-1].loss:.4f}; eval {status.eval_loss}")
     print(f"peak RSS of the worker: {peak_rss_gb:.2f} GB")
     samples = history.run_dir(tid) / "samples.json"
     if samples.exists():

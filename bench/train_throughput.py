@@ -143,6 +143,7 @@ def run_ours(args) -> dict:
     import torch
 
     from ollama_trainer.training import events
+    from ollama_trainer.training.protocol import JobSpec
     from ollama_trainer.training.worker.event_log import EventLog
     from ollama_trainer.training.worker.recipe import LoRARecipe
 
@@ -154,8 +155,9 @@ def run_ours(args) -> dict:
         "max_seq_len": args.max_len, "eval_fraction": 0.0, "warmup_ratio": 0.05, "seed": 42,
         "device": args.device, "batch_tokens": args.batch_tokens, "precision": args.precision,
     }
-    job = {"training_id": "bench", "epochs": 1, "resume": False, "profile": profile,
-           "dataset": {"id": "bench", "path": str(args.data), "format": "chat"}, "models_dir": str(MODELS)}
+    job = JobSpec.model_validate({"training_id": "bench", "epochs": 1, "resume": False, "profile": profile,
+                                  "dataset": {"id": "bench", "path": str(args.data), "format": "chat"},
+                                  "models_dir": str(MODELS)})
     log = EventLog(run_dir / "events.jsonl", stream=open(os.devnull, "w"))
     recipe = LoRARecipe(job, run_dir, log, threading.Event())
     recipe.setup()
@@ -170,15 +172,15 @@ def run_ours(args) -> dict:
     assert outcome == "done", outcome
     tokens = sum(recipe.lengths)
     evs = list(events.read_events(run_dir / "events.jsonl"))
-    progress = [e for e in evs if e["event"] == "progress"]
-    dtype = next(e["dtype"] for e in evs if e["event"] == "model_loaded")
+    progress = [e for e in evs if e.event == "progress"]
+    dtype = next(e.dtype for e in evs if e.event == "model_loaded")
     # the UI's figure, step by step: rebuild each step's wall time from its tokens and tokens_per_s
     step_tokens = [sum(recipe.lengths[i] for i in idx) for idx in recipe._batches(0)]
-    step_walls = [t / e["tokens_per_s"] for t, e in zip(step_tokens, progress)]
-    ui = sorted(e["tokens_per_s"] for e in progress)
+    step_walls = [t / e.tokens_per_s for t, e in zip(step_tokens, progress)]
+    ui = sorted(e.tokens_per_s for e in progress)
     return {"tokens": tokens, "examples": len(recipe.lengths), "wall_s": wall, "tokens_per_s": tokens / wall,
             "peak_gb": peak_memory_gb(args.device), "ui_tokens_per_s": sum(step_tokens) / sum(step_walls),
-            "ui_median_step": ui[len(ui) // 2], "dtype": dtype, **tail_losses([e["loss"] for e in progress])}
+            "ui_median_step": ui[len(ui) // 2], "dtype": dtype, **tail_losses([e.loss for e in progress])}
 
 
 # ----------------------------------------------------------------------------- driver

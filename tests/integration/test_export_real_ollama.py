@@ -48,8 +48,9 @@ def test_export_to_real_ollama(tmp_path):
     run = history.run_dir(TRAINING_ID)
     peft_model.save_pretrained(run / "adapter", safe_serialization=True)
     profile = {"id": "real", "name": "Real", "base_model": str(base), "ollama_base": "smollm2:135m"}
-    (run / "job.json").write_text(json.dumps({"training_id": TRAINING_ID, "profile": profile,
-                                              "dataset": {"id": "real"}, "models_dir": str(tmp_path)}))
+    (run / "job.json").write_text(json.dumps({"training_id": TRAINING_ID, "epochs": 1, "profile": profile,
+                                              "dataset": {"id": "real", "path": "/real.jsonl"},
+                                              "models_dir": str(tmp_path)}))
     history.record(TrainingRunSummary(training_id=TRAINING_ID, profile_id="real", dataset_id="real", status="done",
                                       started_at="2025-01-01T00:00:00+00:00", finished_at="2025-01-01T00:00:01+00:00",
                                       epochs=1))

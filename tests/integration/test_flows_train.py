@@ -40,7 +40,7 @@ def assert_linked(run: FlowRun, step_index: int) -> str:
     summary = history.load_summary(training_id)
     assert summary is not None and summary.status == "done"
     assert summary.flow_run_id == run.flow_run_id
-    assert history.load_job(training_id)["flow_run_id"] == run.flow_run_id
+    assert history.load_job(training_id).flow_run_id == run.flow_run_id
     assert Path(step.outputs["adapter_dir"], "adapter_config.json").is_file()
     assert step.outputs["final_loss"] == summary.final_loss
     [record] = [r for r in logged_flow_runs() if r.flow_run_id == run.flow_run_id]

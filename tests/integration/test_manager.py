@@ -106,7 +106,7 @@ def test_cancel_then_resume(setup):
     resumed = manager.start(prof, data, epochs=3, overrides=TrainingOverrides(batch_size=2), resume_from=tid)
     done = manager.wait(resumed, 300)
     assert done.status == "done"
-    assert history.load_job(resumed)["resumed_from"] == tid
+    assert history.load_job(resumed).resumed_from == tid
 
 
 def test_killed_worker_ends_in_error_with_reason(setup):
@@ -127,7 +127,8 @@ def test_unfinished_runs_become_interrupted_at_start(setup, data_home):
     run.mkdir(parents=True)
     (run / "job.json").write_text(json.dumps({"training_id": run.name, "epochs": 2, "started_at": "2026-11-28T00:00:00+00:00",
                                               "profile": prof.model_dump(mode="json"),
-                                              "dataset": {"id": data.id, "path": data.path}}))
+                                              "dataset": {"id": data.id, "path": data.path},
+                                              "models_dir": str(data_home / "models")}))
     (run / "events.jsonl").write_text('{"event": "progress", "time": "x", "epoch": 1, "total_epochs": 2, "step": 1, '
                                       '"total_steps": 4, "loss": 2.5}\n{"event": "progr')
     manager = TrainingManager()

@@ -393,8 +393,8 @@ def test_eval_answers_with_base_and_trained_model_and_saves_eval_json():
     run_dir.mkdir(parents=True)
     profile = catalog.get_profile("quick-demo")
     (run_dir / "job.json").write_text(json.dumps({
-        "training_id": run_dir.name, "profile": profile.model_dump(mode="json"),
-        "dataset": {"id": "identity-demo", "held_out_prompts": ["Who are you?", "Who made you?"]}}))
+        "training_id": run_dir.name, "epochs": 1, "profile": profile.model_dump(mode="json"), "models_dir": "/m",
+        "dataset": {"id": "identity-demo", "path": "/d.jsonl", "held_out_prompts": ["Who are you?", "Who made you?"]}}))
     asked = []
 
     def ask(*, run, base, prompt, with_adapter=True):

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -78,76 +75,11 @@ def test_read_chat_template(tmp_path):
 
 
 # -- the Go template, executed by Go's text/template as Ollama does ----------------------------
-GO_RENDER = r"""
-package main
-
-import (
-	"encoding/json"
-	"os"
-	"strings"
-	"text/template"
-)
-
-type Message struct {
-	Role    string
-	Content string
-}
-
-func main() {
-	var in struct {
-		Template string
-		System   string
-		Messages []Message
-	}
-	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
-		panic(err)
-	}
-	msgs := in.Messages
-	// server: the Modelfile SYSTEM becomes a first system message when the request has none
-	if in.System != "" && (len(msgs) == 0 || msgs[0].Role != "system") {
-		msgs = append([]Message{{Role: "system", Content: in.System}}, msgs...)
-	}
-	// template.collate: system messages are joined into .System and also stay in .Messages
-	var system []string
-	var collated []*Message
-	for i := range msgs {
-		m := msgs[i]
-		if m.Role == "system" {
-			system = append(system, m.Content)
-		}
-		if len(collated) > 0 && collated[len(collated)-1].Role == m.Role {
-			collated[len(collated)-1].Content += "\n\n" + m.Content
-		} else {
-			collated = append(collated, &m)
-		}
-	}
-	t := template.Must(template.New("").Parse(in.Template))
-	if err := t.Execute(os.Stdout, map[string]any{"System": strings.Join(system, "\n\n"), "Messages": collated}); err != nil {
-		panic(err)
-	}
-}
-"""
-
-
 @pytest.fixture(scope="module")
-def go_render(tmp_path_factory):
-    go = shutil.which("go")
-    if go is None:
-        pytest.skip("Go is not installed (apt-get install golang-go) to execute the Ollama template")
-    folder = tmp_path_factory.mktemp("gorender")
-    (folder / "main.go").write_text(GO_RENDER)
-    env = {**os.environ, "GOCACHE": str(folder / "cache"), "GOPATH": str(folder / "gopath"), "GO111MODULE": "off"}
-    subprocess.run([go, "build", "-o", str(folder / "render"), str(folder / "main.go")], check=True, env=env,
-                   cwd=folder, timeout=300)
+def go_render():
+    from tests.fakes import gotemplate
 
-    def render(template: str, system: str | None, messages: list[dict]) -> str:
-        payload = {"Template": template, "System": system or "",
-                   "Messages": [{"Role": m["role"], "Content": m["content"]} for m in messages]}
-        out = subprocess.run([str(folder / "render")], input=json.dumps(payload), capture_output=True, text=True,
-                             check=True, timeout=30)
-        return out.stdout
-
-    return render
+    return gotemplate.render
 
 
 CONVERSATIONS = [

@@ -26,7 +26,7 @@ def ask(*, run: str | None, base: str | None, prompt: str, max_new_tokens: int =
         if with_adapter and not (adapter / "adapter_config.json").is_file():
             raise DomainError(f"run '{run}' has no trained adapter (did it finish?)", code="no_adapter")
         adapter = adapter if with_adapter else None
-        base_model, system = job["profile"]["base_model"], job["profile"].get("system_prompt")
+        base_model, system = job.profile.base_model, job.profile.system_prompt
     else:
         profile = catalog.get_profile(base)
         adapter, base_model, system = None, profile.base_model, profile.system_prompt

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ollama_trainer.contracts import SampleAnswer, TrainingProfile, TrainingRunDetails
+from ollama_trainer.contracts import SampleAnswer, TrainingRunDetails
 from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
 
@@ -26,12 +26,7 @@ def run_details(manager: TrainingManager, training_id: str) -> TrainingRunDetail
     status = manager.status(training_id)  # raises unknown_training
     folder = history.run_dir(training_id)
     job = history.load_job(training_id)
-    profile = None
-    if job and isinstance(job.get("profile"), dict):
-        try:
-            profile = TrainingProfile.model_validate(job["profile"])
-        except ValueError:
-            profile = None
+    profile = job.profile if job else None
     samples: list[SampleAnswer] = []
     try:
         raw = json.loads((folder / "samples.json").read_text(encoding="utf-8"))
@@ -40,9 +35,8 @@ def run_details(manager: TrainingManager, training_id: str) -> TrainingRunDetail
         pass
     request = None
     if job:
-        request = {k: job.get(k) for k in ("epochs", "resumed_from", "flow_run_id")}
-        request["dataset_id"] = (job.get("dataset") or {}).get("id")
-        request["profile_id"] = (job.get("profile") or {}).get("id")
+        request = {"epochs": job.epochs, "resumed_from": job.resumed_from, "flow_run_id": job.flow_run_id,
+                   "dataset_id": job.dataset.id, "profile_id": job.profile.id}
     return TrainingRunDetails(
         summary=history.load_summary(training_id),
         status=status,

@@ -1,27 +1,20 @@
-"""Reading the worker's JSON-lines events: the run's metrics (loss points for the chart) and
-the fold of events into a PULSE v1 status snapshot."""
+"""Reading the worker's events (protocol.py): the run's metrics (loss points for the chart)
+and the fold of events into a PULSE v1 status snapshot. The same fold serves a live job and
+a run rebuilt from its events.jsonl after a restart."""
 
 from __future__ import annotations
 
-import json
-import logging
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from ollama_trainer.contracts import MetricPoint, TrainingStatus
+from ollama_trainer.training import protocol as p
+from ollama_trainer.training.protocol import parse_event
 
-log = logging.getLogger(__name__)
-
-
-def parse_line(line: str | bytes) -> dict | None:
-    try:
-        event = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
+__all__ = ["apply", "metric_point", "metric_points", "parse_event", "read_events"]
 
 
-def read_events(path: Path) -> Iterator[dict]:
+def read_events(path: Path) -> Iterator[p.WorkerEvent]:
     """Events of a run's events.jsonl; a torn or foreign line is skipped."""
     try:
         f = open(path, "rb")
@@ -29,51 +22,53 @@ def read_events(path: Path) -> Iterator[dict]:
         return
     with f:
         for raw in f:
-            event = parse_line(raw)
+            event = parse_event(raw)
             if event is not None:
                 yield event
 
 
-def metric_point(event: dict) -> MetricPoint | None:
-    kind = event["event"]
-    try:
-        if kind == "progress":
-            return MetricPoint(step=int(event["step"]), epoch=float(event.get("epoch_progress", event["epoch"])),
-                               loss=event.get("loss"), lr=event.get("lr"), tokens_per_s=event.get("tokens_per_s"))
-        if kind == "eval":
-            return MetricPoint(step=int(event["step"]), epoch=float(event["epoch"]), eval_loss=event.get("eval_loss"))
-    except (KeyError, TypeError, ValueError):
-        log.warning("malformed %s event: %s", kind, event)
+def metric_point(event: p.WorkerEvent) -> MetricPoint | None:
+    if isinstance(event, p.Progress):
+        epoch = event.epoch_progress if event.epoch_progress is not None else float(event.epoch)
+        return MetricPoint(step=event.step, epoch=epoch, loss=event.loss, lr=event.lr, tokens_per_s=event.tokens_per_s)
+    if isinstance(event, p.Eval):
+        return MetricPoint(step=event.step, epoch=float(event.epoch), eval_loss=event.eval_loss)
     return None
 
 
-def metric_points(events: Iterable[dict]) -> list[MetricPoint]:
-    return [p for p in (metric_point(e) for e in events) if p is not None]
+def metric_points(events: Iterable[p.WorkerEvent]) -> list[MetricPoint]:
+    return [point for point in (metric_point(e) for e in events) if point is not None]
 
 
-def apply(status: TrainingStatus, event: dict) -> None:
+def apply(status: TrainingStatus, event: p.WorkerEvent) -> None:
     """Fold one event into the snapshot (terminal states are set by the manager, which also
     knows how the process ended)."""
-    kind = event["event"]
-    if kind == "started":
+    if isinstance(event, p.Started):
         status.message = "loading the base model"
-    elif kind == "model_loaded":
-        status.message = f"model loaded on {event.get('device', '?')}"
-    elif kind == "dataset":
-        status.message = f"{event.get('train_examples', '?')} training examples"
-    elif kind == "progress":
+    elif isinstance(event, p.ModelLoaded):
+        status.message = f"model loaded on {event.device}"
+    elif isinstance(event, p.DatasetLoaded):
+        status.message = f"{event.train_examples} training examples"
+    elif isinstance(event, p.Progress):
         status.status = "running"
-        for key in ("epoch", "total_epochs", "step", "total_steps", "loss", "tokens_per_s", "eta_s"):
-            if event.get(key) is not None:
-                setattr(status, key, event[key])
+        status.epoch, status.total_epochs = event.epoch, event.total_epochs
+        status.step, status.total_steps = event.step, event.total_steps
+        for key in ("loss", "tokens_per_s", "eta_s"):
+            if getattr(event, key) is not None:
+                setattr(status, key, getattr(event, key))
         status.message = f"epoch {status.epoch} / {status.total_epochs}, step {status.step} / {status.total_steps}"
-    elif kind == "eval":
-        status.eval_loss = event.get("eval_loss")
-    elif kind == "checkpoint":
-        status.message = f"checkpoint saved at step {event.get('step')}"
-    elif kind == "samples":
-        status.message = "answering the held-out prompts"
-    elif kind == "done":
-        status.loss = event.get("final_loss", status.loss)
-        status.eval_loss = event.get("eval_loss", status.eval_loss)
+    elif isinstance(event, p.Eval):
+        status.eval_loss = event.eval_loss
+    elif isinstance(event, p.Checkpoint):
+        status.message = f"checkpoint saved at step {event.step}"
+    elif isinstance(event, p.Stage):
+        status.message = event.message
+        status.eta_s = None
+    elif isinstance(event, p.Samples):
+        status.message = "sample answers written"
+    elif isinstance(event, p.ModelFile):
+        status.message = "the merged model file is written"
+    elif isinstance(event, p.Done):
+        status.loss = event.final_loss if event.final_loss is not None else status.loss
+        status.eval_loss = event.eval_loss if event.eval_loss is not None else status.eval_loss
         status.eta_s = 0

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ollama_trainer import atomic, paths
 from ollama_trainer.contracts import TrainingRunSummary
 from ollama_trainer.jsonl_log import JsonlLog
+from ollama_trainer.training.protocol import JobSpec
 
 
 def log() -> JsonlLog[TrainingRunSummary]:
@@ -42,8 +42,8 @@ def load_summary(training_id: str) -> TrainingRunSummary | None:
         return log().find_newest(lambda s: s.training_id == training_id)
 
 
-def load_job(training_id: str) -> dict | None:
+def load_job(training_id: str) -> JobSpec | None:
     try:
-        return json.loads((run_dir(training_id) / "job.json").read_text(encoding="utf-8"))
+        return JobSpec.read(run_dir(training_id) / "job.json")
     except (OSError, ValueError):
         return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
-import json
 import logging
 import os
 import shutil
@@ -32,10 +31,11 @@ from ollama_trainer.contracts import (
 )
 from ollama_trainer.errors import Conflict, DomainError, NotFound
 from ollama_trainer.training import events as ev
+from ollama_trainer.training import protocol
+from ollama_trainer.training.protocol import JobDataset, JobSpec
 from ollama_trainer.training import history
 
 log = logging.getLogger(__name__)
-EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 3
 
 
 def new_training_id() -> str:
@@ -64,7 +64,7 @@ class Job:
     status: TrainingStatus
     process: subprocess.Popen | None = None
     points: list[MetricPoint] = field(default_factory=list)
-    final: dict | None = None  # the done / cancelled / error event
+    final: protocol.WorkerEvent | None = None  # the done / cancelled / error event
     cancel_requested: bool = False
     killed_after_grace: bool = False
     started: float = field(default_factory=time.monotonic)
@@ -153,19 +153,13 @@ class TrainingManager:
         return fd
 
     def _write_job(self, job: Job, *, resume: bool, resumed_from: str | None) -> None:
-        spec = {
-            "training_id": job.training_id,
-            "epochs": job.epochs,
-            "resume": resume,
-            "resumed_from": resumed_from,
-            "flow_run_id": job.status.flow_run_id,
-            "started_at": job.status.started_at,
-            "profile": job.profile.model_dump(mode="json"),
-            "dataset": {"id": job.dataset.id, "path": job.dataset.path, "format": job.dataset.format,
-                        "held_out_prompts": job.dataset.held_out_prompts},
-            "models_dir": str(paths.models_dir()),
-        }
-        (job.run_dir / "job.json").write_text(json.dumps(spec, indent=2, ensure_ascii=False), encoding="utf-8")
+        JobSpec(
+            training_id=job.training_id, epochs=job.epochs, resume=resume, resumed_from=resumed_from,
+            flow_run_id=job.status.flow_run_id, started_at=job.status.started_at, profile=job.profile,
+            dataset=JobDataset(id=job.dataset.id, path=job.dataset.path, format=job.dataset.format,
+                               held_out_prompts=job.dataset.held_out_prompts),
+            models_dir=str(paths.models_dir()),
+        ).write(job.run_dir / "job.json")
 
     def _spawn(self, job: Job) -> None:
         stderr = open(job.run_dir / "worker.log", "ab")
@@ -199,7 +193,7 @@ class TrainingManager:
     def _follow(self, job: Job) -> None:
         assert job.process is not None and job.process.stdout is not None
         for raw in job.process.stdout:
-            event = ev.parse_line(raw)
+            event = ev.parse_event(raw)
             if event is None:
                 continue
             with self._lock:
@@ -208,10 +202,10 @@ class TrainingManager:
                 point = ev.metric_point(event)
                 if point is not None:
                     job.points.append(point)
-                if event["event"] in ("done", "cancelled", "error"):
+                if event.event in protocol.FINAL_EVENTS:
                     job.final = event
-                if event["event"] == "done":
-                    job.adapter_dir = event.get("adapter_dir")
+                if isinstance(event, protocol.Done):
+                    job.adapter_dir = event.adapter_dir
         job.process.stdout.close()
         code = job.process.wait()
         self._finish(job, code)
@@ -219,16 +213,16 @@ class TrainingManager:
     def _finish(self, job: Job, code: int) -> None:
         with self._lock:
             status = job.status
-            final = job.final or {}
-            kind = final.get("event")
-            if kind == "done" and code == EXIT_DONE:
+            final = job.final
+            kind = final.event if final is not None else None
+            if kind == "done" and code == protocol.EXIT_DONE:
                 status.status = "done"
                 status.message = "training finished"
             elif kind == "cancelled" or (job.cancel_requested and (job.killed_after_grace or code == -signal.SIGTERM)):
                 # SIGTERM itself ends a worker that is cancelled before it has set up its handler
                 status.status = "cancelled"
                 if kind == "cancelled":
-                    status.message = "cancelled; checkpoint saved at step %s" % final.get("step")
+                    status.message = "cancelled; checkpoint saved at step %s" % final.step
                 elif job.killed_after_grace:
                     status.message = (f"cancelled; the trainer did not stop within {self._cancel_grace_s:.0f} s "
                                       "and was killed")
@@ -240,14 +234,14 @@ class TrainingManager:
                     status.error = (f"the trainer stopped responding (no progress for {job.profile.stall_timeout_s} s) "
                                     "and was stopped; the last checkpoint, if any, can be resumed")
                 else:
-                    status.error = final.get("message") if kind == "error" else self._death_message(job, code)
+                    status.error = final.message if kind == "error" else self._death_message(job, code)
                 status.message = "training failed"
             status.finished_at = now_iso()
             status.eta_s = None
             summary = TrainingRunSummary(
                 training_id=job.training_id, profile_id=job.profile.id, dataset_id=job.dataset.id,
                 status=status.status, started_at=status.started_at or now_iso(), finished_at=status.finished_at,
-                epochs=job.epochs, final_loss=final.get("final_loss", status.loss) if status.status == "done" else status.loss,
+                epochs=job.epochs, final_loss=_final_loss(final, status),
                 eval_loss=status.eval_loss, duration_s=round(time.monotonic() - job.started, 2),
                 error=status.error, flow_run_id=status.flow_run_id, adapter_dir=job.adapter_dir,
             )
@@ -389,16 +383,16 @@ class TrainingManager:
             except OSError:
                 continue  # still running in another app process
             try:
-                job = json.loads((run_dir / "job.json").read_text(encoding="utf-8"))
+                job = JobSpec.read(run_dir / "job.json")
                 points = ev.metric_points(ev.read_events(run_dir / "events.jsonl"))
                 losses = [p.loss for p in points if p.loss is not None]
                 evals = [p.eval_loss for p in points if p.eval_loss is not None]
                 has_checkpoint = (run_dir / "checkpoints" / "last").is_dir()
                 history.record(TrainingRunSummary(
-                    training_id=run_dir.name, profile_id=job["profile"]["id"], dataset_id=job["dataset"]["id"],
-                    status="interrupted", started_at=job.get("started_at") or now_iso(), finished_at=now_iso(),
-                    epochs=job["epochs"], final_loss=losses[-1] if losses else None,
-                    eval_loss=evals[-1] if evals else None, flow_run_id=job.get("flow_run_id"),
+                    training_id=run_dir.name, profile_id=job.profile.id, dataset_id=job.dataset.id,
+                    status="interrupted", started_at=job.started_at or now_iso(), finished_at=now_iso(),
+                    epochs=job.epochs, final_loss=losses[-1] if losses else None,
+                    eval_loss=evals[-1] if evals else None, flow_run_id=job.flow_run_id,
                     error="the app stopped while this run was in progress"
                           + ("; resume it from its last checkpoint" if has_checkpoint else ""),
                 ))
@@ -408,6 +402,12 @@ class TrainingManager:
             finally:
                 os.close(fd)
         return recovered
+
+
+def _final_loss(final, status: TrainingStatus) -> float | None:
+    if status.status == "done" and isinstance(final, protocol.Done) and final.final_loss is not None:
+        return final.final_loss
+    return status.loss
 
 
 def status_from_summary(summary: TrainingRunSummary) -> TrainingStatus:

@@ -1,6 +1,6 @@
 """The worker's metric logger: one JSON object per line, to stdout and to the run's events.jsonl.
 
-The training loop only calls `log.emit(name, **fields)`; where the lines go is this module's
+The training loop only calls `log.emit(protocol.Progress(...))`; where the lines go is this module's
 business. Every line is flushed (and the file fsynced) at once, so a worker killed at any
 moment leaves a file whose complete lines are all valid JSON. A line that cannot be written
 (disk full, read-only folder) is cut back off the file, the file is given up, and the OSError
@@ -17,6 +17,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
+
+from pydantic import BaseModel
 
 
 def utc_now() -> str:
@@ -40,8 +42,10 @@ class EventLog:
         self.stream = stream if stream is not None else sys.stdout
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if path is not None else None
 
-    def emit(self, event: str, **fields: Any) -> dict:
-        record = {"event": event, "time": utc_now(), **_clean(fields)}
+    def emit(self, event: BaseModel) -> dict:
+        """Write one typed event (training/protocol.py), stamped with the time."""
+        fields = event.model_dump(mode="json", exclude={"time"})
+        record = {"event": fields.pop("event"), "time": utc_now(), **_clean(fields)}
         line = json.dumps(record, ensure_ascii=False) + "\n"
         if self._fd is not None:
             self._append(line.encode("utf-8"))

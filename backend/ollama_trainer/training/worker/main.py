@@ -25,7 +25,8 @@ import traceback
 import warnings
 from pathlib import Path
 
-EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 3
+from ollama_trainer.training import protocol as ev
+
 
 _cancel = threading.Event()
 
@@ -69,12 +70,14 @@ def train(run_dir: Path) -> int:
     log = EventLog(run_dir / "events.jsonl")
     start = time.monotonic()
     try:
-        job = json.loads((run_dir / "job.json").read_text())
-        log.emit("started", training_id=job.get("training_id"), pid=os.getpid())
+        job = ev.JobSpec.read(run_dir / "job.json")
+        log.emit(ev.Started(training_id=job.training_id, pid=os.getpid()))
     except (OSError, ValueError) as exc:
-        log.emit("started", training_id=None, pid=os.getpid())
-        log.emit("error", message=f"cannot read {run_dir / 'job.json'}: {exc}", traceback_tail="")
-        return EXIT_ERROR
+        reason = str(exc).splitlines()
+        reason = "; ".join(reason[:3]) if reason else type(exc).__name__
+        log.emit(ev.Started(training_id=None, pid=os.getpid()))
+        log.emit(ev.Error(message=f"cannot read {run_dir / 'job.json'}: {reason}"))
+        return ev.EXIT_ERROR
 
     known_errors: tuple[type[Exception], ...] = ()
     try:
@@ -87,22 +90,21 @@ def train(run_dir: Path) -> int:
         recipe.setup()
         outcome = recipe.train()
         if outcome == "cancelled":
-            return EXIT_CANCELLED
+            return ev.EXIT_CANCELLED
         recipe.save()
-        log.emit(
-            "done",
+        log.emit(ev.Done(
             final_loss=recipe.final_loss,
             eval_loss=recipe.eval_loss,
             adapter_dir=str(recipe.adapter_dir),
             duration_s=round(time.monotonic() - start, 3),
             steps=recipe.step,
-        )
-        return EXIT_DONE
+        ))
+        return ev.EXIT_DONE
     except Exception as exc:  # noqa: BLE001 - every failure becomes one error event
         known = isinstance(exc, known_errors)
         message = str(exc) if known else (_resource_message(exc) or f"{type(exc).__name__}: {exc}")
-        log.emit("error", message=message, traceback_tail="" if known else _traceback_tail(exc))
-        return EXIT_ERROR
+        log.emit(ev.Error(message=message, traceback_tail="" if known else _traceback_tail(exc)))
+        return ev.EXIT_ERROR
     finally:
         log.close()
 
@@ -125,9 +127,9 @@ def ask(args) -> int:
             text = answer(model, tokenizer, args.prompt, system=args.system, max_new_tokens=args.max_new_tokens)
     except Exception as exc:  # noqa: BLE001
         print(json.dumps({"error": str(exc)}), flush=True)
-        return EXIT_ERROR
+        return ev.EXIT_ERROR
     print(json.dumps({"answer": text}, ensure_ascii=False), flush=True)
-    return EXIT_DONE
+    return ev.EXIT_DONE
 
 
 def probe() -> int:
@@ -136,7 +138,7 @@ def probe() -> int:
 
     device = pick_device("auto")
     print(json.dumps({"device": device.type, "device_name": device_name(device), "torch": torch.__version__}), flush=True)
-    return EXIT_DONE
+    return ev.EXIT_DONE
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@
     outcome = recipe.train()   # "done" or "cancelled"
     recipe.save()       # adapter/, samples.json (only after "done")
 
-All metrics go through `log.emit(...)` (events.EventLog). Deterministic for a seed: the LoRA
+All metrics go through `log.emit(event)` (event_log.EventLog, events from training/protocol.py). Deterministic for a seed: the LoRA
 init follows torch.manual_seed(seed), the eval split and every epoch's batch order are pure
 functions of (seed, epoch), and a checkpoint carries the RNG states, so a resumed run repeats
 the losses of an uninterrupted one step for step.
@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from ollama_trainer.training import protocol as ev
 from ollama_trainer.training.worker import base_models, batching, checkpoint
 from ollama_trainer.training.worker.batching import Batch
 from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device, seed_everything
@@ -57,25 +58,16 @@ def _lr_lambda(warmup: int, total: int):
 
 
 class LoRARecipe:
-    def __init__(self, job: dict, run_dir: Path, log: EventLog, cancel: threading.Event):
-        from ollama_trainer.contracts import TrainingProfile
-
+    def __init__(self, job: ev.JobSpec, run_dir: Path, log: EventLog, cancel: threading.Event):
         self.run_dir = Path(run_dir)
         self.log = log
         self.cancel = cancel
         self.job = job
-        try:
-            self.profile = TrainingProfile.model_validate(job["profile"])
-            self.epochs = int(job["epochs"])
-            self.dataset_spec = dict(job["dataset"])
-            self.models_dir = Path(job["models_dir"])
-        except KeyError as exc:
-            raise ConfigError(f"job.json is missing {exc.args[0]!r}; the manager writes training_id, epochs, resume, profile, dataset, models_dir") from exc
-        except ValueError as exc:
-            raise ConfigError(f"job.json has an invalid profile: {str(exc).splitlines()[0]} ...\n{exc}") from exc
-        if not 1 <= self.epochs <= 1000:
-            raise ConfigError(f"epochs must be between 1 and 1000, got {self.epochs}")
-        self.resume = bool(job.get("resume", False))
+        self.profile = job.profile
+        self.epochs = job.epochs
+        self.dataset_spec = job.dataset
+        self.models_dir = Path(job.models_dir)
+        self.resume = job.resume
         self.checkpoint_dir = self.run_dir / "checkpoints"
         self.adapter_dir = self.run_dir / "adapter"
         self.final_loss: float | None = None
@@ -98,15 +90,14 @@ class LoRARecipe:
         self.model = self._setup_lora(model).to(self.device)
         trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
         total = sum(x.numel() for x in self.model.parameters())
-        self.log.emit(
-            "model_loaded",
+        self.log.emit(ev.ModelLoaded(
             base_model=p.base_model,
             device=self.device.type,
             dtype="bfloat16" if amp else "float32",
             trainable_params=trainable,
             total_params=total,
             load_s=round(time.monotonic() - t0, 3),
-        )
+        ))
         self._setup_data(examples)
         self._setup_optimizer()
         self.start_epoch, self.start_batch, self.step = 0, 0, 0
@@ -118,12 +109,12 @@ class LoRARecipe:
 
         spec = self.dataset_spec
         try:
-            loaded = datasets.load(spec["path"], spec.get("format"))
+            loaded = datasets.load(spec.path, spec.format)
         except datasets.DatasetReadError as exc:
-            raise ConfigError(f"dataset '{spec.get('id')}' cannot be read: {exc}") from exc
+            raise ConfigError(f"dataset '{spec.id}' cannot be read: {exc}") from exc
         if not loaded.valid:
             lines = loaded.report_lines()[:5] or ["it has no examples"]
-            raise ConfigError(f"dataset '{spec.get('id')}' is invalid: " + "; ".join(lines))
+            raise ConfigError(f"dataset '{spec.id}' is invalid: " + "; ".join(lines))
         return list(loaded.examples)
 
     def _setup_lora(self, model):
@@ -169,19 +160,18 @@ class LoRARecipe:
                 f"no example has assistant tokens within max_seq_len={p.max_seq_len}; raise max_seq_len in the profile"
             )
         if dropped:
-            self.log.emit("warning", message=f"{dropped} example(s) skipped: no assistant tokens within max_seq_len={p.max_seq_len}")
+            self.log.emit(ev.Notice(message=f"{dropped} example(s) skipped: no assistant tokens within max_seq_len={p.max_seq_len}"))
         train_idx, eval_idx = batching.split_eval(len(encoded), p.eval_fraction, p.seed)
         self.train_set = [encoded[i] for i in train_idx]
         self.eval_set = [encoded[i] for i in eval_idx]
         self.lengths = [len(e.input_ids) for e in self.train_set]
         # batches per epoch vary with a token budget: count each epoch's (a pure function of it)
         self.total_steps = sum(math.ceil(len(self._batches(e)) / p.gradient_accumulation) for e in range(self.epochs))
-        self.log.emit(
-            "dataset",
+        self.log.emit(ev.DatasetLoaded(
             train_examples=len(self.train_set),
             eval_examples=len(self.eval_set),
             train_tokens=sum(self.lengths),
-        )
+        ))
 
     def _setup_optimizer(self) -> None:
         params = [x for x in self.model.parameters() if x.requires_grad]
@@ -211,11 +201,10 @@ class LoRARecipe:
         saved = checkpoint.read_state(self.checkpoint_dir)
         differs = sorted(k for k, v in self.profile.model_dump().items() if saved.profile.get(k) != v)
         if differs or saved.epochs != self.epochs:
-            self.log.emit(
-                "warning",
+            self.log.emit(ev.Notice(
                 message="resuming with settings that differ from the checkpoint's: "
                 + ", ".join(differs + (["epochs"] if saved.epochs != self.epochs else [])),
-            )
+            ))
         try:
             state = checkpoint.restore(self.checkpoint_dir, self.model, self.optimizer, self.scheduler)
         except (ValueError, RuntimeError, KeyError) as exc:
@@ -275,11 +264,11 @@ class LoRARecipe:
             for (epoch, step, lr, _), value in zip(pending, values):
                 step_times.append(elapsed / len(pending))
                 self.final_loss = value
-                self.log.emit(
-                    "progress", epoch=epoch + 1, total_epochs=self.epochs, step=step, total_steps=self.total_steps,
+                self.log.emit(ev.Progress(
+                    epoch=epoch + 1, total_epochs=self.epochs, step=step, total_steps=self.total_steps,
                     loss=round(value, 6), lr=lr, tokens_per_s=tps,
                     eta_s=round(sum(step_times) / len(step_times) * (self.total_steps - step), 1),
-                )
+                ))
             pending.clear()
             window.update(t0=time.monotonic(), tokens=0)
 
@@ -317,30 +306,30 @@ class LoRARecipe:
                     return self._cancelled(epoch, b)
             self.eval_loss = self.evaluate() if self.eval_set else self.eval_loss
             if self.eval_loss is not None and self.eval_set:
-                self.log.emit("eval", epoch=epoch + 1, step=self.step, eval_loss=round(self.eval_loss, 6))
+                self.log.emit(ev.Eval(epoch=epoch + 1, step=self.step, eval_loss=round(self.eval_loss, 6)))
             path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler, self._state(epoch + 1, 0))
-            self.log.emit("checkpoint", epoch=epoch + 1, step=self.step, path=str(path))
+            self.log.emit(ev.Checkpoint(epoch=epoch + 1, step=self.step, path=str(path)))
             self.start_batch = 0
             if self.cancel.is_set() and epoch + 1 < self.epochs:
-                self.log.emit("cancelled", step=self.step, checkpoint=str(path))
+                self.log.emit(ev.Cancelled(step=self.step, checkpoint=str(path)))
                 return "cancelled"
         return "done"
 
     def _cancelled(self, epoch: int, batch_index: int) -> str:
         path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler, self._state(epoch, batch_index))
-        self.log.emit("checkpoint", epoch=epoch + 1, step=self.step, path=str(path))
-        self.log.emit("cancelled", step=self.step, checkpoint=str(path))
+        self.log.emit(ev.Checkpoint(epoch=epoch + 1, step=self.step, path=str(path)))
+        self.log.emit(ev.Cancelled(step=self.step, checkpoint=str(path)))
         return "cancelled"
 
     # -- save ----------------------------------------------------------------------------
 
     def save(self) -> None:
         self._save_adapter()
-        prompts = [x for x in self.dataset_spec.get("held_out_prompts") or [] if isinstance(x, str) and x.strip()]
+        prompts = [x for x in self.dataset_spec.held_out_prompts if x.strip()]
         if prompts:
             path = self._write_samples(prompts)
             if path is not None:
-                self.log.emit("samples", path=str(path))
+                self.log.emit(ev.Samples(path=str(path)))
 
     def _save_adapter(self) -> None:
         tmp = self.run_dir / f".adapter.tmp-{os.getpid()}"

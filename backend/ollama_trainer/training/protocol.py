@@ -1,0 +1,208 @@
+"""The app/worker hand-off, typed: what job.json holds (JobSpec), every event the worker
+writes (one JSON object per line: stdout and events.jsonl), and the worker's exit codes.
+
+Both sides import this module: the worker builds events from these classes, the app parses
+lines back into them (`parse_event`). pydantic only, no torch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from ollama_trainer.contracts import DatasetFormat, TrainingProfile
+
+log = logging.getLogger(__name__)
+
+EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 3
+MAX_EPOCHS = 1000  # what the worker accepts; the UI and CLI offer contracts.MAX_EPOCHS
+
+
+class JobDataset(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    path: str
+    format: DatasetFormat | None = None
+    held_out_prompts: list[str] = Field(default_factory=list)
+
+
+class BaseModelFile(BaseModel):
+    """The file the base model's weights were read from, when it is a GGUF: the merged model
+    is built from exactly this file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Literal["builtin", "ollama", "gguf", "folder", "hub"]
+    gguf: str | None = None
+    folder: str | None = None
+    architecture: str | None = None
+
+
+class JobSpec(BaseModel):
+    """runs/<id>/job.json: the exact request and the resolved profile, written once,
+    atomically, before the worker starts."""
+
+    model_config = ConfigDict(extra="ignore")  # a newer app's keys do not break an older reader
+
+    training_id: str
+    epochs: int = Field(ge=1, le=MAX_EPOCHS)
+    resume: bool = False
+    resumed_from: str | None = None
+    flow_run_id: str | None = None
+    started_at: str | None = None
+    profile: TrainingProfile
+    dataset: JobDataset
+    models_dir: str
+    base: BaseModelFile | None = None
+
+    def write(self, path) -> None:
+        from ollama_trainer import atomic
+
+        atomic.write_text(path, self.model_dump_json(indent=2))
+
+    @classmethod
+    def read(cls, path) -> "JobSpec":
+        """Raises OSError or ValueError (pydantic's ValidationError is one)."""
+        with open(path, encoding="utf-8") as f:
+            return cls.model_validate_json(f.read())
+
+
+# -- events ------------------------------------------------------------------------------------
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    time: str | None = None  # set by the worker's EventLog
+
+
+class Started(_Event):
+    event: Literal["started"] = "started"
+    training_id: str | None = None
+    pid: int | None = None
+
+
+class ModelLoaded(_Event):
+    event: Literal["model_loaded"] = "model_loaded"
+    base_model: str = ""
+    device: str = "cpu"
+    dtype: str = "float32"
+    trainable_params: int = 0
+    total_params: int = 0
+    load_s: float | None = None
+
+
+class DatasetLoaded(_Event):
+    event: Literal["dataset"] = "dataset"
+    train_examples: int = 0
+    eval_examples: int = 0
+    train_tokens: int = 0
+
+
+class Progress(_Event):
+    event: Literal["progress"] = "progress"
+    epoch: int
+    total_epochs: int
+    step: int
+    total_steps: int
+    loss: float | None = None
+    lr: float | None = None
+    tokens_per_s: float | None = None
+    eta_s: float | None = None
+    epoch_progress: float | None = None
+
+
+class Eval(_Event):
+    event: Literal["eval"] = "eval"
+    epoch: int
+    step: int
+    eval_loss: float | None = None
+
+
+class Checkpoint(_Event):
+    event: Literal["checkpoint"] = "checkpoint"
+    epoch: int
+    step: int
+    path: str = ""
+
+
+class Stage(_Event):
+    """A step after training that takes a while: writing samples, the merged model."""
+
+    event: Literal["stage"] = "stage"
+    stage: Literal["samples", "model_file"]
+    message: str = ""
+
+
+class Samples(_Event):
+    event: Literal["samples"] = "samples"
+    path: str = ""
+
+
+class ModelFile(_Event):
+    event: Literal["model_file"] = "model_file"
+    path: str
+    bytes: int = 0
+    seconds: float | None = None
+
+
+class Notice(_Event):
+    """Something the user should know that does not stop the run (examples skipped, ...)."""
+
+    event: Literal["warning"] = "warning"
+    message: str = ""
+
+
+class Done(_Event):
+    event: Literal["done"] = "done"
+    final_loss: float | None = None
+    eval_loss: float | None = None
+    adapter_dir: str | None = None
+    duration_s: float | None = None
+    steps: int = 0
+
+
+class Cancelled(_Event):
+    event: Literal["cancelled"] = "cancelled"
+    step: int = 0
+    checkpoint: str | None = None
+
+
+class Error(_Event):
+    event: Literal["error"] = "error"
+    message: str = ""
+    traceback_tail: str = ""
+
+
+WorkerEvent = Annotated[
+    Union[Started, ModelLoaded, DatasetLoaded, Progress, Eval, Checkpoint, Stage, Samples, ModelFile, Notice,
+          Done, Cancelled, Error],
+    Field(discriminator="event"),
+]
+FINAL_EVENTS = ("done", "cancelled", "error")
+_ADAPTER: TypeAdapter = TypeAdapter(WorkerEvent)
+
+
+def parse_event(line: str | bytes) -> WorkerEvent | None:
+    """One line of the worker's output as an event; None for a torn, foreign or unknown line."""
+    try:
+        raw = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("event"), str):
+        return None
+    try:
+        return _ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        known = raw["event"] in {cls.model_fields["event"].default for cls in _event_classes()}
+        if known:
+            log.warning("malformed %s event: %s", raw["event"], str(exc).splitlines()[0])
+        return None
+
+
+def _event_classes():
+    return _Event.__subclasses__()
+
