@@ -179,7 +179,7 @@ def evaluate(args: dict, ctx: StepContext, *, ask=None) -> dict:
     job = history.load_job(a.training_id)
     if job is None:
         raise StepFailed(f"no training run '{a.training_id}'", code="unknown_training")
-    prompts = a.prompts if a.prompts is not None else list(job.get("dataset", {}).get("held_out_prompts") or [])
+    prompts = a.prompts if a.prompts is not None else list(job.dataset.held_out_prompts)
     if not prompts:
         raise StepFailed(f"no prompts: run '{a.training_id}' used a dataset without held-out prompts; "
                          "pass \"prompts\": [...]")
@@ -192,7 +192,7 @@ def evaluate(args: dict, ctx: StepContext, *, ask=None) -> dict:
         answers.append({"prompt": prompt, "before": before, "after": after})
     path = history.run_dir(a.training_id) / "eval.json"
     payload = {"training_id": a.training_id, "flow_run_id": ctx.flow_run_id,
-               "base_model": job["profile"]["base_model"],
+               "base_model": job.profile.base_model,
                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "answers": answers}
     atomic.write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     return {"training_id": a.training_id, "eval_path": str(path), "answers": answers, "count": len(answers)}
