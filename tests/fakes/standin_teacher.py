@@ -3,7 +3,7 @@
 It reads the chunk between the `<document>` lines of the last user message and N from the
 `maxItems` of the request's `format` schema (so a request without the schema gets no pairs),
 and answers `{"pairs": [...]}` built from the chunk's first N sentences of at least four words:
-question "What does the text say about <its first four words>?", answer and quote the sentence.
+question "What does the text say about <its first ten words>?", answer and quote the sentence.
 
 Faults, to see every check reject and count:
 - `mode` for every chunk: "good", "broken_json" (a truncated JSON answer), "bad_quote" (the
@@ -68,7 +68,7 @@ class StandinTeacher:
     def pairs(chunk: str, n: int) -> list[dict]:
         out = []
         for sentence in sentences_of(chunk)[:n]:
-            head = " ".join(sentence.split()[:4]).rstrip(".,;:!?")
+            head = " ".join(sentence.split()[:10]).rstrip(".,;:!?")
             out.append({"question": f"What does the text say about {head}?", "answer": sentence, "quote": sentence})
         return out
 
