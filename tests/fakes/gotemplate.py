@@ -63,8 +63,14 @@ func main() {
 			collated = append(collated, &m)
 		}
 	}
+	// legacy templates ({{ .Prompt }}): the last user message
+	prompt := ""
+	if n := len(collated); n > 0 && collated[n-1].Role == "user" {
+		prompt = collated[n-1].Content
+	}
 	t := template.Must(template.New("").Parse(in.Template))
-	if err := t.Execute(os.Stdout, map[string]any{"System": strings.Join(system, "\n\n"), "Messages": collated}); err != nil {
+	data := map[string]any{"System": strings.Join(system, "\n\n"), "Messages": collated, "Prompt": prompt, "Response": ""}
+	if err := t.Execute(os.Stdout, data); err != nil {
 		panic(err)
 	}
 }

@@ -4,9 +4,22 @@ It is a real HTTP server (ThreadingHTTPServer in a thread) that speaks Ollama's 
 tags, show, blobs (HEAD/POST with digest checks), create (JSON form, streamed ndjson or not),
 chat, delete. It rejects what a real server rejects, with the same status codes and messages.
 
-It does NOT run a model: /api/chat answers deterministically with
+It follows today's Ollama (default version 0.35.0): from 0.34.1 on, `adapters` in a create is
+refused ("LoRA adapters are deprecated ..."), so a fine-tune comes in only as a whole model
+through `files`: a model GGUF (checked: magic, architecture, tokenizer, not a LoRA adapter) or
+a safetensors model folder (config.json with an architecture Ollama converts). `quantize`
+works on F16/F32 sources. An older `version` (e.g. "0.12.11") still accepts adapters. Blobs
+are kept on disk, as Ollama keeps them. `/api/show` reports the family, size and quantization
+read from the model's GGUF.
+
+By default it does NOT run a model: /api/chat answers deterministically with
 "<model> says: <last user message>" (plus the system prompt in brackets when there is one), so a
-test can tell which model answered which question, nothing more.
+test can tell which model answered which question, nothing more. From 0.12 on,
+`_debug_render_only` returns the prompt rendered by the model's TEMPLATE with Go's
+text/template, as Ollama renders it (tests/fakes/gotemplate.py). With `engine` set (a callable
+(model, rendered prompt, request) -> str, e.g. llama.cpp on the model's GGUF blob), chat
+renders the prompt the same way and answers through it: then the stand-in is Ollama with the
+real engine under it.
 
 Every request is recorded in `requests` (method, path, json body, raw body size, Host header).
 Fault knobs, plain attributes a test may set at any time:
@@ -19,7 +32,7 @@ Fault knobs, plain attributes a test may set at any time:
 - `create_error_after`: {"after": status text, "error": message}: an error line mid-stream;
 - `malformed_line`: put a line that is not JSON into the create stream.
 
-`chat_responder`: an optional callable (request dict, StandinModel) -> str | None; when it
+`engine`: see above. `chat_responder`: an optional callable (request dict, StandinModel) -> str | None; when it
 returns a string, /api/chat answers with that content instead of the echo (a test teacher).
 """
 
@@ -28,16 +41,56 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 MODEL_NAME = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]{0,79}(?::[A-Za-z0-9][A-Za-z0-9._-]{0,79})?$")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
 BASE_MODEL = "smollm2:135m"
+CURRENT_VERSION = "0.35.0"
+NO_ADAPTERS_SINCE = (0, 34, 1)
+DEBUG_RENDER_SINCE = (0, 12, 0)
+ADAPTERS_REFUSED = "LoRA adapters are deprecated; the adapter layer is carried over but new adapters cannot be created"
+# config.json architectures Ollama's safetensors converter handles (convert/convert.go)
+CONVERTIBLE = {"LlamaForCausalLM", "MistralForCausalLM", "GemmaForCausalLM", "Gemma2ForCausalLM",
+               "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
+               "Phi3ForCausalLM", "MixtralForCausalLM"}
+QUANTIZE_TYPES = {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q3_k_s", "q3_k_m", "q3_k_l", "q4_k_s", "q4_k_m", "q5_k_s",
+                  "q5_k_m", "q6_k"}
+
+
+def _version_tuple(text: str) -> tuple[int, int, int]:
+    parts = (text.strip().lstrip("v").split("-")[0].split(".") + ["0", "0"])[:3]
+    return tuple(int(p) for p in parts)  # type: ignore[return-value]
+
+
+class BlobStore:
+    """Blobs as files in a folder of their own (like ~/.ollama/models/blobs), by digest."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="ollama-standin-blobs-"))
+
+    def path(self, digest: str) -> Path:
+        return self.root / digest.replace(":", "-")
+
+    def __contains__(self, digest: str) -> bool:
+        return self.path(digest).is_file()
+
+    def __getitem__(self, digest: str) -> bytes:
+        return self.path(digest).read_bytes()
+
+    def __setitem__(self, digest: str, data: bytes) -> None:
+        self.path(digest).write_bytes(data)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _now() -> str:
@@ -70,13 +123,17 @@ class StandinModel:
     files: dict = field(default_factory=dict)
     digest: str = ""
     modified_at: str = field(default_factory=_now)
+    gguf: Path | None = None  # the model's GGUF blob, when it was created from one
+    architecture: str = "llama"
+    parameter_size: str = "134.52M"
+    quantization: str = "F16"
 
 
 class OllamaStandin:
-    def __init__(self, *, version: str = "0.12.11", models: tuple[str, ...] = (BASE_MODEL,), port: int = 0):
+    def __init__(self, *, version: str = CURRENT_VERSION, models: tuple[str, ...] = (BASE_MODEL,), port: int = 0):
         self.version = version
         self._port = port  # 0: any free port; a fixed one lets a test bring Ollama "back" at an address
-        self.blobs: dict[str, bytes] = {}
+        self.blobs = BlobStore()
         self.models: dict[str, StandinModel] = {}
         for name in models:
             self.add_model(name)
@@ -90,6 +147,7 @@ class OllamaStandin:
         self.create_error_after: dict | None = None
         self.malformed_line = False
         self.chat_responder = None
+        self.engine = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -114,11 +172,21 @@ class OllamaStandin:
             self._server.server_close()
             self._server = None
 
+    def close(self) -> None:
+        self.stop()
+        self.blobs.cleanup()
+
     def __enter__(self) -> "OllamaStandin":
         return self.start()
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        self.close()
+
+    def at_least(self, version: tuple[int, int, int]) -> bool:
+        try:
+            return _version_tuple(self.version) >= version
+        except ValueError:
+            return True
 
     @property
     def port(self) -> int:
@@ -213,6 +281,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)  # RST-free close: the client sees the connection end
             return
+        if is_upload:
+            return self._upload(path, host)
         body = b"" if method in ("GET", "HEAD") else self._read_body()
         parsed = None
         if body and not is_upload:
@@ -230,12 +300,66 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(state.fail_status[path], "an internal error occurred (stand-in fault)")
         route = ROUTES.get((method, path))
         if route is None and path.startswith("/api/blobs/") and method in ("HEAD", "POST"):
-            route = _blob_head if method == "HEAD" else _blob_post
+            route = _blob_head
         if route is None:
             return self._send_json(404, None) if method == "HEAD" else self._error(404, "404 page not found")
         if body and not is_upload and parsed is None:
             return self._error(400, "invalid character in request body")
         route(self, state, path, body, parsed)
+
+    def _upload(self, path: str, host: str) -> None:
+        """POST /api/blobs/<digest>: the body goes to disk while it is hashed (a model is
+        hundreds of MB)."""
+        state = self.server_state
+        length = int(self.headers.get("Content-Length") or 0)
+        digest = _digest_of(path)
+        tmp = state.blobs.root / f".upload-{threading.get_ident()}"
+        sha = hashlib.sha256()
+        size = 0
+        with open(tmp, "wb") as out:
+            for chunk in self._body_chunks(length):
+                sha.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        with state.lock:
+            state.requests.append(Recorded("POST", path, None, size, host))
+        if state.delay_s:
+            time.sleep(state.delay_s)
+        hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+        try:
+            if hostname.lower() not in LOCAL_HOSTS:
+                return self._send_json(403, None)
+            if path in state.fail_status:
+                return self._error(state.fail_status[path], "an internal error occurred (stand-in fault)")
+            if not DIGEST.match(digest):
+                return self._error(400, "invalid digest format")
+            if digest in state.blobs:
+                return self._send_json(200, None)
+            got = "sha256:" + sha.hexdigest()
+            if got != digest:
+                return self._error(400, f'digest mismatch, expected "{digest}", got "{got}"')
+            tmp.replace(state.blobs.path(digest))
+            self._send_json(201, None)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _body_chunks(self, length: int):
+        if length:
+            left = length
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 20))
+                if not chunk:
+                    return
+                left -= len(chunk)
+                yield chunk
+        elif self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return
+                yield self.rfile.read(size)
+                self.rfile.readline()
 
     def do_GET(self):
         self._handle("GET")
@@ -262,8 +386,8 @@ def _tags(h: _Handler, s: OllamaStandin, path, body, req) -> None:
 
 
 def _details(m: StandinModel) -> dict:
-    return {"parent_model": m.parent, "format": "gguf", "family": "llama", "families": ["llama"],
-            "parameter_size": "134.52M", "quantization_level": "F16"}
+    return {"parent_model": m.parent, "format": "gguf", "family": m.architecture, "families": [m.architecture],
+            "parameter_size": m.parameter_size, "quantization_level": m.quantization}
 
 
 def _modelfile_text(m: StandinModel) -> str:
@@ -292,7 +416,7 @@ def _show(h: _Handler, s: OllamaStandin, path, body, req) -> None:
                        for v in (vs if isinstance(vs, list) else [vs]))
     h._send_json(200, {"modelfile": _modelfile_text(m), "parameters": params, "template": m.template,
                        "system": m.system, "details": _details(m), "capabilities": ["completion"],
-                       "model_info": {"general.architecture": "llama"}, "modified_at": m.modified_at})
+                       "model_info": {"general.architecture": m.architecture}, "modified_at": m.modified_at})
 
 
 def _digest_of(path: str) -> str:
@@ -306,22 +430,70 @@ def _blob_head(h: _Handler, s: OllamaStandin, path, body, req) -> None:
     h._send_json(200 if digest in s.blobs else 404, None)
 
 
-def _blob_post(h: _Handler, s: OllamaStandin, path, body, req) -> None:
-    digest = _digest_of(path)
-    if not DIGEST.match(digest):
-        return h._error(400, "invalid digest format")
-    if digest in s.blobs:
-        return h._send_json(200, None)
-    got = "sha256:" + hashlib.sha256(body).hexdigest()
-    if got != digest:
-        return h._error(400, f'digest mismatch, expected "{digest}", got "{got}"')
-    s.blobs[digest] = body
-    h._send_json(201, None)
-
-
 def _is_relative(name: str) -> bool:
     return bool(name) and not name.startswith(("/", "\\")) and ".." not in name.replace("\\", "/").split("/") \
         and not re.match(r"^[A-Za-z]:", name)
+
+
+def _gguf_facts(path: Path) -> dict | str:
+    """What Ollama's GGUF decoder learns from a model file, or why it refuses it. Read with
+    gguf-py's own reader: independent of the app's parser."""
+    import gguf
+
+    with open(path, "rb") as f:
+        if f.read(4) != b"GGUF":
+            return "invalid file magic"
+    try:
+        reader = gguf.GGUFReader(str(path))
+    except Exception as exc:  # noqa: BLE001 - any decoding failure is a refused file
+        return f"invalid GGUF file: {exc}"
+
+    def value(key):
+        fld = reader.fields.get(key)
+        return fld.contents() if fld is not None else None
+
+    if value("general.type") == "adapter" or value("adapter.type"):
+        return "the GGUF file is a LoRA adapter, not a model: adapters cannot be created"
+    arch = value("general.architecture")
+    if not arch:
+        return "the GGUF file has no general.architecture"
+    if value("tokenizer.ggml.tokens") is None:
+        return "the GGUF file has no tokenizer"
+    n = sum(int(t.n_elements) for t in reader.tensors)
+    size = f"{n / 1e9:.2f}B" if n >= 1e9 else f"{n / 1e6:.2f}M"
+    try:
+        quant = gguf.LlamaFileType(value("general.file_type")).name.removeprefix("MOSTLY_").removeprefix("ALL_")
+    except (ValueError, TypeError):
+        quant = "unknown"
+    return {"architecture": arch, "parameter_size": size, "quantization": quant}
+
+
+def _check_files(s: OllamaStandin, files: dict) -> dict | str:
+    """A GGUF model file or a safetensors model folder, as Ollama's create accepts them."""
+    ggufs = [k for k in files if k.endswith(".gguf")]
+    if ggufs:
+        if len(ggufs) > 1:
+            return "only one GGUF model file is supported"
+        facts = _gguf_facts(s.blobs.path(files[ggufs[0]]))
+        if isinstance(facts, str):
+            return facts
+        return {**facts, "gguf": s.blobs.path(files[ggufs[0]])}
+    if "config.json" not in files:
+        return "open config.json: file does not exist"
+    try:
+        config = json.loads(s.blobs[files["config.json"]])
+    except ValueError:
+        return "invalid config.json"
+    archs = set(config.get("architectures") or [])
+    if not archs & CONVERTIBLE:
+        return "unsupported architecture"
+    if not any(k.endswith(".safetensors") for k in files):
+        return "no safetensors files"
+    if not any(k in files for k in ("tokenizer.json", "tokenizer.model")):
+        return "open tokenizer.json: file does not exist"
+    return {"architecture": str(config.get("model_type") or "llama"), "parameter_size": "unknown",
+            "quantization": str(config.get("torch_dtype") or config.get("dtype") or "F16").upper().replace("FLOAT", "F"),
+            "converted": True}
 
 
 def _create(h: _Handler, s: OllamaStandin, path, body, req) -> None:
@@ -346,6 +518,8 @@ def _create(h: _Handler, s: OllamaStandin, path, body, req) -> None:
             return h._error(400, "invalid digest format")
         if digest not in s.blobs:
             return h._error(400, f"blob {digest} not found: upload it first")
+    if adapters and s.at_least(NO_ADAPTERS_SINCE):
+        return h._error(400, ADAPTERS_REFUSED)
     if adapters:
         ggufs = [k for k in adapters if k.endswith(".gguf")]
         if ggufs and len(adapters) > 1:
@@ -363,6 +537,17 @@ def _create(h: _Handler, s: OllamaStandin, path, body, req) -> None:
                                      "AdapterParameters.lora_alpha of type uint32")
             if not any(k.endswith(".safetensors") for k in adapters):
                 return h._error(400, "unknown type")
+    facts = None
+    if files:
+        facts = _check_files(s, files)
+        if isinstance(facts, str):
+            return h._error(400, facts)
+    quantize = req.get("quantize")
+    if quantize:
+        if str(quantize).lower() not in QUANTIZE_TYPES:
+            return h._error(400, f"unsupported quantization type {quantize}")
+        if facts is None or facts["quantization"] not in ("F16", "F32", "BF16"):
+            return h._error(400, "quantization is only supported for F16 and F32 models")
     template = req.get("template")
     if template is not None and template.count("{{") != template.count("}}"):
         return h._error(400, "template error: unexpected EOF")
@@ -377,8 +562,15 @@ def _create(h: _Handler, s: OllamaStandin, path, body, req) -> None:
         h._stream_line({"status": "pulling manifest"})
         h._stream_line({"error": error})
         return h._end_stream()
+    if facts is not None:
+        statuses.append({"status": "converting model" if facts.get("converted") else "parsing GGUF"})
+    if quantize:
+        statuses.append({"status": f"quantizing {facts['quantization']} model to {str(quantize).upper()}"})
+        facts = {**facts, "quantization": str(quantize).upper()}
     if adapters:
         statuses.append({"status": "converting adapter"})
+    for digest in files.values():
+        statuses.append({"status": f"using existing layer {digest}"})
     layers = [json.dumps(v, sort_keys=True) for v in (adapters, template, req.get("system"), req.get("parameters")) if v]
     for layer in layers:
         statuses.append({"status": f"creating new layer sha256:{hashlib.sha256(layer.encode()).hexdigest()}"})
@@ -387,7 +579,7 @@ def _create(h: _Handler, s: OllamaStandin, path, body, req) -> None:
     if not stream:
         if fault:
             return h._error(500, fault["error"])
-        _store(s, name, req, base)
+        _store(s, name, req, base, facts)
         return h._send_json(200, {"status": "success"})
     h._start_stream()
     for line in statuses:
@@ -397,17 +589,35 @@ def _create(h: _Handler, s: OllamaStandin, path, body, req) -> None:
         if fault and line["status"] == fault.get("after"):
             h._stream_line({"error": fault["error"]})
             return h._end_stream()
-    _store(s, name, req, base)
+    _store(s, name, req, base, facts)
     h._stream_line({"status": "success"})
     h._end_stream()
 
 
-def _store(s: OllamaStandin, name: str, req: dict, base: StandinModel | None) -> None:
+def _store(s: OllamaStandin, name: str, req: dict, base: StandinModel | None, facts: dict | None) -> None:
     params = dict(base.parameters) if base else {}
     params.update(req.get("parameters") or {})
+    extra = {}
+    if facts is not None:
+        extra = {"architecture": facts["architecture"], "parameter_size": facts["parameter_size"],
+                 "quantization": facts["quantization"], "gguf": facts.get("gguf")}
+    elif base is not None:
+        extra = {"architecture": base.architecture, "parameter_size": base.parameter_size,
+                 "quantization": base.quantization, "gguf": base.gguf}
     s.add_model(name, parent=base.name if base else "", template=req.get("template") or (base.template if base else ""),
                 system=req.get("system") or (base.system if base else ""), parameters=params,
-                adapters=dict(req.get("adapters") or {}), files=dict(req.get("files") or {}))
+                adapters=dict(req.get("adapters") or {}), files=dict(req.get("files") or {}), **extra)
+
+
+def _chat_messages(m: StandinModel, req: dict) -> list[dict]:
+    return [{"role": x.get("role", ""), "content": x.get("content", "")} for x in req.get("messages") or []]
+
+
+def _render(m: StandinModel, req: dict) -> str:
+    """The prompt as Ollama renders it: the TEMPLATE run by Go's text/template."""
+    from tests.fakes import gotemplate
+
+    return gotemplate.render(m.template or "{{ .Prompt }}", m.system or None, _chat_messages(m, req))
 
 
 def _chat(h: _Handler, s: OllamaStandin, path, body, req) -> None:
@@ -420,9 +630,19 @@ def _chat(h: _Handler, s: OllamaStandin, path, body, req) -> None:
     if m is None:
         return h._error(404, f"model '{name}' not found")
     messages = req.get("messages") or []
+    if req.get("_debug_render_only") and s.at_least(DEBUG_RENDER_SINCE):
+        try:
+            rendered = _render(m, req)
+        except ValueError as exc:
+            return h._error(500, str(exc))
+        return h._send_json(200, {"model": m.name, "created_at": _now(),
+                                  "message": {"role": "assistant", "content": ""}, "done": True,
+                                  "_debug_info": {"rendered_template": rendered}})
     last_user = next((x.get("content", "") for x in reversed(messages) if x.get("role") == "user"), "")
     system = next((x.get("content") for x in messages if x.get("role") == "system"), None) or m.system
     answer = f"{m.name} says: {last_user}" + (f" [system: {system}]" if system else "")
+    if s.engine is not None and m.gguf is not None:
+        answer = s.engine(m, _render(m, req), req)
     if s.chat_responder is not None:
         custom = s.chat_responder(req, m)
         if custom is not None:

@@ -13,42 +13,8 @@ from safetensors.numpy import save_file
 from ollama_trainer.weights import gguf_info, merge
 from ollama_trainer.weights.lora import permute_rows
 
-HEADS, HEADS_KV, DIM = 2, 1, 8
-
-
-def write_base(path, arch="llama", general_type=None):
-    import gguf
-    from gguf.quants import quantize
-
-    rng = np.random.default_rng(1)
-    w = gguf.GGUFWriter(str(path), arch=arch)
-    if general_type:
-        w.add_type(general_type)
-    w.add_block_count(1)
-    w.add_head_count(HEADS)
-    w.add_head_count_kv(HEADS_KV)
-    w.add_context_length(64)
-    w.add_tokenizer_model("gpt2")
-    w.add_token_list(["<a>", "b", "c", "d"])
-    w.add_token_types([1, 1, 1, 1])
-    w.add_chat_template("{{ messages }}")
-    w.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0)
-    tensors = {
-        "token_embd.weight": rng.standard_normal((4, 32)).astype(np.float32),  # quantized below
-        "blk.0.attn_norm.weight": rng.standard_normal(DIM).astype(np.float32),
-        "blk.0.attn_q.weight": rng.standard_normal((DIM, DIM)).astype(np.float32),
-        "blk.0.attn_k.weight": rng.standard_normal((DIM // 2, DIM)).astype(np.float32),
-        "blk.0.attn_v.weight": rng.standard_normal((DIM // 2, DIM)).astype(np.float32),
-    }
-    q8 = quantize(tensors["token_embd.weight"], gguf.GGMLQuantizationType.Q8_0)
-    w.add_tensor("token_embd.weight", q8, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
-    for name, value in list(tensors.items())[1:]:
-        w.add_tensor(name, value)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    return tensors
+from tests.fakes.tiny_gguf import DIM, HEADS, HEADS_KV
+from tests.fakes.tiny_gguf import write_model as write_base
 
 
 def write_adapter(folder, modules=("q_proj", "k_proj"), r=2, alpha=4, shapes=None):
