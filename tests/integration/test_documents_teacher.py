@@ -307,3 +307,24 @@ def test_without_a_teacher_the_folder_becomes_text_chunks(folder, tmp_path):
     with pytest.raises(DomainError) as no_teacher:
         preview(request(folder, out, None))
     assert no_teacher.value.code == "no_teacher"
+
+
+def test_one_job_at_a_time_per_output_folder(standin, folder, tmp_path):
+    from ollama_trainer.documents import output
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with output.locked(out):
+        with pytest.raises(DomainError) as busy:
+            run(request(folder, out, standin))
+    assert busy.value.code == "documents_job_running" and str(out) in busy.value.message
+    assert standin.calls("POST", "/api/chat") == []
+    assert run(request(folder, out, standin)).report.pairs_kept > 0  # the lock is let go
+
+
+def test_a_cancel_while_reading_asks_nothing(standin, folder, tmp_path):
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled, match="while reading"):
+        run(request(folder, tmp_path / "out", standin), cancel=cancel)
+    assert standin.calls("POST", "/api/chat") == []

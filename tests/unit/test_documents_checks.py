@@ -18,7 +18,7 @@ from ollama_trainer.documents.teacher import TeacherFailed, pairs_schema
 from ollama_trainer.errors import DomainError
 
 CHUNK = ("The harbour opens at dawn. Boats must sound a horn twice before leaving.\n"
-         "The harbour master’s office is closed on Sundays.")
+         "The harbour master’s office is closed on Sundays. It pays for the mainte-\nnance of the pier.")
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -63,6 +63,7 @@ def test_each_reason(pair, reason):
     '"Boats must sound a horn twice before leaving."',          # quotation marks around it
     "...must sound a horn twice…",                              # ellipses
     "leaving. The harbour master's office",                     # a line break in the chunk, a plain apostrophe
+    "the maintenance of the pier",                              # a word a PDF split over two lines
 ])
 def test_quotes_are_matched_normalized(quote):
     assert PairChecker().check(RawPair("Q one two?", "An answer.", quote), CHUNK) is None

@@ -138,3 +138,25 @@ def test_chunks_respect_a_real_tokenizer(tmp_path):
     chunks = chunk_document(doc, 30, 6, counter)
     assert chunks and all(len(c.text.split()) <= 30 for c in chunks)
     assert max(len(c.text.split()) for c in chunks) > 24  # the budget is used, not wasted
+
+
+def test_reading_and_chunking_never_import_torch_or_transformers(tmp_path):
+    """The app process must stay free of torch, transformers and peft."""
+    import subprocess
+    import sys
+
+    word_level_tokenizer(tmp_path / "base", ["words"])
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# A\n\nSome words.")
+    code = (
+        "import sys\n"
+        "from ollama_trainer.documents import DocumentsRequest, read_folder, run, token_counter\n"
+        "from ollama_trainer.documents import teacher, checks, cache, split, output\n"
+        f"counter = token_counter({str(tmp_path / 'base')!r})\n"
+        f"assert read_folder({str(tmp_path / 'docs')!r}, 64, 8, counter).chunks\n"
+        f"run(DocumentsRequest(source_dir={str(tmp_path / 'docs')!r}, output_dir={str(tmp_path / 'out')!r}))\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'peft'))\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

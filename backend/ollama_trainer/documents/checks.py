@@ -9,8 +9,10 @@ chunk); an item that is not an object of strings is `malformed_pair`.
 - the quote is not empty (`empty_quote`) and has at least MIN_QUOTE_WORDS words
   (`quote_too_short`: "the" occurs in every chunk and proves nothing);
 - the quote occurs in the chunk (`quote_not_in_chunk`) once both are normalized: Unicode NFKC,
-  case-folded, curly quotes and dashes made plain, whitespace collapsed, and quotation marks or
-  an ellipsis around the quote removed;
+  case-folded, curly quotes and dashes made plain, a hyphen after a letter dropped with the
+  whitespace after it (a PDF's "mainte-\nnance" and "harbour-\nmaster" match "maintenance" and
+  "harbour-master"), whitespace collapsed, and quotation marks or an ellipsis around the quote
+  removed;
 - the question is not a near-duplicate of a question kept before in the same run
   (`duplicate_question`): the Jaccard similarity of the two questions' sets of lower-case words
   is at least DUPLICATE_JACCARD (0.8). Word sets, not characters, so "What is X?" and "What's
@@ -35,6 +37,7 @@ WORD = re.compile(r"\w+")
 PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"', "\u201d": '"',
                        "\u201e": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00ad": None})
 QUOTE_EDGES = " \t\n\"'`«»."
+HYPHEN = re.compile(r"(?<=\w)-\s*")
 ELLIPSIS = re.compile(r"^(?:\.\.\.|\u2026)\s*|\s*(?:\.\.\.|\u2026)$")
 
 
@@ -69,7 +72,8 @@ def parse_pairs(content: str) -> tuple[list[RawPair], int]:
 
 
 def normalize(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).translate(PLAIN).casefold().split())
+    text = unicodedata.normalize("NFKC", text).translate(PLAIN).casefold()
+    return " ".join(HYPHEN.sub("", text).split())
 
 
 def normalize_quote(quote: str) -> str:

@@ -8,13 +8,15 @@
         Reads and chunks the folder, asks the teacher for each chunk not in the cache, checks
         the pairs, splits by document and writes the dataset (output.py). `progress(Progress)`
         is called once the folder is read and after every chunk; `cancel` (a threading.Event)
-        is looked at before every chunk and raises Cancelled (code `cancelled`). Run it again
-        after a cancel or a crash: the cache answers every chunk done before.
+        is looked at before every chunk and raises Cancelled (code `cancelled`); an exception
+        raised by `progress` ends the run the same way. Run it again after a cancel or a
+        crash: the cache answers every chunk done before. One job per output folder at a time
+        (Conflict `documents_job_running`).
         Without a teacher (request.teacher empty) it writes text chunks (format `text`).
 
 Errors are DomainErrors with stable codes: documents_not_found, no_documents, no_teacher
 (preview without a teacher), ollama_unreachable, unknown_teacher, teacher_failing,
-invalid_ollama_host, cancelled. `count_tokens` overrides request.tokenizer_dir (tests).
+invalid_ollama_host, ollama_client_missing, documents_job_running, cancelled. `count_tokens` overrides request.tokenizer_dir (tests).
 """
 
 from __future__ import annotations
@@ -49,6 +51,19 @@ def preview(request: DocumentsRequest, *, count_tokens: Callable[[str], int] | N
     if request.mode != "qa":
         raise InvalidArgument("a preview needs a teacher: pick one of Ollama's models", code="no_teacher")
     out = _output_dir(request)
+    with output.locked(out):
+        return _preview(request, out, count_tokens, chunks)
+
+
+def run(request: DocumentsRequest, *, count_tokens: Callable[[str], int] | None = None,
+        progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> DocumentsResult:
+    started_at, started = now_iso(), time.monotonic()
+    out = _output_dir(request)
+    with output.locked(out):
+        return _run(request, out, count_tokens, progress, cancel, started_at, started)
+
+
+def _preview(request: DocumentsRequest, out: Path, count_tokens, chunks: int) -> Preview:
     counter = _counter(request, count_tokens)
     folder = read_folder(request.source_dir, request.chunk_tokens, request.overlap_tokens, counter,
                          exclude=out, max_chunks=chunks)
@@ -65,10 +80,8 @@ def preview(request: DocumentsRequest, *, count_tokens: Callable[[str], int] | N
                    rejected=maker.rejected.as_dict(), skipped=folder.skipped)
 
 
-def run(request: DocumentsRequest, *, count_tokens: Callable[[str], int] | None = None,
-        progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> DocumentsResult:
-    started_at, started = now_iso(), time.monotonic()
-    out = _output_dir(request)
+def _run(request: DocumentsRequest, out: Path, count_tokens, progress: ProgressCallback | None,
+         cancel: threading.Event | None, started_at: str, started: float) -> DocumentsResult:
     counter = _counter(request, count_tokens)
     folder = read_folder(request.source_dir, request.chunk_tokens, request.overlap_tokens, counter,
                          exclude=out, cancel=cancel)

@@ -8,16 +8,21 @@
     teacher_cache.jsonl           the teacher's answers (cache.py; appended while the run goes)
 
 A file an earlier run wrote that this run does not (held_out.* after a text run) is removed, so
-the folder always describes one run.
+the folder always describes one run. One job at a time per folder: `locked(folder)` holds an
+exclusive lock on `.lock` there and a second job gets Conflict `documents_job_running`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ollama_trainer import atomic
 from ollama_trainer.documents.models import Pair, RowSource
+from ollama_trainer.errors import Conflict
 
 TRAIN = "train.jsonl"
 TRAIN_PROVENANCE = "train.provenance.jsonl"
@@ -53,3 +58,17 @@ def remove_stale(folder: Path, names: list[str]) -> None:
 
 def write_report(folder: Path, report_json: str) -> Path:
     return atomic.write_text(folder / REPORT, report_json + "\n")
+
+
+@contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    with open(folder / ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict(f"another job is writing into {folder}: wait for it, or choose another output folder",
+                           code="documents_job_running") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -74,7 +74,11 @@ class Teacher:
         needed = 2 * chunk_tokens + 2048
         if needed > DEFAULT_NUM_CTX:
             self.options["num_ctx"] = needed
-        self._client = oc.make_client(self.host, timeout=CHAT_TIMEOUT)
+        try:
+            self._client = oc.make_client(self.host, timeout=CHAT_TIMEOUT)
+        except ImportError:
+            raise DomainError("the Ollama client is not installed: pip install 'ollama-trainer[ollama]'",
+                              code="ollama_client_missing") from None
 
     def messages(self, chunk_text: str) -> list[dict]:
         return [{"role": "system", "content": SYSTEM_PROMPT},
