@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
+from ollama_trainer.datasets import load
 from ollama_trainer.documents import Cancelled, DocumentsRequest, preview, run
 from ollama_trainer.documents.teacher import SYSTEM_PROMPT
 from ollama_trainer.errors import DomainError
@@ -154,6 +155,9 @@ def test_a_folder_becomes_a_chat_dataset_split_by_document_with_provenance(stand
     assert {f.file: f.split for f in report.files} == {f: ("held_out" if f in held_files else "train")
                                                        for f in train_files | held_files}
     assert json.loads(Path(result.report_path).read_text())["pairs_kept"] == report.pairs_kept
+    for path in (result.train_path, result.held_out_path):  # what the catalog and the trainer will load
+        loaded = load(path)
+        assert loaded.valid and loaded.format == "chat" and not loaded.warnings, loaded.report_lines()
 
     assert progress[0].chunks_done == 0 and progress[-1].chunks_done == progress[-1].chunks_total == report.chunks
     assert [p.chunks_done for p in progress] == list(range(report.chunks + 1))
@@ -300,6 +304,7 @@ def test_without_a_teacher_the_folder_becomes_text_chunks(folder, tmp_path):
     assert result.format == "text" and result.held_out_path is None and result.held_out_prompts == []
     rows = lines(result.train_path)
     assert rows and all(set(r) == {"text"} for r in rows)
+    assert load(result.train_path).format == "text" and load(result.train_path).valid
     assert len(lines(result.train_provenance_path)) == len(rows) == result.report.chunks
     assert result.report.mode == "text" and result.report.teacher is None
     assert "not to answer questions" in result.report.notes[0]
