@@ -13,13 +13,15 @@ from ollama_trainer.flows.runner import FlowRunner
 from ollama_trainer.training.manager import TrainingManager
 
 
-def setup_logging() -> None:
+def setup_logging(*, console: bool = True) -> None:
+    """Everything to the data folder's logs/app.log; to stderr too for the window and browser
+    mode. The command line prints what it has to say itself, so library lines stay in the file."""
     log_file = paths.app_log_dir() / "app.log"
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=[logging.FileHandler(log_file, encoding="utf-8"), logging.StreamHandler(sys.stderr)],
-    )
+    handlers: list[logging.Handler] = [logging.FileHandler(log_file, encoding="utf-8")]
+    if console:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        handlers=handlers)
 
 
 def _raise_interrupt(signum, frame) -> None:

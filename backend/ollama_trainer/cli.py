@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from ollama_trainer import app
 
-    app.setup_logging()
+    app.setup_logging(console=args.command is None)
     if args.command is None:
         if args.browser:
             return app.run_browser(port=args.port, open_browser=not args.no_open)

@@ -1,4 +1,4 @@
-"""`ollama-trainer export`: hand a finished run's adapter to Ollama, as the window does."""
+"""`ollama-trainer export`: hand a finished run's trained model to Ollama, as the window does."""
 
 from __future__ import annotations
 
@@ -15,12 +15,16 @@ INVALID_CODES = frozenset({"invalid_argument", "invalid_model_name", "invalid_ho
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="create an Ollama model from a finished run's adapter",
-                       description="Upload a finished run's LoRA adapter to Ollama and create a model from it. "
-                                   "Also writes runs/<id>/Modelfile and adapter.gguf for building it by hand.")
+    p = sub.add_parser("export", help="create an Ollama model from a finished run",
+                       description="Upload a finished run's trained model (the base with the LoRA merged in, "
+                                   "runs/<id>/model.gguf) to Ollama and create a model from it, then check that "
+                                   "Ollama answers as the trained model. Also writes runs/<id>/Modelfile for "
+                                   "building it by hand (and adapter.gguf, the LoRA alone, for llama.cpp).")
     p.add_argument("--run", required=True, metavar="ID", help="the training run to export")
     p.add_argument("--model", metavar="NAME", help="the Ollama model name (default: <dataset>-<short id>)")
     p.add_argument("--host", metavar="URL", help="Ollama's address (default: OLLAMA_HOST or http://127.0.0.1:11434)")
+    p.add_argument("--quantize", choices=["q8_0", "q4_K_M"],
+                   help="ask Ollama to quantize the model (default: keep F16)")
     p.add_argument("--json", action="store_true", help="print statuses and the result as JSON lines")
     p.set_defaults(handler=cmd_export)
 
@@ -35,20 +39,40 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(text, file=sys.stderr, flush=True)
 
     try:
-        result = export_run(args.run, model_name=args.model, host=settings.ollama_host(args.host), on_status=on_status)
+        result = export_run(args.run, model_name=args.model, host=settings.ollama_host(args.host),
+                            quantize=args.quantize, on_status=on_status)
     except DomainError as exc:
+        command = _manual_command(args.run)
         if args.json:
-            print(json.dumps({"event": "error", "code": exc.code, "message": exc.message}), flush=True)
+            print(json.dumps({"event": "error", "code": exc.code, "message": exc.message, "command": command}),
+                  flush=True)
         else:
             print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
+            if command:
+                print(f"To build it by hand on a machine with Ollama: {command}", file=sys.stderr)
         return EXIT_INVALID if exc.code in INVALID_CODES else EXIT_FAILED
     if args.json:
         print(json.dumps({"event": "done", **result.model_dump(mode="json")}), flush=True)
     else:
         print(f"Model: {result.ollama_model} (at {result.host}); try it: ollama run {result.ollama_model}")
+        if result.check is not None:
+            print(f"Check: {result.check.message}")
+        print(f"Model file: {result.model_file}")
         print(f"Modelfile: {result.modelfile}")
         print(f"To build it by hand: {result.command}")
     return EXIT_OK
+
+
+def _manual_command(training_id: str) -> str | None:
+    """The `ollama create` command, when the export got as far as writing the Modelfile."""
+    from ollama_trainer.ollama.export import export_state
+    from ollama_trainer.errors import DomainError as _Error
+
+    try:
+        state = export_state(training_id)
+    except _Error:
+        return None
+    return state.command if state.modelfile else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the trainer's events as JSON lines")
     p.add_argument("--export", action="store_true", help="register the trained model with Ollama afterwards")
     p.add_argument("--model", metavar="NAME", help="with --export: the Ollama model name")
+    p.add_argument("--quantize", choices=["q8_0", "q4_K_M"], help="with --export: ask Ollama to quantize the model")
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser("ask", help="ask a trained model (or a base model) one question",
@@ -77,7 +78,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.export:
             from ollama_trainer.cli_export import EXIT_OK as EXPORTED, cmd_export
 
-            export_args = argparse.Namespace(run=training_id, model=args.model, host=None, json=args.json)
+            export_args = argparse.Namespace(run=training_id, model=args.model, host=None, json=args.json,
+                                             quantize=args.quantize)
             return EXIT_OK if cmd_export(export_args) == EXPORTED else EXIT_FAILED
         return EXIT_OK
     if status.status == "cancelled":

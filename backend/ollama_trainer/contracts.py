@@ -61,7 +61,9 @@ class TrainingProfile(Strict):
     description: str = ""
     default_epochs: int = Field(3, ge=1, le=100)
     base_model: str = Field(description="'smollm2-135m-instruct', a Hugging Face id or a local folder")
-    ollama_base: str = Field(description="The Ollama model the adapter is applied to")
+    ollama_base: str | None = Field(
+        None, description="An Ollama name for the base (e.g. smollm2:135m): a hint for its chat format only; "
+                          "the export sends the whole trained model, no base is pulled")
     lora: LoraSettings = Field(default_factory=LoraSettings)
     learning_rate: float = Field(1e-3, gt=0, le=1)
     batch_size: int = Field(4, ge=1, le=1024)
@@ -209,6 +211,8 @@ class SampleAnswer(Strict):
     prompt: str
     before: str
     after: str
+    prompt_text: str | None = Field(None, description="The prompt as the chat template rendered it")
+    after_tokens: list[int] = Field(default_factory=list, description="The trained model's greedy answer, as token ids")
 
 
 class TrainingRunDetails(Strict):
@@ -322,10 +326,29 @@ class OllamaHostRequest(Strict):
     host: str | None = Field(None, max_length=512, description="Overrides OLLAMA_HOST; None: the default")
 
 
+QuantizeChoice = Literal["q8_0", "q4_K_M"]
+CheckOutcome = Literal["same", "differs", "not_checked"]
+
+
 class ExportRequest(Strict):
     training_id: Id
     model_name: str | None = Field(None, max_length=200, description="Default: <dataset_id>-<short id>")
     host: str | None = Field(None, max_length=512)
+    quantize: QuantizeChoice | None = Field(None, description="Ask Ollama to quantize the F16 model; None keeps F16")
+
+
+class ExportCheck(Strict):
+    """After create: does Ollama answer as the trained model?"""
+
+    known: bool = Field(description="/api/show knows the new model")
+    rendered: CheckOutcome = Field(description="Ollama's prompt for a held-out question equals the trainer's")
+    answer: CheckOutcome = Field(description="Ollama's greedy answer equals the app's own answer")
+    prompt: str | None = Field(None, description="The held-out question the check asked")
+    expected_prompt: str | None = Field(None, description="The prompt as the trainer's chat template rendered it")
+    rendered_prompt: str | None = Field(None, description="The prompt as Ollama rendered it")
+    app_answer: str | None = None
+    ollama_answer: str | None = None
+    message: str = Field(description="One line: 'Ollama answers as the trained model', or what differs")
 
 
 class ExportState(Strict):
@@ -338,9 +361,13 @@ class ExportState(Strict):
     message: str = ""
     error: str | None = None
     code: str | None = None
-    modelfile: str | None = Field(None, description="Path of the Modelfile written next to the adapter")
+    progress: float | None = Field(None, ge=0, le=1, description="Of the step under way (writing, uploading)")
+    quantize: QuantizeChoice | None = None
+    model_file: str | None = Field(None, description="What was sent to Ollama: model.gguf or the merged folder")
+    modelfile: str | None = Field(None, description="Path of the Modelfile written next to the model file")
     command: str | None = Field(None, description="The shell command that builds the model from the Modelfile")
-    gguf_adapter: str | None = Field(None, description="Path of adapter.gguf, when the conversion worked")
+    gguf_adapter: str | None = Field(None, description="adapter.gguf: the LoRA alone, for llama.cpp users (Ollama 0.34.1+ refuses adapters)")
+    check: ExportCheck | None = None
     updated_at: str | None = None
 
 
@@ -348,9 +375,11 @@ class ExportResult(Strict):
     training_id: str
     ollama_model: str
     host: str
+    model_file: str
     modelfile: str
     command: str
     gguf_adapter: str | None = None
+    check: ExportCheck | None = None
     statuses: list[str] = Field(default_factory=list, description="Ollama's streamed status lines")
 
 

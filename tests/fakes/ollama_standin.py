@@ -297,6 +297,8 @@ class _Handler(BaseHTTPRequestHandler):
         if hostname.lower() not in LOCAL_HOSTS:
             return self._send_json(403, None)
         if path in state.fail_status:
+            if method == "HEAD":  # a HEAD answer has no body
+                return self._send_json(state.fail_status[path], None)
             return self._error(state.fail_status[path], "an internal error occurred (stand-in fault)")
         route = ROUTES.get((method, path))
         if route is None and path.startswith("/api/blobs/") and method in ("HEAD", "POST"):

@@ -83,3 +83,81 @@ def test_two_processes_convert_the_builtin_model_once(tmp_path):
     assert (folder / "tokenizer.json").is_file()
     assert sorted(p.name for p in cache.iterdir() if not p.name.endswith(".lock")) == ["smollm2-135m-instruct"]
     assert sum("converting SmolLM2-135M-Instruct.Q4_1.gguf" in r[1] for r in results) == 1  # the lock held
+
+
+# -- the trained model file, in a real engine (llama.cpp) and through today's Ollama -------------
+def _samples(identity_run) -> list[dict]:
+    return json.loads((identity_run["run_dir"] / "samples.json").read_text())
+
+
+def test_the_model_file_answers_in_llama_cpp_as_the_trained_model(identity_run):
+    """model.gguf (the base with the LoRA merged in, written at the end of the run) loads in
+    llama.cpp with no adapter and continues the trainer's own prompts with the trainer's own
+    tokens: the same first 20 greedy tokens on at least 3 of the 4 held-out prompts."""
+    from tests import llamacpp_engine as engine
+
+    engine.require()
+    assert identity_run["rc"] == 0
+    events = identity_run["events"]
+    (model_file,) = [e for e in events if e["event"] == "model_file"]
+    model = identity_run["run_dir"] / "model.gguf"
+    assert model_file["path"] == str(model) and model_file["bytes"] == model.stat().st_size
+    info = engine.info(model)
+    assert (info["architecture"], info["token_count"]) == ("llama", 49152)
+    assert info["file_type"] in ("MOSTLY_F16", "F16", 1) or "F16" in str(info.get("type_description"))
+
+    samples = _samples(identity_run)
+    completions = engine.complete(model, [s["prompt_text"] for s in samples], max_tokens=20)
+    same = [c["tokens"][:20] == s["after_tokens"][:20] for c, s in zip(completions, samples)]
+    for c, s in zip(completions, samples):
+        print(f"{s['prompt']!r}\n  pytorch:   {s['after']!r}\n  llama.cpp: {c['text']!r}")
+    assert sum(same) >= 3, same
+    assert sum("Lumen" in c["text"] for c in completions) >= 2  # the taught identity
+
+
+def test_llama_cpp_tokenizes_the_trainers_prompt_as_the_trainer_did(identity_run, builtin_model):
+    from transformers import AutoTokenizer
+
+    from tests import llamacpp_engine as engine
+
+    engine.require()
+    tokenizer = AutoTokenizer.from_pretrained(str(builtin_model))
+    prompts = [s["prompt_text"] for s in _samples(identity_run)]
+    theirs = engine.tokenize(identity_run["run_dir"] / "model.gguf", prompts)
+    assert theirs == [tokenizer(p, add_special_tokens=False).input_ids for p in prompts]
+
+
+def test_export_to_a_current_ollama_answers_as_the_trained_model(identity_run, data_home):
+    """Against a stand-in reporting 0.35.0 (adapters refused) with llama.cpp as its engine:
+    `ollama-trainer export` creates the model from the merged GGUF, Ollama's rendered prompt is
+    the trainer's, its greedy answer is the app's, and the file the server received shows the
+    taught identity on the held-out prompts."""
+    import shutil
+
+    from ollama_trainer.cli import main as cli_main
+    from ollama_trainer.contracts import TrainingRunSummary
+    from ollama_trainer.ollama.export import export_state
+    from ollama_trainer.training import history
+    from tests import llamacpp_engine as engine
+    from tests.fakes.ollama_standin import OllamaStandin
+
+    engine.require()
+    training_id = "20261202-120000-real01"
+    run = history.run_dir(training_id)
+    shutil.copytree(identity_run["run_dir"], run, ignore=shutil.ignore_patterns("checkpoints"))
+    history.record(TrainingRunSummary(training_id=training_id, profile_id="quick-demo", dataset_id="identity-demo",
+                                      status="done", started_at="2026-12-02T12:00:00+00:00",
+                                      finished_at="2026-12-02T12:01:00+00:00", epochs=3))
+    with OllamaStandin() as standin:
+        standin.engine = lambda model, prompt, req: engine.complete(model.gguf, [prompt], max_tokens=48)[0]["text"]
+        assert cli_main(["export", "--run", training_id, "--host", standin.url, "--model", "lumen"]) == 0
+        (create,) = standin.calls("POST", "/api/create")
+        assert "adapters" not in create.json and "from" not in create.json
+        received = standin.blobs.path(create.json["files"]["model.gguf"])
+        assert received.read_bytes() == (run / "model.gguf").read_bytes()
+        check = export_state(training_id).check
+        print(f"check: {check.message}\n  app:    {check.app_answer!r}\n  ollama: {check.ollama_answer!r}")
+        assert (check.known, check.rendered, check.answer) == (True, "same", "same"), check
+        answers = engine.chat(received, [s["prompt"] for s in _samples(identity_run)], max_tokens=32)
+    print(answers)
+    assert sum("Lumen" in a for a in answers) >= 2

@@ -30,10 +30,11 @@ def test_family_table():
 
 
 def test_render_smollm2():
-    spec = mf.build_spec(ollama_base="smollm2:135m", system_prompt="Be brief.", chat_template=None, gguf_adapter=True)
+    spec = mf.build_spec(source="./model.gguf", base_name="smollm2:135m", system_prompt="Be brief.",
+                         chat_template=None)
     text = mf.render(spec, training_id="t1")
-    assert "FROM smollm2:135m\n" in text
-    assert "\nADAPTER ./adapter.gguf\n" in text and "# `ollama create` cannot import the PEFT adapter" in text
+    assert "\nFROM ./model.gguf\n" in text
+    assert "ADAPTER" not in text.replace("never with ADAPTER", "")
     assert f'TEMPLATE """{mf.CHATML_TEMPLATE}"""' in text
     assert 'PARAMETER stop "<|im_end|>"\nPARAMETER stop "<|im_start|>"\n' in text
     assert "PARAMETER temperature 0.2\n" in text
@@ -41,22 +42,23 @@ def test_render_smollm2():
     assert spec.parameters == {"temperature": 0.2, "stop": ["<|im_end|>", "<|im_start|>"]}
 
 
-def test_render_without_gguf_uses_the_peft_folder_and_unknown_family_omits_template():
-    spec = mf.build_spec(ollama_base="mistral:7b", system_prompt=None, chat_template=None, gguf_adapter=False)
+def test_an_unknown_family_omits_the_template():
+    spec = mf.build_spec(source="./merged", base_name="mistral:7b", system_prompt=None, chat_template=None)
     text = mf.render(spec)
-    assert "\nADAPTER ./adapter\n" in text and "ollama/ollama#13314" in text
+    assert "\nFROM ./merged\n" in text
     assert "\nTEMPLATE " not in text and "PARAMETER stop" not in text and "SYSTEM" not in text
     assert "# Note: unknown chat format for base 'mistral:7b'" in text
     assert spec.parameters == {"temperature": 0.2}
 
 
 def test_default_system_when_the_profile_has_none():
-    spec = mf.build_spec(ollama_base="smollm2:135m", system_prompt=None, chat_template=None, gguf_adapter=True)
+    spec = mf.build_spec(source="./model.gguf", base_name="smollm2:135m", system_prompt=None, chat_template=None)
     assert spec.system == mf.SMOLLM2_DEFAULT_SYSTEM
 
 
 def test_text_blocks_cannot_hold_triple_quotes(tmp_path):
-    spec = mf.build_spec(ollama_base="smollm2:135m", system_prompt='say """hi"""', chat_template=None, gguf_adapter=True)
+    spec = mf.build_spec(source="./model.gguf", base_name="smollm2:135m", system_prompt='say """hi"""',
+                         chat_template=None)
     with pytest.raises(ValueError):
         mf.write(tmp_path, spec)
     assert not (tmp_path / "Modelfile").exists()
@@ -96,8 +98,8 @@ def test_ollama_renders_what_training_rendered(go_render, profile_system, messag
     it (the profile's system prompt added when the chat has none; else the tokenizer default)."""
     import jinja2
 
-    spec = mf.build_spec(ollama_base="smollm2:135m", system_prompt=profile_system,
-                         chat_template=SMOLLM2_JINJA, gguf_adapter=True)
+    spec = mf.build_spec(source="./model.gguf", base_name="smollm2:135m", system_prompt=profile_system,
+                         chat_template=SMOLLM2_JINJA)
     ollama_prompt = go_render(spec.template, spec.system, messages)
     trained = list(messages)
     if profile_system and trained[0]["role"] != "system":

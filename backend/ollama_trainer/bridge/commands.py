@@ -126,7 +126,8 @@ class Commands:
     def export_to_ollama(self, req: ExportRequest) -> ExportState:
         from ollama_trainer.ollama import export
 
-        return export.start_export(req.training_id, model_name=req.model_name, host=settings.ollama_host(req.host))
+        return export.start_export(req.training_id, model_name=req.model_name, host=settings.ollama_host(req.host),
+                                   quantize=req.quantize)
 
     @command(TrainingIdRequest, result=ExportState)
     def get_export_state(self, req: TrainingIdRequest) -> ExportState:

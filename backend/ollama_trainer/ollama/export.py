@@ -1,43 +1,48 @@
-"""Export a finished training run to Ollama.
+"""Export a finished training run to Ollama, as a whole model (Ollama 0.34.1 and later create
+models from whole model files only; no `from` base is pulled).
 
-    export_run(training_id, model_name=None, host=None, on_status=None) -> ExportResult
+    export_run(training_id, model_name=None, host=None, quantize=None, on_status=None) -> ExportResult
 
-Steps: check the run (done, with an adapter) -> write adapter.gguf (the GGUF conversion, for
-the manual path) and the Modelfile -> GET /api/version (reachable? >= 0.5.5?) -> upload
-adapter_model.safetensors and adapter_config.json as blobs -> POST /api/create with `from`,
-`adapters`, template, system, parameters, streamed -> POST /api/show to confirm.
+Steps: check the run (done, with an adapter) -> the trained model file (model_source.py: the
+run's model.gguf or merged/ folder, written now if missing) -> adapter.gguf (the LoRA alone,
+for llama.cpp users) and the Modelfile (`FROM ./model.gguf`) -> GET /api/version (reachable?
+>= 0.5.5?) -> upload the file(s) as blobs, skipped when the server has them, with progress ->
+POST /api/create with `files`, the template the model was trained with, its stop tokens, the
+system prompt, parameters and the optional `quantize`, streamed -> the export check
+(export_check.py: show, the rendered prompt, one greedy answer).
 
 Each step's state goes to runs/<id>/export.json (atomically rewritten); `export_state()` reads
 it. A failed export raises DomainError with a stable code (ollama_unreachable, ollama_too_old,
-ollama_create_failed, ...) and a message that says what to do; it never touches the run's own
-summary or adapter. Retrying is running the export again. Recording the model name in the
-run's summary is the caller's job (ExportResult.ollama_model).
+ollama_create_failed, ollama_upload_failed, model_file_failed, not_exportable, ...) and a
+message that says what to do; it never touches the run's training result. Retrying is running
+the export again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, get_args
 
 import httpx
 
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer import atomic, paths
 from ollama_trainer.errors import Conflict, DomainError, InvalidArgument, NotFound
+from ollama_trainer.contracts import MODEL_NAME_PATTERN, ExportResult, ExportState, QuantizeChoice, TrainingRunSummary
+from ollama_trainer.ollama import blobs, export_check, model_source, modelfile
 from ollama_trainer.ollama import client as oc
-from ollama_trainer.ollama import modelfile
-from ollama_trainer.weights import gguf_adapter
-from ollama_trainer.contracts import MODEL_NAME_PATTERN, ExportResult, ExportState
 from ollama_trainer.training import history
+from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.weights import gguf_adapter
+from ollama_trainer.weights.lora import ADAPTER_FILES
 
 log = logging.getLogger(__name__)
-ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
-BUILTIN_BASE = "smollm2-135m-instruct"
+QUANTIZE_CHOICES = get_args(QuantizeChoice)
 CLIENT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 TOO_OLD_ANSWER = "neither 'from' or 'files' was specified"
 
@@ -109,7 +114,7 @@ def export_state(training_id: str) -> ExportState:
 
 
 # -- preconditions --------------------------------------------------------------------------------
-def _load_run(training_id: str) -> tuple[object, dict, Path]:
+def _load_run(training_id: str) -> tuple[TrainingRunSummary, JobSpec]:
     if not paths.is_valid_id(training_id):
         raise InvalidArgument(f"invalid training id '{training_id}'", code="invalid_argument")
     summary = history.load_summary(training_id)
@@ -125,73 +130,32 @@ def _load_run(training_id: str) -> tuple[object, dict, Path]:
     if missing:
         raise DomainError(f"run '{training_id}' has no trained adapter to export ({', '.join(missing)} missing "
                           f"in {adapter})", code="no_adapter")
-    if job is None or not isinstance(job.get("profile"), dict) or not job["profile"].get("ollama_base"):
-        raise DomainError(f"run '{training_id}' has no job.json with a profile: cannot tell which Ollama base "
-                          "model to build on", code="no_adapter")
-    return summary, job, adapter
-
-
-def base_model_folder(job: dict, adapter_dir: Path) -> Path | None:
-    """A local folder holding the base model's config.json, when one can be found without a
-    download: the adapter's base_model_name_or_path, the builtin cache, a local folder, or the
-    Hugging Face cache."""
-    candidates: list[Path] = []
-    try:
-        cfg = json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8"))
-        if cfg.get("base_model_name_or_path"):
-            candidates.append(Path(os.path.expanduser(str(cfg["base_model_name_or_path"]))))
-    except (OSError, ValueError):
-        pass
-    base = str(job.get("profile", {}).get("base_model") or "")
-    if base == BUILTIN_BASE:
-        candidates.append(Path(job.get("models_dir") or paths.models_dir()) / BUILTIN_BASE)
-    elif base:
-        candidates.append(Path(os.path.expanduser(base)))
-    for folder in candidates:
-        if (folder / "config.json").is_file():
-            return folder
-    if base and base != BUILTIN_BASE and base.count("/") <= 1 and not base.startswith((".", "/", "~")):
-        try:
-            from huggingface_hub import try_to_load_from_cache
-
-            hit = try_to_load_from_cache(base, "config.json")
-            if isinstance(hit, str):
-                return Path(hit).parent
-        except Exception:  # noqa: BLE001 - the cache is optional
-            return None
-    return None
-
-
-def _base_config(job: dict, folder: Path | None) -> dict | None:
-    if folder is not None:
-        try:
-            return json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-    if job.get("profile", {}).get("base_model") == BUILTIN_BASE:
-        n_head, n_kv = gguf_adapter.SMOLLM2_135M_HEADS
-        return {"model_type": "llama", "num_attention_heads": n_head, "num_key_value_heads": n_kv}
-    return None
+    if job is None:
+        raise DomainError(f"run '{training_id}' has no readable job.json: cannot tell which base model it was "
+                          "trained on", code="no_adapter")
+    return summary, job
 
 
 # -- the export -----------------------------------------------------------------------------------
 def export_run(training_id: str, *, model_name: str | None = None, host: str | None = None,
-               on_status: Callable[[str], None] | None = None) -> ExportResult:
+               quantize: str | None = None, on_status: Callable[[str], None] | None = None) -> ExportResult:
     """Export a finished run to Ollama and wait for it (the CLI, the EXPORT flow step)."""
-    prepared = _prepare(training_id, model_name, host)
-    return _run_claimed(*prepared, on_status)
+    prepared = _prepare(training_id, model_name, host, quantize)
+    return _run_claimed(prepared, on_status)
 
 
-def start_export(training_id: str, *, model_name: str | None = None, host: str | None = None) -> ExportState:
+def start_export(training_id: str, *, model_name: str | None = None, host: str | None = None,
+                 quantize: str | None = None) -> ExportState:
     """Check what can be checked at once (the run, the name, the host), then export in a
     background thread; the UI follows export_state(training_id)."""
-    prepared = _prepare(training_id, model_name, host)
+    prepared = _prepare(training_id, model_name, host, quantize)
     _write_state(ExportState(training_id=training_id, state="exporting", message="starting the export",
-                             model=prepared[3], host=prepared[4], updated_at=now_iso()))
+                             model=prepared.name, host=prepared.host, quantize=prepared.quantize,
+                             updated_at=now_iso()))
 
     def run() -> None:
         try:
-            _run_claimed(*prepared, None)
+            _run_claimed(prepared, None)
         except DomainError:
             pass  # the state file holds the error for the UI
         except Exception:  # noqa: BLE001 - a bug: say so in the state, never leave "exporting"
@@ -203,10 +167,22 @@ def start_export(training_id: str, *, model_name: str | None = None, host: str |
     return export_state(training_id)
 
 
-def _prepare(training_id: str, model_name: str | None, host: str | None) -> tuple:
+@dataclass(frozen=True)
+class _Prepared:
+    training_id: str
+    job: JobSpec
+    name: str
+    host: str
+    quantize: str | None
+
+
+def _prepare(training_id: str, model_name: str | None, host: str | None, quantize: str | None) -> _Prepared:
     """Validate, then claim the run for one export at a time."""
-    summary, job, adapter_dir = _load_run(training_id)
+    summary, job = _load_run(training_id)
     name = check_model_name(model_name) if model_name else default_model_name(summary.dataset_id, training_id)
+    if quantize is not None and quantize not in QUANTIZE_CHOICES:
+        raise InvalidArgument(f"quantize must be one of {', '.join(QUANTIZE_CHOICES)}, not '{quantize}'",
+                              code="invalid_argument")
     try:
         resolved = oc.resolve_host(host)
     except ValueError as exc:
@@ -215,16 +191,15 @@ def _prepare(training_id: str, model_name: str | None, host: str | None) -> tupl
         if training_id in _running:
             raise Conflict(f"run '{training_id}' is already being exported", code="export_running")
         _running.add(training_id)
-    return training_id, job, adapter_dir, name, resolved
+    return _Prepared(training_id, job, name, resolved, quantize)
 
 
-def _run_claimed(training_id: str, job: dict, adapter_dir: Path, name: str, host: str,
-                 on_status: Callable[[str], None] | None) -> ExportResult:
+def _run_claimed(p: _Prepared, on_status: Callable[[str], None] | None) -> ExportResult:
     try:
-        return _export(training_id, job, adapter_dir, name, host, on_status)
+        return _export(p, on_status)
     finally:
         with _running_lock:
-            _running.discard(training_id)
+            _running.discard(p.training_id)
 
 
 def _record_model(training_id: str, model: str) -> None:
@@ -238,85 +213,112 @@ def _record_model(training_id: str, model: str) -> None:
             log.warning("the summary of %s was not updated with the Ollama model: %s", training_id, exc)
 
 
-def _export(training_id: str, job: dict, adapter_dir: Path, name: str, host: str,
-            on_status: Callable[[str], None] | None) -> ExportResult:
-    run_dir = history.run_dir(training_id)
-    profile = job["profile"]
-    state = ExportState(training_id=training_id, state="exporting", model=name, host=host,
-                        message="preparing the adapter", command=modelfile.create_command(run_dir, name))
+def _export(p: _Prepared, on_status: Callable[[str], None] | None) -> ExportResult:
+    run_dir = history.run_dir(p.training_id)
+    state = ExportState(training_id=p.training_id, state="exporting", model=p.name, host=p.host, quantize=p.quantize,
+                        message="preparing the model file", command=modelfile.create_command(run_dir, p.name))
 
-    def status(text: str) -> None:
-        state.message = text
+    def status(text: str, progress: float | None = None) -> None:
+        state.message, state.progress = text, progress
         _write_state(state)
         if on_status is not None:
             on_status(text)
 
     def fail(code: str, message: str) -> ExportFailed:
-        state.state, state.code, state.error, state.message = "error", code, message, "export failed"
+        state.state, state.code, state.error, state.message, state.progress = "error", code, message, "export failed", None
         _write_state(state)
-        log.warning("export of %s failed: %s: %s", training_id, code, message)
+        log.warning("export of %s failed: %s: %s", p.training_id, code, message)
         return ExportFailed(message, code=code)
 
-    status("preparing the adapter")
-    spec = _write_artifacts(training_id, job, adapter_dir, run_dir, state)
-    status(f"checking Ollama at {host}")
-    _check_version(host, fail)
+    status("preparing the model file")
+    try:
+        source = model_source.prepare(p.job, run_dir, on_progress=status)
+    except DomainError as exc:
+        raise fail(exc.code, exc.message) from exc
+    except OSError as exc:
+        raise fail("model_file_failed", f"the trained model file could not be written ({exc.strerror or exc}); "
+                   "free some disk space, then export again") from exc
+    state.model_file = str(source.path)
+    spec = _write_artifacts(p, source, run_dir, state)
+    status(f"checking Ollama at {p.host}")
+    _check_version(p.host, fail)
 
-    client = oc.make_client(host, timeout=CLIENT_TIMEOUT)
+    client = oc.make_client(p.host, timeout=CLIENT_TIMEOUT)
     statuses: list[str] = []
     try:
-        adapters = {}
-        for filename in ADAPTER_FILES:
-            status(f"uploading {filename}")
-            adapters[filename] = client.create_blob(adapter_dir / filename)
-        status(f"creating {name} from {profile['ollama_base']}")
-        _create(client, name, profile["ollama_base"], adapters, spec, statuses, status, fail)
-        status(f"checking that Ollama knows {name}")
-        client.show(name)
+        files = _upload(p.host, source, status)
+        status(f"creating {p.name}" + (f" (quantizing to {p.quantize})" if p.quantize else ""))
+        _create(client, p.name, files, spec, p.quantize, statuses, status, fail)
+        status("checking that Ollama answers as the trained model")
+        state.check = export_check.check(client, p.host, p.name, export_check.first_sample(run_dir))
     except ExportFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - every client failure becomes a coded DomainError
-        raise _translate(exc, name, profile["ollama_base"], host, statuses, fail) from exc
+        raise _translate(exc, p.name, p.host, statuses, fail) from exc
     finally:
         client.close()
+    if not state.check.known:
+        raise fail("ollama_create_failed", state.check.message)
 
-    _record_model(training_id, name)  # before "done": whoever sees done finds it in the summary
-    state.state, state.code, state.error = "done", None, None
-    state.message = f"Ollama model {name} is ready: ollama run {name}"
+    _record_model(p.training_id, p.name)  # before "done": whoever sees done finds it in the summary
+    state.state, state.code, state.error, state.progress = "done", None, None, None
+    state.message = f"Ollama model {p.name} is ready: ollama run {p.name}"
     _write_state(state)
     if on_status is not None:
         on_status(state.message)
-    return ExportResult(training_id=training_id, ollama_model=name, host=host, modelfile=state.modelfile or "",
-                        command=state.command or "", gguf_adapter=state.gguf_adapter, statuses=statuses)
+    return ExportResult(training_id=p.training_id, ollama_model=p.name, host=p.host, model_file=str(source.path),
+                        modelfile=state.modelfile or "", command=state.command or "",
+                        gguf_adapter=state.gguf_adapter, check=state.check, statuses=statuses)
 
 
-def _write_artifacts(training_id: str, job: dict, adapter_dir: Path, run_dir: Path,
+def _write_artifacts(p: _Prepared, source: model_source.ModelSource, run_dir: Path,
                      state: ExportState) -> modelfile.ModelfileSpec:
-    """adapter.gguf (best effort: only the manual path needs it) and the Modelfile."""
-    profile = job["profile"]
-    folder = base_model_folder(job, adapter_dir)
+    """adapter.gguf (best effort: for llama.cpp users only) and the Modelfile."""
     notes: list[str] = []
     gguf_path = run_dir / "adapter.gguf"
-    config = _base_config(job, folder)
     try:
-        if config is None:
-            raise gguf_adapter.GGUFAdapterError("the base model's config.json was not found")
-        gguf_adapter.convert(adapter_dir, gguf_path, base_config=config, name=f"{training_id} LoRA")
+        if source.head_counts is None or source.architecture != "llama":
+            raise gguf_adapter.GGUFAdapterError(f"a llama.cpp LoRA file is written for llama bases only, "
+                                                f"not {source.architecture or 'this base'}")
+        n_head, n_kv = source.head_counts
+        gguf_adapter.convert(run_dir / "adapter", gguf_path, name=f"{p.training_id} LoRA",
+                             base_config={"model_type": "llama", "num_attention_heads": n_head,
+                                          "num_key_value_heads": n_kv})
         state.gguf_adapter = str(gguf_path)
     except (gguf_adapter.GGUFAdapterError, OSError, KeyError, ValueError) as exc:
         gguf_path.unlink(missing_ok=True)
         state.gguf_adapter = None
         notes.append(f"no adapter.gguf: {exc}")
-    spec = modelfile.build_spec(ollama_base=profile["ollama_base"], system_prompt=profile.get("system_prompt"),
-                                chat_template=modelfile.read_chat_template(folder),
-                                gguf_adapter=state.gguf_adapter is not None)
+    spec = modelfile.build_spec(source=source.modelfile_from, base_name=p.job.profile.ollama_base or "",
+                                system_prompt=p.job.profile.system_prompt, chat_template=source.chat_template)
     spec.notes = notes + spec.notes
     try:
-        state.modelfile = str(modelfile.write(run_dir, spec, training_id=training_id))
+        state.modelfile = str(modelfile.write(run_dir, spec, training_id=p.training_id))
     except (OSError, ValueError) as exc:
-        log.warning("could not write the Modelfile of %s: %s", training_id, exc)
+        log.warning("could not write the Modelfile of %s: %s", p.training_id, exc)
         state.modelfile = None
     return spec
+
+
+def _upload(host: str, source: model_source.ModelSource, status) -> dict[str, str]:
+    """Every file of the model as a blob; returns /api/create's `files` map."""
+    total = max(1, source.bytes)
+    done = 0
+    files = {}
+    shown = {"percent": -1}
+    for name, path in source.files.items():
+        size = path.stat().st_size
+
+        def progress(sent: int, _size: int, name=name) -> None:
+            percent = int(100 * (done + sent) / total)
+            if percent // 5 > shown["percent"] // 5 or done + sent == total:  # every 5 %: the state file is rewritten
+                shown["percent"] = percent
+                status(f"uploading {name}: {(done + sent) / 1e6:.0f} / {total / 1e6:.0f} MB", (done + sent) / total)
+
+        status(f"hashing {name}", done / total)
+        files[name], _ = blobs.upload(host, path, on_progress=progress)
+        done += size
+    return files
 
 
 def _check_version(host: str, fail) -> None:
@@ -329,8 +331,8 @@ def _check_version(host: str, fail) -> None:
         raise fail("ollama_unreachable", oc.unreachable_message(host))
     parsed = oc.parse_version(version)
     if parsed is not None and parsed < oc.MIN_VERSION:
-        raise fail("ollama_too_old", f"Ollama {version} at {host} is too old to import an adapter: "
-                   "upgrade Ollama to 0.5.5 or newer")
+        raise fail("ollama_too_old", f"Ollama {version} at {host} is too old to create models from files: "
+                   "upgrade Ollama to 0.5.5 or newer (or build the model by hand with the Modelfile)")
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -340,39 +342,42 @@ def _error_text(response: httpx.Response) -> str:
         return response.text.strip()[:200] or response.reason_phrase
 
 
-def _create(client, name: str, base: str, adapters: dict, spec: modelfile.ModelfileSpec,
+def _create(client, name: str, files: dict, spec: modelfile.ModelfileSpec, quantize: str | None,
             statuses: list[str], status, fail) -> None:
-    stream = client.create(model=name, from_=base, adapters=adapters, template=spec.template,
+    stream = client.create(model=name, files=files, quantize=quantize, template=spec.template,
                            system=spec.system, parameters=spec.parameters, stream=True)
     for part in stream:
         text = part.status or ""
+        progress = None
         if part.completed is not None and part.total:
             text = f"{text} ({part.completed}/{part.total})"
+            progress = part.completed / part.total
         statuses.append(text)
-        status(text)
+        status(text, progress)
     if not statuses or statuses[-1] != "success":
         raise fail("ollama_create_failed", f"Ollama stopped creating '{name}' before it reported success "
                    f"(last status: {statuses[-1] if statuses else 'none'}); export again")
 
 
-def _translate(exc: Exception, name: str, base: str, host: str, statuses: list[str], fail) -> ExportFailed:
+def _translate(exc: Exception, name: str, host: str, statuses: list[str], fail) -> ExportFailed:
     import ollama
 
+    if isinstance(exc, blobs.UploadFailed):
+        return fail("ollama_upload_failed", f"Ollama at {host} refused the model file ({exc}); check its disk space "
+                    "and log, then export again")
     if isinstance(exc, ollama.ResponseError):
         error = str(exc.error)
         if TOO_OLD_ANSWER in error:
-            return fail("ollama_too_old", f"Ollama at {host} does not understand the adapter import "
+            return fail("ollama_too_old", f"Ollama at {host} does not understand creating a model from files "
                         f"({error}): upgrade Ollama to 0.5.5 or newer")
-        if "pulling manifest" in statuses or "pull model manifest" in error:
-            return fail("ollama_create_failed", f"Ollama could not create '{name}': {error}. The base model "
-                        f"'{base}' is not available in Ollama: run `ollama pull {base}`, then export again")
-        if exc.status_code == 404 and statuses and statuses[-1] == "success":
-            return fail("ollama_create_failed", f"Ollama reported success but does not know '{name}' ({error}); "
-                        "export again")
-        hint = ("the adapter's base must be a llama or gemma2 model" if "unsupported architecture" in error
-                else "check the Ollama server log, then export again")
         where = f"HTTP {exc.status_code}: " if exc.status_code and exc.status_code > 0 else ""
-        return fail("ollama_create_failed", f"Ollama could not create '{name}': {where}{error}; {hint}")
+        if "unsupported architecture" in error:
+            hint = "this Ollama cannot convert the base's architecture; use a base read from a GGUF"
+        elif "quantiz" in error:
+            hint = "export again without quantizing"
+        else:
+            hint = "check the Ollama server log, then export again"
+        return fail("ollama_create_failed", f"Ollama refused to create '{name}': {where}{error}; {hint}")
     if isinstance(exc, (ConnectionError, httpx.ConnectError)):
         return fail("ollama_unreachable", oc.unreachable_message(host))
     if isinstance(exc, json.JSONDecodeError):
@@ -382,6 +387,8 @@ def _translate(exc: Exception, name: str, base: str, host: str, statuses: list[s
         return fail("ollama_create_failed", f"Ollama at {host} did not answer in time while creating '{name}'; "
                     "export again")
     if isinstance(exc, (httpx.HTTPError, OSError)):
-        return fail("ollama_create_failed", f"the connection to Ollama at {host} broke while creating '{name}' "
+        stage = "uploading the model file" if not statuses else f"creating '{name}'"
+        code = "ollama_upload_failed" if not statuses else "ollama_create_failed"
+        return fail(code, f"the connection to Ollama at {host} broke while {stage} "
                     f"({type(exc).__name__}: {exc}); export again")
     return fail("ollama_create_failed", f"exporting '{name}' failed: {type(exc).__name__}: {exc}")

@@ -1,19 +1,16 @@
-"""The Modelfile written next to every exported adapter, and the chat format it declares.
+"""The Modelfile written next to every exported model, and the chat format it declares.
 
-`runs/<id>/Modelfile` lets a person rebuild the model by hand:
+`runs/<id>/Modelfile` lets a person rebuild the model by hand on any current Ollama:
 
     cd <run_dir> && ollama create <name> -f Modelfile
 
-About the ADAPTER line: `ollama create` has not been able to import a PEFT adapter folder
-(`ADAPTER ./adapter`) since Ollama v0.12.11 (ollama/ollama#13314); the HTTP API with an explicit
-`adapters` map (what the app's export uses) still works. So when the GGUF conversion of the
-adapter exists, the Modelfile's active line is `ADAPTER ./adapter.gguf` (the working manual
-path) and the PEFT folder line is kept as a comment; without it the PEFT line is active.
+It says `FROM ./model.gguf` (the trained model as one file: the base with the LoRA merged in)
+or `FROM ./merged` (a merged safetensors folder, which Ollama converts), never `ADAPTER`:
+Ollama 0.34.1 and later refuse to create models with LoRA adapters.
 
 Chat format by base family (a small table): ChatML for SmolLM2 and for any base whose
-tokenizer chat template uses `<|im_start|>`. An unknown family gets no TEMPLATE: the model then
-inherits the base model's template, which is right when the adapter was trained with that
-same template, and the notes say so.
+tokenizer chat template uses `<|im_start|>`. An unknown family gets no TEMPLATE: Ollama then
+takes the template it detects from the GGUF's own chat template, and the notes say so.
 """
 
 from __future__ import annotations
@@ -94,12 +91,11 @@ def read_chat_template(model_dir: str | Path | None) -> str | None:
 
 @dataclass
 class ModelfileSpec:
-    base: str
+    source: str  # what FROM names, relative to the run folder: ./model.gguf or ./merged
     template: str | None
     stops: tuple[str, ...]
     temperature: float
     system: str | None
-    gguf_adapter: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -111,19 +107,21 @@ class ModelfileSpec:
         return params
 
 
-def build_spec(*, ollama_base: str, system_prompt: str | None, chat_template: str | None,
-               gguf_adapter: bool, temperature: float = DEFAULT_TEMPERATURE) -> ModelfileSpec:
-    family = chat_family(ollama_base, chat_template)
+def build_spec(*, source: str, system_prompt: str | None, chat_template: str | None, base_name: str = "",
+               temperature: float = DEFAULT_TEMPERATURE) -> ModelfileSpec:
+    """`chat_template` is the tokenizer's (what training rendered with); `base_name` a hint
+    for the family when there is none (an Ollama name like smollm2:135m)."""
+    family = chat_family(base_name, chat_template)
     notes: list[str] = []
     if family is None:
-        notes.append(f"unknown chat format for base '{ollama_base}': no TEMPLATE written, the model "
-                     "uses the base model's own template and stop tokens")
-        return ModelfileSpec(ollama_base, None, (), temperature, system_prompt or None, gguf_adapter, notes)
+        notes.append(f"unknown chat format for base '{base_name or 'this model'}': no TEMPLATE written, Ollama "
+                     "uses the template it detects in the model file")
+        return ModelfileSpec(source, None, (), temperature, system_prompt or None, notes)
     system = system_prompt or family.default_system
     if not system_prompt and family.default_system:
         notes.append("no system prompt in the profile: SYSTEM is the tokenizer's default, which the "
-                      "adapter was trained with")
-    return ModelfileSpec(ollama_base, family.template, family.stops, temperature, system, gguf_adapter, notes)
+                     "model was trained with")
+    return ModelfileSpec(source, family.template, family.stops, temperature, system, notes)
 
 
 def _triple_quoted(text: str) -> str:
@@ -138,17 +136,11 @@ def _quoted(text: str) -> str:
 
 def render(spec: ModelfileSpec, *, training_id: str | None = None) -> str:
     lines = [f"# Modelfile written by Ollama Trainer{f' for run {training_id}' if training_id else ''}.",
-             "# Build the model from this folder:  ollama create <name> -f Modelfile"]
+             "# Build the model from this folder:  ollama create <name> -f Modelfile",
+             "# FROM is the trained model as a whole (the base with the LoRA merged in): current Ollama",
+             "# (0.34.1 and later) creates models only from whole model files, never with ADAPTER."]
     lines += [f"# Note: {note}" for note in spec.notes]
-    lines.append(f"FROM {spec.base}")
-    if spec.gguf_adapter:
-        lines += ["# `ollama create` cannot import the PEFT adapter folder (ADAPTER ./adapter) since",
-                  "# Ollama v0.12.11 (ollama/ollama#13314); this uses its GGUF conversion instead.",
-                  "ADAPTER ./adapter.gguf"]
-    else:
-        lines += ["# The PEFT adapter folder: Ollama v0.12.11 and newer cannot import it with",
-                  "# `ollama create` (ollama/ollama#13314); export from the app instead (HTTP API).",
-                  "ADAPTER ./adapter"]
+    lines.append(f"FROM {spec.source}")
     if spec.template is not None:
         lines.append(f"TEMPLATE {_triple_quoted(spec.template)}")
     for stop in spec.stops:

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ollama_trainer.timestamps import now_iso
-from ollama_trainer import paths
+from ollama_trainer import bases, paths
 from ollama_trainer.contracts import (
     TERMINAL_STATES, DatasetEntry, MetricPoint, TrainingMetrics, TrainingOverrides, TrainingProfile,
     TrainingRunSummary, TrainingStatus,
@@ -32,7 +32,7 @@ from ollama_trainer.contracts import (
 from ollama_trainer.errors import Conflict, DomainError, NotFound
 from ollama_trainer.training import events as ev
 from ollama_trainer.training import protocol
-from ollama_trainer.training.protocol import JobDataset, JobSpec
+from ollama_trainer.training.protocol import BaseModelFile, JobDataset, JobSpec
 from ollama_trainer.training import history
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,7 @@ class TrainingManager:
         epochs = validate_epochs(epochs, profile)
         profile = apply_overrides(profile, overrides)
         check_dataset(dataset)
+        base = bases.resolve(profile.base_model)  # a missing folder fails here, before any run exists
         with self._lock:
             if self._active is not None and not self._active.finished.is_set():
                 raise Conflict(f"a training job is already running ({self._active.training_id}); "
@@ -132,7 +133,7 @@ class TrainingManager:
                                      dataset_id=dataset.id, total_epochs=epochs, started_at=now_iso(),
                                      flow_run_id=flow_run_id, message="starting the trainer"))
             job.lock_fd = self._lock_run(run_dir)
-            self._write_job(job, resume=bool(resume_from), resumed_from=resume_from)
+            self._write_job(job, base, resume=bool(resume_from), resumed_from=resume_from)
             self._spawn(job)
             self._jobs[training_id] = job
             self._active = job
@@ -152,13 +153,13 @@ class TrainingManager:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return fd
 
-    def _write_job(self, job: Job, *, resume: bool, resumed_from: str | None) -> None:
+    def _write_job(self, job: Job, base: BaseModelFile, *, resume: bool, resumed_from: str | None) -> None:
         JobSpec(
             training_id=job.training_id, epochs=job.epochs, resume=resume, resumed_from=resumed_from,
             flow_run_id=job.status.flow_run_id, started_at=job.status.started_at, profile=job.profile,
             dataset=JobDataset(id=job.dataset.id, path=job.dataset.path, format=job.dataset.format,
                                held_out_prompts=job.dataset.held_out_prompts),
-            models_dir=str(paths.models_dir()),
+            models_dir=str(paths.models_dir()), base=base,
         ).write(job.run_dir / "job.json")
 
     def _spawn(self, job: Job) -> None:

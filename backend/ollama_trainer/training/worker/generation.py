@@ -5,6 +5,8 @@ Imports torch: worker process only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from ollama_trainer.training.worker import batching
@@ -12,10 +14,23 @@ from ollama_trainer.training.worker import batching
 SAMPLE_MAX_NEW_TOKENS = 48
 
 
+@dataclass(frozen=True)
+class Generated:
+    prompt_text: str  # the prompt exactly as the chat template rendered it
+    tokens: list[int]  # the generated token ids, end token excluded
+    text: str
+
+
 def answers(model, tokenizer, prompts: list[str], *, system: str | None = None,
             max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> list[str]:
+    """Greedy answers to user prompts through the chat template."""
+    return [g.text for g in generate(model, tokenizer, prompts, system=system, max_new_tokens=max_new_tokens)]
+
+
+def generate(model, tokenizer, prompts: list[str], *, system: str | None = None,
+             max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> list[Generated]:
     """Greedy answers to user prompts through the chat template, generated as one left-padded
-    batch (a single prompt is not padded at all)."""
+    batch (a single prompt is not padded at all), with the rendered prompts and token ids."""
     texts = [
         tokenizer.apply_chat_template(batching.with_system([{"role": "user", "content": p}], system), tokenize=False, add_generation_prompt=True)
         for p in prompts
@@ -44,7 +59,15 @@ def answers(model, tokenizer, prompts: list[str], *, system: str | None = None,
             pad_token_id=tokenizer.pad_token_id,
         )
     width = enc["input_ids"].shape[1]
-    return [tokenizer.decode(row[width:], skip_special_tokens=True).strip() for row in out]
+    results = []
+    for text, row in zip(texts, out):
+        ids = row[width:].tolist()
+        for i, token in enumerate(ids):
+            if token in end_ids:
+                ids = ids[:i]
+                break
+        results.append(Generated(text, ids, tokenizer.decode(ids, skip_special_tokens=True).strip()))
+    return results
 
 
 def answer(model, tokenizer, prompt: str, *, system: str | None = None, max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> str:

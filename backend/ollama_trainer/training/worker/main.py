@@ -132,6 +132,23 @@ def ask(args) -> int:
     return ev.EXIT_DONE
 
 
+def merge(run_dir: Path) -> int:
+    """Write the trained model file of an earlier run (runs from before it was written at the end)."""
+    from ollama_trainer.training.worker import model_file
+
+    try:
+        job = ev.JobSpec.read(Path(run_dir) / "job.json")
+        written = model_file.write(job, Path(run_dir))
+    except Exception as exc:  # noqa: BLE001 - one reply line either way
+        print(json.dumps({"error": _resource_message(exc) or str(exc)}), flush=True)
+        return ev.EXIT_ERROR
+    reply = {"path": str(written.path), "bytes": written.bytes, "seconds": written.seconds} if written else {
+        "error": "this run's base model gives nothing to merge into on this machine (a Hugging Face id that is "
+                 "not in the local cache, or a run from before the base was recorded)"}
+    print(json.dumps(reply), flush=True)
+    return ev.EXIT_DONE if written else ev.EXIT_ERROR
+
+
 def probe() -> int:
     import torch
     from ollama_trainer.training.worker.devices import device_name, pick_device
@@ -153,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--prompt", required=True)
     a.add_argument("--max-new-tokens", type=int, default=64)
     a.add_argument("--system")
+    m = sub.add_parser("merge", help="write the trained model file of the run in RUN_DIR")
+    m.add_argument("--run-dir", required=True)
     sub.add_parser("probe", help="print the device training would use")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=FutureWarning)  # library deprecation notes, not ours
@@ -164,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if args.cmd == "ask":
         return ask(args)
+    if args.cmd == "merge":
+        return merge(Path(args.run_dir))
     return probe()
 
 

@@ -32,7 +32,9 @@ from ollama_trainer.training.worker.batching import Batch
 from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device, seed_everything
 from ollama_trainer.training.worker.event_log import EventLog
 from ollama_trainer.training.worker.fused import fuse_lora, loss_sum
-from ollama_trainer.training.worker.generation import answers
+from ollama_trainer.training.worker import model_file
+from ollama_trainer.training.worker.generation import generate
+from ollama_trainer.weights.merge import MergeError
 
 LOSS_SYNC_STEPS = 10  # on CUDA, losses are read back (a host sync) every this many steps
 
@@ -324,12 +326,25 @@ class LoRARecipe:
     # -- save ----------------------------------------------------------------------------
 
     def save(self) -> None:
+        """adapter/, samples.json (the held-out prompts answered before and after), and the
+        trained model as one file (model.gguf, or merged/ for a safetensors base)."""
         self._save_adapter()
         prompts = [x for x in self.dataset_spec.held_out_prompts if x.strip()]
         if prompts:
+            self.log.emit(ev.Stage(stage="samples", message="answering the held-out prompts, before and after"))
             path = self._write_samples(prompts)
             if path is not None:
                 self.log.emit(ev.Samples(path=str(path)))
+        if not self.cancel.is_set():
+            self.log.emit(ev.Stage(stage="model_file", message="writing the trained model file"))
+            try:
+                written = model_file.write(self.job, self.run_dir)
+            except (model_file.ModelFileError, MergeError, OSError) as exc:
+                self.log.emit(ev.Notice(message=f"the trained model file was not written ({exc}); the adapter is "
+                                                "saved, and Export to Ollama writes the file again"))
+            else:
+                if written is not None:
+                    self.log.emit(ev.ModelFile(path=str(written.path), bytes=written.bytes, seconds=written.seconds))
 
     def _save_adapter(self) -> None:
         tmp = self.run_dir / f".adapter.tmp-{os.getpid()}"
@@ -347,11 +362,12 @@ class LoRARecipe:
         self.model.eval()
         system = self.profile.system_prompt
         with self.model.disable_adapter():
-            before = answers(self.model, self.tokenizer, prompts, system=system)
+            before = generate(self.model, self.tokenizer, prompts, system=system)
         if self.cancel.is_set():
             return None  # a stop during the samples: the adapter is saved, skip the rest
-        after = answers(self.model, self.tokenizer, prompts, system=system)
-        rows = [{"prompt": p, "before": b, "after": a} for p, b, a in zip(prompts, before, after)]
+        after = generate(self.model, self.tokenizer, prompts, system=system)
+        rows = [{"prompt": p, "before": b.text, "after": a.text, "prompt_text": a.prompt_text, "after_tokens": a.tokens}
+                for p, b, a in zip(prompts, before, after)]
         path = self.run_dir / "samples.json"
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(rows, indent=2, ensure_ascii=False))

@@ -1,0 +1,124 @@
+"""The trained model as a whole model, written at the end of a run (and on demand for older
+runs: `python -m ollama_trainer.training.worker merge --run-dir DIR`):
+
+- a base read from a GGUF (the builtin, a GGUF file, a model in Ollama's store): `model.gguf`,
+  the LoRA merged into that very file's weights (weights/merge.py, numpy, streamed);
+- a base given as a safetensors folder: `merged/`, the folder with the LoRA merged into its
+  weights, shard by shard, plus its config and tokenizer files: Ollama converts such a folder
+  itself (llama, qwen2/3, gemma2/3, mistral, phi3).
+
+A failure here does not fail the training (the adapter is saved): the run says why, and the
+export tries again.
+
+Imports torch (safetensors.torch) for the folder merge: worker process only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ollama_trainer import bases
+from ollama_trainer.errors import DomainError
+from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.weights.lora import LoraAdapter, LoraError, read_adapter
+from ollama_trainer.weights.merge import merge_into_gguf
+
+MODEL_GGUF = "model.gguf"
+MERGED_DIR = "merged"
+HF_WEIGHT = re.compile(r"^model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)\.weight$")
+FOLDER_FILES = re.compile(r"^(config\.json|generation_config\.json|tokenizer.*|special_tokens_map\.json|"
+                          r"chat_template\.jinja|vocab\.json|merges\.txt|added_tokens\.json|.*\.model)$")
+
+
+class ModelFileError(Exception):
+    """The model file cannot be written; the message says why."""
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    bytes: int
+    seconds: float
+
+
+def write(job: JobSpec, run_dir: Path) -> Written | None:
+    """Write the run's model file; None when the base gives nothing to merge into locally (a
+    hub id that is not in the hub cache)."""
+    run_dir, base = Path(run_dir), job.base
+    t0 = time.monotonic()
+    if base is None:  # a job.json from before the base was recorded
+        try:
+            base = bases.resolve(job.profile.base_model)
+        except DomainError:
+            return None
+    adapter = run_dir / "adapter"
+    try:
+        if base.gguf:
+            report = merge_into_gguf(base.gguf, adapter, run_dir / MODEL_GGUF)
+            return Written(report.path, report.bytes, round(time.monotonic() - t0, 3))
+        folder = base.folder or bases.hub_cache_folder(job.profile.base_model)
+        if folder:
+            out = merge_folder(Path(folder), adapter, run_dir / MERGED_DIR)
+            size = sum(f.stat().st_size for f in out.iterdir())
+            return Written(out, size, round(time.monotonic() - t0, 3))
+    except LoraError as exc:
+        raise ModelFileError(str(exc)) from exc
+    return None
+
+
+def merge_folder(base: Path, adapter_dir: Path, out_dir: Path) -> Path:
+    """The safetensors folder `base` with the adapter merged in, written to `out_dir`."""
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    adapter = read_adapter(adapter_dir)
+    shards = sorted(base.glob("*.safetensors"))
+    if not shards:
+        raise ModelFileError(f"{base} has no .safetensors weights (pickled .bin weights cannot be merged: "
+                             "save the base with safe_serialization=True)")
+    tmp = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        left = dict(adapter.pairs)
+        for shard in shards:
+            tensors, metadata = {}, None
+            with safe_open(str(shard), framework="pt") as f:
+                metadata = f.metadata()
+                for name in f.keys():
+                    tensors[name] = _merged(name, f.get_tensor(name), adapter, left, torch)
+            save_file(tensors, str(tmp / shard.name), metadata=metadata or {"format": "pt"})
+            del tensors
+        if left:
+            missing = ", ".join(f"layer {layer} {module}" for layer, module in sorted(left)[:3])
+            raise ModelFileError(f"the adapter changes weights that {base} does not have ({missing}): "
+                                 "it was not trained on this base model")
+        for extra in base.iterdir():
+            if extra.is_file() and (FOLDER_FILES.match(extra.name) or extra.name == "model.safetensors.index.json"):
+                shutil.copy2(extra, tmp / extra.name)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+def _merged(name: str, weight, adapter: LoraAdapter, left: dict, torch):
+    match = HF_WEIGHT.match(name)
+    key = (int(match.group(1)), match.group(2)) if match else None
+    if key not in adapter.pairs:
+        return weight
+    a, b = adapter.pairs[key]
+    left.pop(key, None)
+    delta = torch.from_numpy(b) @ torch.from_numpy(a) * adapter.scale
+    if tuple(delta.shape) != tuple(weight.shape):
+        raise ModelFileError(f"{name} is {tuple(weight.shape)} but the adapter's delta is {tuple(delta.shape)}: "
+                             "the adapter was not trained on this base model")
+    return (weight.float() + delta).to(weight.dtype).contiguous()
