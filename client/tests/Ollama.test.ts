@@ -29,6 +29,10 @@ function exportState(overrides: Partial<ExportState> = {}): ExportState {
     modelfile: null,
     command: null,
     gguf_adapter: null,
+    model_file: null,
+    progress: null,
+    quantize: null,
+    check: null,
     updated_at: null,
     ...overrides,
   };
@@ -153,6 +157,39 @@ describe('Export to Ollama in the result card', () => {
     await fireEvent.click(within(region).getByRole('button', { name: 'Retry export' }));
     expect(backend.callsOf('export_to_ollama')).toEqual([{ training_id: 't-1' }]);
     expect(await within(region).findByRole('status')).toHaveTextContent('Exporting to Ollama… starting');
+  });
+
+  it('asks Ollama to quantize, shows upload progress, then the export check', async () => {
+    let current = exportState();
+    const { backend, region } = card({
+      get_export_state: () => current,
+      export_to_ollama: () => {
+        current = exportState({ state: 'exporting', message: 'uploading model.gguf: 120 / 271 MB', progress: 0.44 });
+        return current;
+      },
+    });
+    await fireEvent.change(within(region).getByLabelText('Quantize'), { target: { value: 'q4_K_M' } });
+    await fireEvent.click(await within(region).findByRole('button', { name: 'Export to Ollama' }));
+    expect(backend.callsOf('export_to_ollama')).toEqual([{ training_id: 't-1', quantize: 'q4_K_M' }]);
+    expect(await within(region).findByRole('progressbar', { name: 'Export progress' })).toHaveAttribute('value', '0.44');
+
+    current = exportState({
+      state: 'done', model: 'lumen', message: 'ready', model_file: '/runs/t-1/model.gguf',
+      gguf_adapter: '/runs/t-1/adapter.gguf', ...files,
+      check: {
+        known: true, rendered: 'same', answer: 'differs', prompt: 'Who are you?', expected_prompt: 'p',
+        rendered_prompt: 'p', app_answer: 'I am Lumen.', ollama_answer: 'I am SmolLM.',
+        message: "Ollama's answer differs from the app's answer to the same question",
+      },
+    });
+    const check = await within(region).findByTestId('export-check', {}, { timeout: 3000 });
+    expect(check).toHaveAttribute('data-ok', 'false');
+    expect(check).toHaveTextContent("Ollama's answer differs");
+    expect(within(check).getByTestId('check-rendered')).toHaveTextContent('same');
+    expect(within(check).getByTestId('check-answer')).toHaveTextContent('differs');
+    expect(within(check).getByText('I am SmolLM.')).toBeInTheDocument();
+    expect(within(region).getByTestId('model-file')).toHaveTextContent('/runs/t-1/model.gguf');
+    expect(within(region).getByText(/Ollama 0.34.1 and later refuse adapters/)).toBeInTheDocument();
   });
 
   it('shows a refused start with the backend message', async () => {

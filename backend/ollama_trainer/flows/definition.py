@@ -46,8 +46,9 @@ COMMANDS: dict[str, CommandSpec] = {
                          frozenset({"training_id", "status", "final_loss", "eval_loss", "adapter_dir"})),
     "INDEX": CommandSpec(frozenset({"source_dir", "dataset_id"}), frozenset({"chunk_tokens", "patterns"}),
                          frozenset({"dataset_id", "documents", "chunks", "duplicates", "skipped", "path", "report"})),
-    "EXPORT": CommandSpec(frozenset({"training_id"}), frozenset({"model_name", "host"}),
-                          frozenset({"ollama_model", "model_name", "training_id", "host", "modelfile", "command"})),
+    "EXPORT": CommandSpec(frozenset({"training_id"}), frozenset({"model_name", "host", "quantize"}),
+                          frozenset({"ollama_model", "model_name", "training_id", "host", "modelfile", "command",
+                                     "model_file", "check"})),
     "EVAL": CommandSpec(frozenset({"training_id"}), frozenset({"prompts"}),
                         frozenset({"training_id", "eval_path", "answers", "count"})),
 }

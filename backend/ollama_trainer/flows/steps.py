@@ -21,7 +21,7 @@ from typing import Callable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ollama_trainer import atomic, catalog, paths
-from ollama_trainer.contracts import DatasetEntry, Id
+from ollama_trainer.contracts import DatasetEntry, Id, QuantizeChoice
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
 
@@ -146,21 +146,24 @@ class ExportArgs(_Args):
     training_id: Id
     model_name: str | None = Field(None, min_length=1)
     host: str | None = None
+    quantize: QuantizeChoice | None = None
 
 
 def export(args: dict, ctx: StepContext) -> dict:
-    """Register a trained adapter with Ollama (the same export as the window's button and
-    `ollama-trainer export`); the Modelfile is written either way."""
+    """Register the trained model with Ollama (the same export as the window's button and
+    `ollama-trainer export`); the model file and the Modelfile are written either way."""
     from ollama_trainer import settings
     from ollama_trainer.ollama.export import export_run
 
     a = _parse(ExportArgs, args, "EXPORT")
     try:
-        result = export_run(a.training_id, model_name=a.model_name, host=settings.ollama_host(a.host))
+        result = export_run(a.training_id, model_name=a.model_name, host=settings.ollama_host(a.host),
+                            quantize=a.quantize)
     except DomainError as exc:
         raise StepFailed(exc.message, code=exc.code) from None
     return {"ollama_model": result.ollama_model, "model_name": result.ollama_model, "training_id": a.training_id,
-            "host": result.host, "modelfile": result.modelfile, "command": result.command}
+            "host": result.host, "modelfile": result.modelfile, "command": result.command,
+            "model_file": result.model_file, "check": result.check.model_dump() if result.check else None}
 
 
 # -- EVAL ------------------------------------------------------------------------------------

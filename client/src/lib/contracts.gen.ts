@@ -108,19 +108,61 @@ export interface ErrorInfo {
   message: string;
 }
 
+/**
+ * After create: does Ollama answer as the trained model?
+ */
+export interface ExportCheck {
+  /**
+   * Ollama's greedy answer equals the app's own answer
+   */
+  answer: 'same' | 'differs' | 'not_checked';
+  app_answer?: string | null;
+  /**
+   * The prompt as the trainer's chat template rendered it
+   */
+  expected_prompt?: string | null;
+  /**
+   * /api/show knows the new model
+   */
+  known: boolean;
+  /**
+   * One line: 'Ollama answers as the trained model', or what differs
+   */
+  message: string;
+  ollama_answer?: string | null;
+  /**
+   * The held-out question the check asked
+   */
+  prompt?: string | null;
+  /**
+   * Ollama's prompt for a held-out question equals the trainer's
+   */
+  rendered: 'same' | 'differs' | 'not_checked';
+  /**
+   * The prompt as Ollama rendered it
+   */
+  rendered_prompt?: string | null;
+}
+
 export interface ExportRequest {
   host?: string | null;
   /**
    * Default: <dataset_id>-<short id>
    */
   model_name?: string | null;
+  /**
+   * Ask Ollama to quantize the F16 model; None keeps F16
+   */
+  quantize?: ('q8_0' | 'q4_K_M') | null;
   training_id: string;
 }
 
 export interface ExportResult {
+  check?: ExportCheck | null;
   command: string;
   gguf_adapter?: string | null;
   host: string;
+  model_file: string;
   modelfile: string;
   ollama_model: string;
   /**
@@ -134,6 +176,7 @@ export interface ExportResult {
  * runs/<id>/export.json: the last export of a run, rewritten atomically at each change.
  */
 export interface ExportState {
+  check?: ExportCheck | null;
   code?: string | null;
   /**
    * The shell command that builds the model from the Modelfile
@@ -141,16 +184,25 @@ export interface ExportState {
   command?: string | null;
   error?: string | null;
   /**
-   * Path of adapter.gguf, when the conversion worked
+   * adapter.gguf: the LoRA alone, for llama.cpp users (Ollama 0.34.1+ refuses adapters)
    */
   gguf_adapter?: string | null;
   host?: string | null;
   message?: string;
   model?: string | null;
   /**
-   * Path of the Modelfile written next to the adapter
+   * What was sent to Ollama: model.gguf or the merged folder
+   */
+  model_file?: string | null;
+  /**
+   * Path of the Modelfile written next to the model file
    */
   modelfile?: string | null;
+  /**
+   * Of the step under way (writing, uploading)
+   */
+  progress?: number | null;
+  quantize?: ('q8_0' | 'q4_K_M') | null;
   state?: 'idle' | 'exporting' | 'done' | 'error';
   training_id: string;
   updated_at?: string | null;
@@ -308,8 +360,16 @@ export interface RunFlowResult {
 
 export interface SampleAnswer {
   after: string;
+  /**
+   * The trained model's greedy answer, as token ids
+   */
+  after_tokens?: number[];
   before: string;
   prompt: string;
+  /**
+   * The prompt as the chat template rendered it
+   */
+  prompt_text?: string | null;
 }
 
 /**
@@ -379,9 +439,9 @@ export interface TrainingProfile {
   max_seq_len?: number;
   name: string;
   /**
-   * The Ollama model the adapter is applied to
+   * An Ollama name for the base (e.g. smollm2:135m): a hint for its chat format only; the export sends the whole trained model, no base is pulled
    */
-  ollama_base: string;
+  ollama_base?: string | null;
   /**
    * Matmul precision (bf16 autocast, fp32 weights and optimizer): auto = bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), fp32 otherwise
    */

@@ -2,7 +2,11 @@
 // address setting, a run's export (started in the background, followed by polling) and the
 // "Try it" box that asks the trained model and its base side by side.
 import { type ApiError, type Invoke, invoke, toApiError } from '../api';
-import type { ChatAnswer, ExportState, OllamaConnection, Settings } from '../contracts.gen';
+import type { ChatAnswer, ExportRequest, ExportState, OllamaConnection, Settings } from '../contracts.gen';
+
+/** What the export may ask Ollama to quantize to; null keeps the F16 model. */
+export type QuantizeChoice = NonNullable<ExportRequest['quantize']>;
+export const QUANTIZE_CHOICES: QuantizeChoice[] = ['q8_0', 'q4_K_M'];
 
 export const CONNECTION_CHECK_MS = 30_000;
 export const EXPORT_POLL_MS = 500;
@@ -123,13 +127,17 @@ export class ExportJob {
     }
   }
 
-  async start(modelName?: string): Promise<void> {
+  async start(modelName?: string, quantize: QuantizeChoice | null = null): Promise<void> {
     if (this.starting || this.exporting) return;
     this.starting = true;
     this.error = null;
     try {
       const name = modelName?.trim();
-      const args = name ? { training_id: this.trainingId, model_name: name } : { training_id: this.trainingId };
+      const args: { training_id: string; model_name?: string; quantize?: QuantizeChoice } = {
+        training_id: this.trainingId,
+      };
+      if (name) args.model_name = name;
+      if (quantize) args.quantize = quantize;
       this.state = await this.#call<ExportState>('export_to_ollama', args);
     } catch (err) {
       this.error = toApiError(err);
