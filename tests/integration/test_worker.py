@@ -31,6 +31,8 @@ EVENT_FIELDS = {
     "eval": {"epoch", "step", "eval_loss"},
     "checkpoint": {"epoch", "step", "path"},
     "samples": {"path"},
+    "stage": {"stage", "message"},
+    "model_file": {"path", "bytes", "seconds"},
     "done": {"final_loss", "eval_loss", "adapter_dir", "duration_s", "steps"},
     "cancelled": {"step", "checkpoint"},
     "error": {"message", "traceback_tail"},
@@ -106,7 +108,8 @@ def test_adapter_is_peft_safetensors_with_integer_alpha(finished_run):
 def test_samples_before_and_after(finished_run):
     samples = json.loads((finished_run["run_dir"] / "samples.json").read_text())
     assert [s["prompt"] for s in samples] == ["What colour is a banana?"]
-    assert {"prompt", "before", "after"} == samples[0].keys()
+    assert {"prompt", "before", "after", "prompt_text", "after_tokens"} == samples[0].keys()
+    assert samples[0]["prompt_text"].endswith("<|im_start|>assistant\n")  # what the answer was generated from
     assert isinstance(samples[0]["before"], str) and isinstance(samples[0]["after"], str)
     assert samples[0]["before"] != samples[0]["after"]  # the adapter changed what it says
     assert any(e["event"] == "samples" for e in finished_run["events"])

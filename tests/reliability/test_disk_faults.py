@@ -12,6 +12,7 @@ import pytest
 
 from ollama_trainer import paths
 from ollama_trainer.training import history
+from ollama_trainer.training import protocol
 from ollama_trainer.training.worker.event_log import EventLog
 from ollama_trainer.training.manager import TrainingManager
 from tests.unit.test_history_log import summary
@@ -59,14 +60,14 @@ def test_event_log_on_a_full_disk_leaves_no_torn_line_and_still_reports(monkeypa
     path = tmp_path / "events.jsonl"
     stream = io.StringIO()
     events = EventLog(path, stream=stream)
-    events.emit("started", pid=1)
+    events.emit(protocol.Started(pid=1))
     fail_writes_to(monkeypatch, "events.jsonl")
     with pytest.raises(OSError) as exc:
-        events.emit("progress", step=1, loss=2.0)
+        events.emit(protocol.Progress(epoch=1, total_epochs=1, step=1, total_steps=1, loss=2.0))
     assert exc.value.errno == errno.ENOSPC and exc.value.filename == str(path)
     assert [json.loads(line)["event"] for line in path.read_text().splitlines()] == ["started"]
     assert path.read_bytes().endswith(b"\n")
-    events.emit("error", message="disk full")  # the file is given up; stdout still hears it
+    events.emit(protocol.Error(message="disk full"))  # the file is given up; stdout still hears it
     assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == ["started", "error"]
     events.close()
 

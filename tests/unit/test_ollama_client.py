@@ -52,7 +52,7 @@ def test_parse_version(text, expected):
 
 def test_connection_state(ollama_standin):
     state = oc.connection_state(ollama_standin.url)
-    assert (state.reachable, state.version, state.host) == (True, "0.12.11", ollama_standin.url)
+    assert (state.reachable, state.version, state.host) == (True, "0.35.0", ollama_standin.url)
     ollama_standin.version = "0.5.1"
     state = oc.connection_state(ollama_standin.url)
     assert state.reachable and "upgrade Ollama to 0.5.5 or newer" in state.message
