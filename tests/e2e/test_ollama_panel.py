@@ -34,6 +34,14 @@ def test_export_and_try_it(data_home, tiny_model, tmp_path, page):
             expect(page.get_by_test_id("ollama-model")).to_contain_text("colours-e2e", timeout=60_000)
             expect(page.get_by_test_id("ollama-run")).to_contain_text("ollama run colours-e2e")
             assert ollama.find("colours-e2e") is not None
+            create = ollama.calls("POST", "/api/create")[-1].json
+            assert "adapters" not in create and "files" in create  # a whole model, as a current Ollama wants
+            # the check: the stand-in echoes instead of running the model, so the answers differ, and it says so
+            check = page.get_by_test_id("export-check")
+            expect(check).to_have_attribute("data-ok", "false")
+            expect(page.get_by_test_id("check-rendered")).to_have_text("same")
+            expect(page.get_by_test_id("check-answer")).to_have_text("differs")
+            expect(page.get_by_test_id("model-file")).to_contain_text("merged")
 
             try_it = page.get_by_role("region", name="Try it")
             try_it.get_by_label("Ask the model").fill("What colour is ink?")
