@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ollama_trainer import catalog
-from ollama_trainer.contracts import DatasetEntry
+from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
 
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Fine-tune a model on a dataset with a training profile.")
     p.add_argument("--profile", required=True, help="training profile id (see `ollama-trainer profiles`)")
     p.add_argument("--dataset", required=True, help="dataset id (see `ollama-trainer datasets`) or a .jsonl path")
-    p.add_argument("--epochs", type=int, help="1..100; default: the profile's default_epochs")
+    p.add_argument("--epochs", type=int, help=f"1..{MAX_EPOCHS}; default: the profile's default_epochs")
     p.add_argument("--resume", metavar="ID", help="continue run ID from its last checkpoint")
     p.add_argument("--json", action="store_true", help="print the trainer's events as JSON lines")
     p.add_argument("--export", action="store_true", help="register the trained model with Ollama afterwards")

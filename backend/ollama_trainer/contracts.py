@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ollama_trainer.errors import CODES as _ERROR_CODES
 from ollama_trainer.paths import ID_PATTERN
 
 
@@ -26,14 +27,26 @@ TrainingState = Literal[
     "idle", "preparing", "running", "exporting", "done", "error", "cancelled", "interrupted"
 ]
 TERMINAL_STATES = frozenset({"done", "error", "cancelled", "interrupted"})
+MAX_EPOCHS = 100  # what the window, the CLI and flows offer (the worker itself accepts up to 1000)
+ERROR_CODES = tuple(_ERROR_CODES)
+ErrorCodeName = Literal[ERROR_CODES]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
+    """What the backend sends: fields with defaults are always there, so the generated
+    TypeScript has them required."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+
+
+class Request(BaseModel):
+    """What the UI sends: a field with a default may be left out."""
+
     model_config = ConfigDict(extra="forbid")
 
 
 class ErrorInfo(Strict):
-    code: str = Field(description="Stable machine-readable code, e.g. unknown_profile")
+    code: ErrorCodeName = Field(description="Stable machine-readable code (errors.py), e.g. unknown_profile")
     message: str = Field(description="What went wrong, in words a person can act on")
 
 
@@ -59,7 +72,7 @@ class TrainingProfile(Strict):
     id: Id
     name: str = Field(min_length=1)
     description: str = ""
-    default_epochs: int = Field(3, ge=1, le=100)
+    default_epochs: int = Field(3, ge=1, le=MAX_EPOCHS)
     base_model: str = Field(description="'smollm2-135m-instruct', a Hugging Face id or a local folder")
     ollama_base: str | None = Field(
         None, description="An Ollama name for the base (e.g. smollm2:135m): a hint for its chat format only; "
@@ -122,16 +135,16 @@ class DatasetInfo(DatasetEntry):
     first_error: str | None = None
 
 
-class TrainingOverrides(Strict):
+class TrainingOverrides(Request):
     learning_rate: float | None = Field(None, gt=0, le=1)
     batch_size: int | None = Field(None, ge=1, le=1024)
     max_seq_len: int | None = Field(None, ge=16, le=131072)
 
 
-class StartTrainingRequest(Strict):
+class StartTrainingRequest(Request):
     profile_id: Id
     dataset_id: Id
-    epochs: int | None = Field(None, description="1..100; the profile's default_epochs when absent")
+    epochs: int | None = Field(None, ge=1, le=MAX_EPOCHS, description="The profile's default_epochs when absent")
     overrides: TrainingOverrides | None = None
     resume_from: Id | None = Field(None, description="A training_id whose last checkpoint to continue")
 
@@ -140,15 +153,15 @@ class StartTrainingResult(Strict):
     training_id: str
 
 
-class TrainingIdRequest(Strict):
+class TrainingIdRequest(Request):
     training_id: Id
 
 
-class LimitRequest(Strict):
+class LimitRequest(Request):
     limit: int = Field(10, ge=1, le=10000)
 
 
-class MetricsRequest(Strict):
+class MetricsRequest(Request):
     training_id: Id
     since_step: int = Field(0, ge=0)
 
@@ -225,14 +238,10 @@ class TrainingRunDetails(Strict):
     artifacts: dict[str, str] = Field(default_factory=dict)
 
 
-class ImportDatasetRequest(Strict):
+class ImportDatasetRequest(Request):
     path: str = Field(min_length=1, max_length=4096)
     id: Id | None = None
     name: str | None = None
-
-
-class Empty(Strict):
-    pass
 
 
 class PickedFile(Strict):
@@ -296,12 +305,12 @@ class FlowRun(Strict):
     error: str | None = None
 
 
-class RunFlowRequest(Strict):
+class RunFlowRequest(Request):
     flow_id: Id
     inputs: dict[str, str | int | float | bool] | None = None
 
 
-class FlowRunIdRequest(Strict):
+class FlowRunIdRequest(Request):
     flow_run_id: Id
 
 
@@ -322,7 +331,7 @@ class OllamaConnection(Strict):
     message: str = Field(description="One line for the sidebar: the version, or what to do")
 
 
-class OllamaHostRequest(Strict):
+class OllamaHostRequest(Request):
     host: str | None = Field(None, max_length=512, description="Overrides OLLAMA_HOST; None: the default")
 
 
@@ -330,7 +339,7 @@ QuantizeChoice = Literal["q8_0", "q4_K_M"]
 CheckOutcome = Literal["same", "differs", "not_checked"]
 
 
-class ExportRequest(Strict):
+class ExportRequest(Request):
     training_id: Id
     model_name: str | None = Field(None, max_length=200, description="Default: <dataset_id>-<short id>")
     host: str | None = Field(None, max_length=512)
@@ -383,7 +392,7 @@ class ExportResult(Strict):
     statuses: list[str] = Field(default_factory=list, description="Ollama's streamed status lines")
 
 
-class ChatRequest(Strict):
+class ChatRequest(Request):
     model: str = Field(min_length=1, max_length=200)
     prompt: str = Field(min_length=1, max_length=20000)
     system: str | None = None
@@ -395,14 +404,13 @@ class ChatAnswer(Strict):
     answer: str
 
 
-class Settings(Strict):
+class Settings(Request):
     """What the user set in the window (data folder's settings.json)."""
 
     ollama_host: str | None = Field(None, max_length=512, description="None: OLLAMA_HOST or the default address")
-    language: Literal["en", "ru"] | None = None
 
 
-class AskRequest(Strict):
+class AskRequest(Request):
     training_id: Id
     prompt: str = Field(min_length=1, max_length=4000)
     with_adapter: bool = Field(True, description="False: the base model the run was trained on")

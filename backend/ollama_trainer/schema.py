@@ -3,9 +3,12 @@
     python -m ollama_trainer.schema > contracts.schema.json
 
 Every pydantic model defined in ``ollama_trainer.contracts`` (except the ``Strict`` base) lands
-under ``$defs``, in serialization mode (what the bridge sends). Keys are sorted, so the output
-only changes when a contract changes; ``client/scripts/gen-contracts.mjs`` turns it into
-``client/src/lib/contracts.gen.ts``.
+under ``$defs``, in serialization mode (what the bridge sends; fields with defaults are
+required there). Two more keys carry what the client must not re-type by hand:
+``x-constants`` (error codes, epoch bounds, terminal states) and ``x-commands`` (every bridge
+command with its request model and result type, for a typed ``invoke``). Keys are sorted, so
+the output only changes when a contract changes; ``client/scripts/gen-contracts.mjs`` turns it
+into ``client/src/lib/contracts.gen.ts``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pydantic.json_schema import models_json_schema
 
 from ollama_trainer import contracts
 
-EXCLUDED = {"Strict"}
+EXCLUDED = {"Strict", "Request"}
 
 
 def contract_models() -> list[type[BaseModel]]:
@@ -46,8 +49,46 @@ def build_schema() -> dict[str, Any]:
     return schema
 
 
+def constants() -> dict[str, Any]:
+    return {
+        "ERROR_CODES": list(contracts.ERROR_CODES),
+        "MAX_EPOCHS": contracts.MAX_EPOCHS,
+        "TERMINAL_STATES": sorted(contracts.TERMINAL_STATES),
+        "FLOW_TERMINAL_STATES": sorted(contracts.FLOW_TERMINAL_STATES),
+    }
+
+
+def ts_type(annotation: Any) -> str:
+    """A result annotation as TypeScript: models by name, lists, optionals, plain values."""
+    import types
+    import typing
+
+    if annotation is None or annotation is type(None):
+        return "null"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.__name__
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(ts_type(arg) for arg in typing.get_args(annotation))
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        inner = ts_type(item)
+        return f"({inner})[]" if " " in inner else f"{inner}[]"
+    simple = {str: "string", int: "number", float: "number", bool: "boolean", dict: "Record<string, unknown>"}
+    return simple.get(annotation, "unknown")
+
+
+def commands() -> dict[str, Any]:
+    from ollama_trainer.bridge.commands import Commands
+    from ollama_trainer.bridge.registry import specs
+
+    return {name: {"request": spec.request.__name__ if spec.request else None, "result": ts_type(spec.annotation)}
+            for name, spec in sorted(specs(Commands).items())}
+
+
 def render() -> str:
-    return json.dumps(build_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    document = {**build_schema(), "x-constants": constants(), "x-commands": commands()}
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def main() -> int:

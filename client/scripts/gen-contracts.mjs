@@ -57,7 +57,24 @@ export async function generate(schema) {
     format: true,
     style: { singleQuote: true, printWidth: 100 },
   });
-  return tidy(ts);
+  return tidy(ts) + extras(schema);
+}
+
+/** The constants and the command map: what the client would otherwise copy by hand. */
+function extras(schema) {
+  const lines = ['', '// -- constants from contracts.py ------------------------------------------------------', ''];
+  for (const [name, value] of Object.entries(schema['x-constants'] ?? {}).sort()) {
+    const literal = JSON.stringify(value).replaceAll('"', "'").replaceAll(',', ', ');
+    lines.push(`export const ${name} = ${literal} as const;`);
+  }
+  lines.push('export type ErrorCode = (typeof ERROR_CODES)[number];');
+  lines.push('', '// -- every bridge command: its request and its result -----------------------------------', '');
+  lines.push('export interface CommandMap {');
+  for (const [name, spec] of Object.entries(schema['x-commands'] ?? {}).sort()) {
+    lines.push(`  ${name}: { request: ${spec.request ?? 'null'}; result: ${spec.result} };`);
+  }
+  lines.push('}', '', 'export type CommandName = keyof CommandMap;', '');
+  return lines.join('\n');
 }
 
 /** Remove the scaffolding root interface and the "referenced by ContractsRoot" notes. */

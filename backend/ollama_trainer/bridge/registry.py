@@ -20,13 +20,14 @@ class CommandSpec:
     name: str
     request: type[BaseModel] | None
     result: TypeAdapter
+    annotation: Any = Any  # the result type as written, for the generated command map
 
 
 def command(request: type[BaseModel] | None = None, result: Any = Any):
     """Mark a Commands method as a bridge command taking `request` and returning `result`."""
 
     def mark(func: Callable) -> Callable:
-        func.__command__ = CommandSpec(func.__name__, request, TypeAdapter(result))
+        func.__command__ = CommandSpec(func.__name__, request, TypeAdapter(result), result)
         return func
 
     return mark

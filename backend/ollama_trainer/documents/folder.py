@@ -20,7 +20,6 @@ from ollama_trainer.errors import DomainError, NotFound
 
 class Cancelled(DomainError):
     code = "cancelled"
-    http_status = 409
 
 
 @dataclass

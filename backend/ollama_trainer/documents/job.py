@@ -16,7 +16,7 @@
 
 Errors are DomainErrors with stable codes: documents_not_found, no_documents, no_teacher
 (preview without a teacher), ollama_unreachable, unknown_teacher, teacher_failing,
-invalid_ollama_host, ollama_client_missing, documents_job_running, cancelled. `count_tokens` overrides request.tokenizer_dir (tests).
+invalid_host, ollama_client_missing, documents_job_running, cancelled. `count_tokens` overrides request.tokenizer_dir (tests).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ class Teacher:
         try:
             self.host = oc.resolve_host(host)
         except ValueError as exc:
-            raise DomainError(str(exc), code="invalid_ollama_host") from None
+            raise DomainError(str(exc), code="invalid_host") from None
         self.options: dict = {"temperature": 0}
         # a chunk, the prompt and N answers must fit in the context; Ollama's default is 4096
         needed = 2 * chunk_tokens + 2048

@@ -21,7 +21,7 @@ from typing import Callable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ollama_trainer import atomic, catalog, paths
-from ollama_trainer.contracts import DatasetEntry, Id, QuantizeChoice
+from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry, Id, QuantizeChoice
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
 
@@ -63,7 +63,7 @@ def _parse(model: type[_Args], args: dict, cmd: str):
 class TrainArgs(_Args):
     profile: Id
     dataset: Id
-    epochs: int | None = Field(None, ge=1, le=100)
+    epochs: int | None = Field(None, ge=1, le=MAX_EPOCHS)
 
 
 def train(args: dict, ctx: StepContext) -> dict:

@@ -104,7 +104,7 @@ class StoreError(DomainError):
 
 
 def _error(code: str, message: str) -> StoreError:
-    return StoreError(message, code=code, http_status=404 if code in ("ollama_store_missing", "unknown_ollama_model") else 400)
+    return StoreError(message, code=code)
 
 
 # -- names ------------------------------------------------------------------------------

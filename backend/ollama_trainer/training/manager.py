@@ -26,7 +26,7 @@ from pathlib import Path
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer import bases, paths
 from ollama_trainer.contracts import (
-    TERMINAL_STATES, DatasetEntry, MetricPoint, TrainingMetrics, TrainingOverrides, TrainingProfile,
+    MAX_EPOCHS, TERMINAL_STATES, DatasetEntry, MetricPoint, TrainingMetrics, TrainingOverrides, TrainingProfile,
     TrainingRunSummary, TrainingStatus,
 )
 from ollama_trainer.errors import Conflict, DomainError, NotFound
@@ -77,8 +77,8 @@ class Job:
 
 def validate_epochs(epochs: int | None, profile: TrainingProfile) -> int:
     value = profile.default_epochs if epochs is None else epochs
-    if not isinstance(value, int) or not 1 <= value <= 100:
-        raise DomainError(f"epochs must be a whole number from 1 to 100, not {epochs!r}", code="invalid_epochs")
+    if not isinstance(value, int) or not 1 <= value <= MAX_EPOCHS:
+        raise DomainError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}, not {epochs!r}", code="invalid_epochs")
     return value
 
 

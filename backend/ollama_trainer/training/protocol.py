@@ -18,7 +18,7 @@ from ollama_trainer.contracts import DatasetFormat, TrainingProfile
 log = logging.getLogger(__name__)
 
 EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 3
-MAX_EPOCHS = 1000  # what the worker accepts; the UI and CLI offer contracts.MAX_EPOCHS
+WORKER_MAX_EPOCHS = 1000  # what the worker accepts; the window, CLI and flows offer contracts.MAX_EPOCHS
 
 
 class JobDataset(BaseModel):
@@ -49,7 +49,7 @@ class JobSpec(BaseModel):
     model_config = ConfigDict(extra="ignore")  # a newer app's keys do not break an older reader
 
     training_id: str
-    epochs: int = Field(ge=1, le=MAX_EPOCHS)
+    epochs: int = Field(ge=1, le=WORKER_MAX_EPOCHS)
     resume: bool = False
     resumed_from: str | None = None
     flow_run_id: str | None = None

@@ -39,69 +39,120 @@ export interface ChatRequest {
 }
 
 export interface DatasetEntry {
-  description?: string;
+  description: string;
   /**
    * Detected from the first record when absent
    */
-  format?: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
+  format: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
   /**
    * Prompts kept out of training, answered before and after
    */
-  held_out_prompts?: string[];
+  held_out_prompts: string[];
   id: string;
   name: string;
   /**
    * A .jsonl file, relative to the catalog file or absolute
    */
   path: string;
-  source?: 'builtin' | 'user';
+  source: 'builtin' | 'user';
 }
 
 export interface DatasetInfo {
-  description?: string;
-  detected_format?: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
-  errors?: DatasetIssue[];
-  examples?: number;
-  first_error?: string | null;
+  description: string;
+  detected_format: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
+  errors: DatasetIssue[];
+  examples: number;
+  first_error: string | null;
   /**
    * Detected from the first record when absent
    */
-  format?: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
+  format: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
   /**
    * Prompts kept out of training, answered before and after
    */
-  held_out_prompts?: string[];
+  held_out_prompts: string[];
   id: string;
   name: string;
   /**
    * A .jsonl file, relative to the catalog file or absolute
    */
   path: string;
-  source?: 'builtin' | 'user';
+  source: 'builtin' | 'user';
   /**
    * Tokens after the chat template, when counted
    */
-  tokens?: number | null;
-  valid?: boolean;
-  warnings?: DatasetIssue[];
+  tokens: number | null;
+  valid: boolean;
+  warnings: DatasetIssue[];
 }
 
 export interface DatasetIssue {
-  field?: string | null;
+  field: string | null;
   /**
    * 1-based line number in the file, None for the whole file
    */
   line: number | null;
   message: string;
-  severity?: 'error' | 'warning';
+  severity: 'error' | 'warning';
 }
 
-export interface Empty {}
 export interface ErrorInfo {
   /**
-   * Stable machine-readable code, e.g. unknown_profile
+   * Stable machine-readable code (errors.py), e.g. unknown_profile
    */
-  code: string;
+  code:
+    | 'invalid_argument'
+    | 'invalid_input'
+    | 'invalid_epochs'
+    | 'invalid_dataset'
+    | 'invalid_catalog'
+    | 'invalid_profile'
+    | 'invalid_flow'
+    | 'invalid_host'
+    | 'invalid_model_name'
+    | 'invalid_output_dir'
+    | 'invalid_ollama_name'
+    | 'not_available'
+    | 'no_teacher'
+    | 'no_documents'
+    | 'not_found'
+    | 'unknown_command'
+    | 'unknown_training'
+    | 'unknown_profile'
+    | 'unknown_dataset'
+    | 'unknown_flow'
+    | 'unknown_flow_run'
+    | 'unknown_ollama_model'
+    | 'unknown_teacher'
+    | 'file_not_found'
+    | 'documents_not_found'
+    | 'base_model_not_found'
+    | 'ollama_store_missing'
+    | 'no_checkpoint'
+    | 'no_adapter'
+    | 'not_exportable'
+    | 'nothing_to_resume'
+    | 'dataset_exists'
+    | 'conflict'
+    | 'job_running'
+    | 'export_running'
+    | 'documents_job_running'
+    | 'cancelled'
+    | 'ollama_unreachable'
+    | 'ollama_too_old'
+    | 'ollama_create_failed'
+    | 'ollama_upload_failed'
+    | 'ollama_chat_failed'
+    | 'teacher_failing'
+    | 'ollama_client_missing'
+    | 'ollama_store_error'
+    | 'invalid_ollama_manifest'
+    | 'unreadable_blob'
+    | 'step_failed'
+    | 'model_file_failed'
+    | 'ask_failed'
+    | 'export_interrupted'
+    | 'internal_error';
   /**
    * What went wrong, in words a person can act on
    */
@@ -116,11 +167,11 @@ export interface ExportCheck {
    * Ollama's greedy answer equals the app's own answer
    */
   answer: 'same' | 'differs' | 'not_checked';
-  app_answer?: string | null;
+  app_answer: string | null;
   /**
    * The prompt as the trainer's chat template rendered it
    */
-  expected_prompt?: string | null;
+  expected_prompt: string | null;
   /**
    * /api/show knows the new model
    */
@@ -129,11 +180,11 @@ export interface ExportCheck {
    * One line: 'Ollama answers as the trained model', or what differs
    */
   message: string;
-  ollama_answer?: string | null;
+  ollama_answer: string | null;
   /**
    * The held-out question the check asked
    */
-  prompt?: string | null;
+  prompt: string | null;
   /**
    * Ollama's prompt for a held-out question equals the trainer's
    */
@@ -141,7 +192,7 @@ export interface ExportCheck {
   /**
    * The prompt as Ollama rendered it
    */
-  rendered_prompt?: string | null;
+  rendered_prompt: string | null;
 }
 
 export interface ExportRequest {
@@ -158,9 +209,9 @@ export interface ExportRequest {
 }
 
 export interface ExportResult {
-  check?: ExportCheck | null;
+  check: ExportCheck | null;
   command: string;
-  gguf_adapter?: string | null;
+  gguf_adapter: string | null;
   host: string;
   model_file: string;
   modelfile: string;
@@ -168,7 +219,7 @@ export interface ExportResult {
   /**
    * Ollama's streamed status lines
    */
-  statuses?: string[];
+  statuses: string[];
   training_id: string;
 }
 
@@ -176,36 +227,36 @@ export interface ExportResult {
  * runs/<id>/export.json: the last export of a run, rewritten atomically at each change.
  */
 export interface ExportState {
-  check?: ExportCheck | null;
-  code?: string | null;
+  check: ExportCheck | null;
+  code: string | null;
   /**
    * The shell command that builds the model from the Modelfile
    */
-  command?: string | null;
-  error?: string | null;
+  command: string | null;
+  error: string | null;
   /**
    * adapter.gguf: the LoRA alone, for llama.cpp users (Ollama 0.34.1+ refuses adapters)
    */
-  gguf_adapter?: string | null;
-  host?: string | null;
-  message?: string;
-  model?: string | null;
+  gguf_adapter: string | null;
+  host: string | null;
+  message: string;
+  model: string | null;
   /**
    * What was sent to Ollama: model.gguf or the merged folder
    */
-  model_file?: string | null;
+  model_file: string | null;
   /**
    * Path of the Modelfile written next to the model file
    */
-  modelfile?: string | null;
+  modelfile: string | null;
   /**
    * Of the step under way (writing, uploading)
    */
-  progress?: number | null;
-  quantize?: ('q8_0' | 'q4_K_M') | null;
-  state?: 'idle' | 'exporting' | 'done' | 'error';
+  progress: number | null;
+  quantize: ('q8_0' | 'q4_K_M') | null;
+  state: 'idle' | 'exporting' | 'done' | 'error';
   training_id: string;
-  updated_at?: string | null;
+  updated_at: string | null;
 }
 
 /**
@@ -213,8 +264,8 @@ export interface ExportState {
  * file name and `error` says what is wrong (it cannot be run).
  */
 export interface FlowInfo {
-  description?: string;
-  error?: string | null;
+  description: string;
+  error: string | null;
   /**
    * The flow file's path
    */
@@ -223,63 +274,63 @@ export interface FlowInfo {
   /**
    * Input names and defaults (None: required)
    */
-  inputs?: {
+  inputs: {
     [k: string]: string | number | boolean | null;
   };
   name: string;
-  source?: 'builtin' | 'user';
-  steps?: FlowStep[];
+  source: 'builtin' | 'user';
+  steps: FlowStep[];
 }
 
 export interface FlowStep {
   /**
    * As written; may hold ${inputs.x} / ${steps.id.field}
    */
-  args?: {
+  args: {
     [k: string]: unknown;
   };
   cmd: 'TRAIN' | 'INDEX' | 'EXPORT' | 'EVAL';
-  continue_on_error?: boolean;
+  continue_on_error: boolean;
   id: string;
 }
 
 export interface FlowRun {
-  duration_s?: number | null;
-  error?: string | null;
-  finished_at?: string | null;
+  duration_s: number | null;
+  error: string | null;
+  finished_at: string | null;
   flow_id: string;
-  flow_name?: string;
+  flow_name: string;
   flow_run_id: string;
-  inputs?: {
+  inputs: {
     [k: string]: string | number | boolean | null;
   };
   started_at: string;
   status: 'running' | 'done' | 'error' | 'cancelled' | 'interrupted';
-  steps?: FlowStepRun[];
+  steps: FlowStepRun[];
 }
 
 export interface FlowStepRun {
   /**
    * Resolved arguments once the step started, else as written
    */
-  args?: {
+  args: {
     [k: string]: unknown;
   };
   cmd: 'TRAIN' | 'INDEX' | 'EXPORT' | 'EVAL';
-  continue_on_error?: boolean;
-  duration_s?: number | null;
-  error?: string | null;
-  finished_at?: string | null;
+  continue_on_error: boolean;
+  duration_s: number | null;
+  error: string | null;
+  finished_at: string | null;
   id: string;
-  outputs?: {
+  outputs: {
     [k: string]: unknown;
   };
-  started_at?: string | null;
-  status?: 'pending' | 'running' | 'done' | 'error' | 'skipped' | 'cancelled';
+  started_at: string | null;
+  status: 'pending' | 'running' | 'done' | 'error' | 'skipped' | 'cancelled';
   /**
    * A TRAIN step's training run, as soon as it started
    */
-  training_id?: string | null;
+  training_id: string | null;
 }
 
 export interface FlowRunIdRequest {
@@ -300,19 +351,19 @@ export interface LoraSettings {
   /**
    * Integer: Ollama parses it as one
    */
-  alpha?: number;
-  dropout?: number;
-  r?: number;
-  target_modules?: string[];
+  alpha: number;
+  dropout: number;
+  r: number;
+  target_modules: string[];
 }
 
 export interface MetricPoint {
   epoch: number;
-  eval_loss?: number | null;
-  loss?: number | null;
-  lr?: number | null;
+  eval_loss: number | null;
+  loss: number | null;
+  lr: number | null;
   step: number;
-  tokens_per_s?: number | null;
+  tokens_per_s: number | null;
 }
 
 export interface MetricsRequest {
@@ -330,7 +381,7 @@ export interface OllamaConnection {
    */
   message: string;
   reachable: boolean;
-  version?: string | null;
+  version: string | null;
 }
 
 export interface OllamaHostRequest {
@@ -363,20 +414,19 @@ export interface SampleAnswer {
   /**
    * The trained model's greedy answer, as token ids
    */
-  after_tokens?: number[];
+  after_tokens: number[];
   before: string;
   prompt: string;
   /**
    * The prompt as the chat template rendered it
    */
-  prompt_text?: string | null;
+  prompt_text: string | null;
 }
 
 /**
  * What the user set in the window (data folder's settings.json).
  */
 export interface Settings {
-  language?: ('en' | 'ru') | null;
   /**
    * None: OLLAMA_HOST or the default address
    */
@@ -386,7 +436,7 @@ export interface Settings {
 export interface StartTrainingRequest {
   dataset_id: string;
   /**
-   * 1..100; the profile's default_epochs when absent
+   * The profile's default_epochs when absent
    */
   epochs?: number | null;
   overrides?: TrainingOverrides | null;
@@ -418,54 +468,54 @@ export interface TrainingMetrics {
 }
 
 export interface TrainingProfile {
-  auto_export?: boolean;
+  auto_export: boolean;
   /**
    * 'smollm2-135m-instruct', a Hugging Face id or a local folder
    */
   base_model: string;
-  batch_size?: number;
+  batch_size: number;
   /**
    * A token budget per batch: as many length-grouped examples as fit in this many padded tokens (batch_size is then ignored)
    */
-  batch_tokens?: number | null;
-  default_epochs?: number;
-  description?: string;
-  device?: 'auto' | 'cpu' | 'cuda' | 'mps';
-  eval_fraction?: number;
-  gradient_accumulation?: number;
+  batch_tokens: number | null;
+  default_epochs: number;
+  description: string;
+  device: 'auto' | 'cpu' | 'cuda' | 'mps';
+  eval_fraction: number;
+  gradient_accumulation: number;
   id: string;
-  learning_rate?: number;
-  lora?: LoraSettings;
-  max_seq_len?: number;
+  learning_rate: number;
+  lora: LoraSettings;
+  max_seq_len: number;
   name: string;
   /**
    * An Ollama name for the base (e.g. smollm2:135m): a hint for its chat format only; the export sends the whole trained model, no base is pulled
    */
-  ollama_base?: string | null;
+  ollama_base: string | null;
   /**
    * Matmul precision (bf16 autocast, fp32 weights and optimizer): auto = bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), fp32 otherwise
    */
-  precision?: 'auto' | 'fp32' | 'bf16';
-  seed?: number;
-  source?: 'builtin' | 'user';
+  precision: 'auto' | 'fp32' | 'bf16';
+  seed: number;
+  source: 'builtin' | 'user';
   /**
    * A trainer silent this long (no event) is stopped as hung
    */
-  stall_timeout_s?: number;
-  system_prompt?: string | null;
-  warmup_ratio?: number;
+  stall_timeout_s: number;
+  system_prompt: string | null;
+  warmup_ratio: number;
 }
 
 export interface TrainingRunDetails {
-  artifacts?: {
+  artifacts: {
     [k: string]: string;
   };
-  metrics?: MetricPoint[];
-  profile?: TrainingProfile | null;
-  request?: {
+  metrics: MetricPoint[];
+  profile: TrainingProfile | null;
+  request: {
     [k: string]: unknown;
   } | null;
-  samples?: SampleAnswer[];
+  samples: SampleAnswer[];
   status: TrainingStatus;
   summary: TrainingRunSummary | null;
 }
@@ -474,40 +524,79 @@ export interface TrainingRunDetails {
  * PULSE v1: the snapshot the UI polls.
  */
 export interface TrainingStatus {
-  dataset_id?: string | null;
-  epoch?: number;
-  error?: string | null;
-  eta_s?: number | null;
-  eval_loss?: number | null;
-  finished_at?: string | null;
-  flow_run_id?: string | null;
-  loss?: number | null;
-  message?: string;
-  profile_id?: string | null;
-  started_at?: string | null;
+  dataset_id: string | null;
+  epoch: number;
+  error: string | null;
+  eta_s: number | null;
+  eval_loss: number | null;
+  finished_at: string | null;
+  flow_run_id: string | null;
+  loss: number | null;
+  message: string;
+  profile_id: string | null;
+  started_at: string | null;
   status:
     'idle' | 'preparing' | 'running' | 'exporting' | 'done' | 'error' | 'cancelled' | 'interrupted';
-  step?: number;
-  tokens_per_s?: number | null;
-  total_epochs?: number;
-  total_steps?: number;
+  step: number;
+  tokens_per_s: number | null;
+  total_epochs: number;
+  total_steps: number;
   training_id: string;
 }
 
 export interface TrainingRunSummary {
-  adapter_dir?: string | null;
+  adapter_dir: string | null;
   dataset_id: string;
-  duration_s?: number | null;
+  duration_s: number | null;
   epochs: number;
-  error?: string | null;
-  eval_loss?: number | null;
-  final_loss?: number | null;
+  error: string | null;
+  eval_loss: number | null;
+  final_loss: number | null;
   finished_at: string;
-  flow_run_id?: string | null;
-  ollama_model?: string | null;
+  flow_run_id: string | null;
+  ollama_model: string | null;
   profile_id: string;
   started_at: string;
   status:
     'idle' | 'preparing' | 'running' | 'exporting' | 'done' | 'error' | 'cancelled' | 'interrupted';
   training_id: string;
 }
+
+// -- constants from contracts.py ------------------------------------------------------
+
+export const ERROR_CODES = ['invalid_argument', 'invalid_input', 'invalid_epochs', 'invalid_dataset', 'invalid_catalog', 'invalid_profile', 'invalid_flow', 'invalid_host', 'invalid_model_name', 'invalid_output_dir', 'invalid_ollama_name', 'not_available', 'no_teacher', 'no_documents', 'not_found', 'unknown_command', 'unknown_training', 'unknown_profile', 'unknown_dataset', 'unknown_flow', 'unknown_flow_run', 'unknown_ollama_model', 'unknown_teacher', 'file_not_found', 'documents_not_found', 'base_model_not_found', 'ollama_store_missing', 'no_checkpoint', 'no_adapter', 'not_exportable', 'nothing_to_resume', 'dataset_exists', 'conflict', 'job_running', 'export_running', 'documents_job_running', 'cancelled', 'ollama_unreachable', 'ollama_too_old', 'ollama_create_failed', 'ollama_upload_failed', 'ollama_chat_failed', 'teacher_failing', 'ollama_client_missing', 'ollama_store_error', 'invalid_ollama_manifest', 'unreadable_blob', 'step_failed', 'model_file_failed', 'ask_failed', 'export_interrupted', 'internal_error'] as const;
+export const FLOW_TERMINAL_STATES = ['cancelled', 'done', 'error', 'interrupted'] as const;
+export const MAX_EPOCHS = 100 as const;
+export const TERMINAL_STATES = ['cancelled', 'done', 'error', 'interrupted'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+// -- every bridge command: its request and its result -----------------------------------
+
+export interface CommandMap {
+  app_info: { request: null; result: AppInfo };
+  ask_local_model: { request: AskRequest; result: ChatAnswer };
+  ask_ollama: { request: ChatRequest; result: ChatAnswer };
+  cancel_flow_run: { request: FlowRunIdRequest; result: FlowRun };
+  cancel_training_job: { request: TrainingIdRequest; result: TrainingStatus };
+  export_to_ollama: { request: ExportRequest; result: ExportState };
+  get_active_training: { request: null; result: TrainingStatus | null };
+  get_export_state: { request: TrainingIdRequest; result: ExportState };
+  get_flow_run: { request: FlowRunIdRequest; result: FlowRun };
+  get_flow_runs: { request: LimitRequest; result: FlowRun[] };
+  get_ollama_connection: { request: OllamaHostRequest; result: OllamaConnection };
+  get_settings: { request: null; result: Settings };
+  get_training_history: { request: LimitRequest; result: TrainingRunSummary[] };
+  get_training_metrics: { request: MetricsRequest; result: TrainingMetrics };
+  get_training_run: { request: TrainingIdRequest; result: TrainingRunDetails };
+  get_training_status: { request: TrainingIdRequest; result: TrainingStatus };
+  import_dataset: { request: ImportDatasetRequest; result: DatasetInfo };
+  list_datasets: { request: null; result: DatasetInfo[] };
+  list_flows: { request: null; result: FlowInfo[] };
+  list_training_profiles: { request: null; result: TrainingProfile[] };
+  pick_dataset_file: { request: null; result: PickedFile };
+  run_flow: { request: RunFlowRequest; result: RunFlowResult };
+  start_training_job: { request: StartTrainingRequest; result: StartTrainingResult };
+  update_settings: { request: Settings; result: Settings };
+}
+
+export type CommandName = keyof CommandMap;
