@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from ollama_trainer import __version__
@@ -37,7 +38,28 @@ def main(argv: list[str] | None = None) -> int:
         if args.browser:
             return app.run_browser(port=args.port, open_browser=not args.no_open)
         return app.run_desktop(debug=args.debug)
-    return args.handler(args)
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Every subcommand runs here: a DomainError becomes one line on stderr (or one JSON
+    object on stdout with --json) and its code's exit code (errors.py)."""
+    from ollama_trainer.errors import DomainError
+
+    try:
+        return args.handler(args)
+    except DomainError as exc:
+        report(exc, as_json=getattr(args, "json", False))
+        return exc.exit_code
+
+
+def report(exc, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"event": "error", "code": exc.code, "message": exc.message, "hint": exc.hint}), flush=True)
+        return
+    print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(exc.hint, file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from ollama_trainer import catalog
-from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
 
 
@@ -65,13 +63,9 @@ def cmd_dataset_check(args) -> int:
     from ollama_trainer import datasets
     from ollama_trainer.cli_train import resolve_dataset
 
-    try:
-        entry = resolve_dataset(args.dataset)
-        loaded = datasets.load(entry.path, args.format or entry.format, display_path=args.dataset
-                               if args.dataset.endswith((".jsonl", ".json")) else entry.path)
-    except DomainError as exc:
-        print(f"ollama-trainer: {exc.message}", file=sys.stderr)
-        return 2
+    entry = resolve_dataset(args.dataset)
+    loaded = datasets.load(entry.path, args.format or entry.format, display_path=args.dataset
+                           if args.dataset.endswith((".jsonl", ".json")) else entry.path)
     for line in loaded.report_lines():
         print(line)
     if loaded.valid:

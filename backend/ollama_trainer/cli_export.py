@@ -9,9 +9,7 @@ import sys
 from ollama_trainer import settings
 from ollama_trainer.errors import DomainError
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
-INVALID_CODES = frozenset({"invalid_argument", "invalid_model_name", "invalid_host", "unknown_training",
-                           "no_adapter", "export_running"})
+from ollama_trainer.errors import EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,14 +41,9 @@ def cmd_export(args: argparse.Namespace) -> int:
                             quantize=args.quantize, on_status=on_status)
     except DomainError as exc:
         command = _manual_command(args.run)
-        if args.json:
-            print(json.dumps({"event": "error", "code": exc.code, "message": exc.message, "command": command}),
-                  flush=True)
-        else:
-            print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
-            if command:
-                print(f"To build it by hand on a machine with Ollama: {command}", file=sys.stderr)
-        return EXIT_INVALID if exc.code in INVALID_CODES else EXIT_FAILED
+        if command:
+            exc.hint = f"To build it by hand on a machine with Ollama: {command}"
+        raise
     if args.json:
         print(json.dumps({"event": "done", **result.model_dump(mode="json")}), flush=True)
     else:
@@ -66,11 +59,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _manual_command(training_id: str) -> str | None:
     """The `ollama create` command, when the export got as far as writing the Modelfile."""
     from ollama_trainer.ollama.export import export_state
-    from ollama_trainer.errors import DomainError as _Error
 
     try:
         state = export_state(training_id)
-    except _Error:
+    except DomainError:
         return None
     return state.command if state.modelfile else None
 
@@ -81,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     args = parser.parse_args(["export", *(sys.argv[1:] if argv is None else argv)])
-    return args.handler(args)
+    from ollama_trainer.cli import run
+
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import sys
 
 from ollama_trainer.errors import DomainError
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+from ollama_trainer.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -79,11 +79,7 @@ def cmd_run(args) -> int:
 
     printer = _Printer(args.json)
     runner = FlowRunner(TrainingManager(), on_change=printer)
-    try:
-        flow_run_id = runner.run_flow(args.flow_id, parse_inputs(args.input))
-    except DomainError as exc:
-        print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_INVALID
+    flow_run_id = runner.run_flow(args.flow_id, parse_inputs(args.input))
     if not args.json:
         print(f"Flow run {flow_run_id} of {args.flow_id}", file=sys.stderr)
     try:

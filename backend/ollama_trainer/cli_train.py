@@ -12,7 +12,7 @@ from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+from ollama_trainer.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 
 
 def resolve_dataset(arg: str) -> DatasetEntry:
@@ -53,13 +53,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ollama_trainer.training.manager import TrainingManager
 
     manager = TrainingManager()
-    try:
-        profile = catalog.get_profile(args.profile)
-        dataset = resolve_dataset(args.dataset)
-        training_id = manager.start(profile, dataset, epochs=args.epochs, resume_from=args.resume)
-    except DomainError as exc:
-        print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_INVALID
+    profile = catalog.get_profile(args.profile)
+    dataset = resolve_dataset(args.dataset)
+    training_id = manager.start(profile, dataset, epochs=args.epochs, resume_from=args.resume)
     if not args.json:
         print(f"Training {training_id}: profile {profile.id}, dataset {dataset.id}", file=sys.stderr)
     try:
@@ -76,11 +72,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"Done: final loss {status.loss:.4f}" + (f", eval loss {status.eval_loss:.4f}" if status.eval_loss else "")
                   + f". Adapter: {summary.adapter_dir if summary else '?'}", file=sys.stderr)
         if args.export:
-            from ollama_trainer.cli_export import EXIT_OK as EXPORTED, cmd_export
+            from ollama_trainer.cli_export import cmd_export
 
             export_args = argparse.Namespace(run=training_id, model=args.model, host=None, json=args.json,
                                              quantize=args.quantize)
-            return EXIT_OK if cmd_export(export_args) == EXPORTED else EXIT_FAILED
+            return cmd_export(export_args)
         return EXIT_OK
     if status.status == "cancelled":
         print(f"Cancelled: {status.message}. Resume with: ollama-trainer train --profile {profile.id} "
@@ -136,10 +132,6 @@ def _follow_bar(manager, training_id: str) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     from ollama_trainer.training.ask import ask
 
-    try:
-        answer = ask(run=args.run, base=args.base, prompt=args.prompt, max_new_tokens=args.max_new_tokens)
-    except DomainError as exc:
-        print(f"ollama-trainer: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_INVALID if exc.code != "ask_failed" else EXIT_FAILED
+    answer = ask(run=args.run, base=args.base, prompt=args.prompt, max_new_tokens=args.max_new_tokens)
     print(answer)
     return EXIT_OK
