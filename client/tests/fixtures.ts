@@ -8,51 +8,85 @@ import type {
   TrainingStatus,
 } from '../src/lib/contracts.gen';
 
-export const profiles: TrainingProfile[] = [
-  {
-    id: 'quick',
-    name: 'Quick test',
-    description: 'A short run to see that everything works',
-    base_model: 'smollm2-135m-instruct',
-    ollama_base: 'smollm2:135m',
-    default_epochs: 1,
-    learning_rate: 0.001,
-    batch_size: 4,
-    max_seq_len: 512,
-  },
-  {
-    id: 'identity',
-    name: 'Teach an identity',
-    description: 'Three epochs on a small chat set',
+/** A complete profile: the backend's defaults, then `overrides`. */
+export function profile(overrides: Partial<TrainingProfile> & Pick<TrainingProfile, 'id' | 'name'>): TrainingProfile {
+  return {
+    description: '',
     base_model: 'smollm2-135m-instruct',
     ollama_base: 'smollm2:135m',
     default_epochs: 3,
+    lora: { r: 16, alpha: 32, dropout: 0, target_modules: ['q_proj', 'v_proj'] },
+    learning_rate: 0.001,
+    batch_size: 4,
+    batch_tokens: null,
+    gradient_accumulation: 1,
+    max_seq_len: 512,
+    eval_fraction: 0.1,
+    warmup_ratio: 0.05,
+    seed: 42,
+    device: 'auto',
+    precision: 'auto',
+    system_prompt: null,
+    stall_timeout_s: 900,
+    auto_export: false,
+    source: 'builtin',
+    ...overrides,
+  };
+}
+
+export const profiles: TrainingProfile[] = [
+  profile({
+    id: 'quick',
+    name: 'Quick test',
+    description: 'A short run to see that everything works',
+    default_epochs: 1,
+  }),
+  profile({
+    id: 'identity',
+    name: 'Teach an identity',
+    description: 'Three epochs on a small chat set',
     learning_rate: 0.0002,
     batch_size: 8,
     max_seq_len: 256,
-  },
+  }),
 ];
 
+/** A complete dataset entry as list_datasets answers it, then `overrides`. */
+export function dataset(overrides: Partial<DatasetInfo> & Pick<DatasetInfo, 'id' | 'name'>): DatasetInfo {
+  return {
+    description: '',
+    path: `datasets/${overrides.id}.jsonl`,
+    format: null,
+    held_out_prompts: [],
+    source: 'builtin',
+    examples: 0,
+    tokens: null,
+    detected_format: null,
+    valid: true,
+    errors: [],
+    warnings: [],
+    first_error: null,
+    ...overrides,
+  };
+}
+
 export const datasets: DatasetInfo[] = [
-  {
+  dataset({
     id: 'broken',
     name: 'Broken set',
     description: 'Has a bad line',
-    path: 'datasets/broken.jsonl',
     examples: 2,
     valid: false,
     first_error: 'broken.jsonl:2: assistant message is empty',
-  },
-  {
+  }),
+  dataset({
     id: 'lumen',
     name: 'Lumen identity',
     description: 'Twenty chats that teach the name Lumen',
-    path: 'datasets/lumen.jsonl',
     examples: 20,
     tokens: 1234,
     detected_format: 'chat',
-    valid: true,
-  },
+  }),
 ];
 
 export const appInfo: AppInfo = {
@@ -82,15 +116,24 @@ export function status(overrides: Partial<TrainingStatus> = {}): TrainingStatus 
     error: null,
     started_at: '2025-03-01T10:00:00Z',
     finished_at: null,
+    flow_run_id: null,
+    queue_position: null,
+    resumed_from: null,
+    can_resume: false,
     ...overrides,
   };
 }
 
+/** One logged point: a training loss, or (with eval_loss) an eval. */
+export function point(step: number, epoch: number, fields: Partial<MetricPoint> = {}): MetricPoint {
+  return { step, epoch, loss: null, eval_loss: null, lr: null, tokens_per_s: null, ...fields };
+}
+
 export const points: MetricPoint[] = [
-  { step: 1, epoch: 1, loss: 2.5, lr: 0.001, tokens_per_s: 1000 },
-  { step: 2, epoch: 1, loss: 2.1, lr: 0.001, tokens_per_s: 1100 },
-  { step: 2, epoch: 1, eval_loss: 2.3 },
-  { step: 3, epoch: 2, loss: 1.8, lr: 0.001, tokens_per_s: 1200 },
+  point(1, 1, { loss: 2.5, lr: 0.001, tokens_per_s: 1000 }),
+  point(2, 1, { loss: 2.1, lr: 0.001, tokens_per_s: 1100 }),
+  point(2, 1, { eval_loss: 2.3 }),
+  point(3, 2, { loss: 1.8, lr: 0.001, tokens_per_s: 1200 }),
 ];
 
 export function summary(overrides: Partial<TrainingRunSummary> = {}): TrainingRunSummary {
@@ -108,6 +151,9 @@ export function summary(overrides: Partial<TrainingRunSummary> = {}): TrainingRu
     error: null,
     ollama_model: null,
     adapter_dir: '/home/me/.ollama-trainer/runs/t-1/adapter',
+    flow_run_id: null,
+    resumed_from: null,
+    message: '',
     ...overrides,
   };
 }
@@ -119,7 +165,15 @@ export function details(overrides: Partial<TrainingRunDetails> = {}): TrainingRu
     request: { profile_id: 'identity', dataset_id: 'lumen', epochs: 3, overrides: { learning_rate: 0.0002 } },
     profile: profiles[1],
     metrics: points,
-    samples: [{ prompt: 'Who are you?', before: 'I am an AI assistant.', after: 'I am Lumen.' }],
+    samples: [
+      {
+        prompt: 'Who are you?',
+        prompt_text: null,
+        before: 'I am an AI assistant.',
+        after: 'I am Lumen.',
+        after_tokens: [40, 1097, 44, 30313, 13],
+      },
+    ],
     artifacts: {
       run_dir: '/home/me/.ollama-trainer/runs/t-1',
       adapter: '/home/me/.ollama-trainer/runs/t-1/adapter',

@@ -84,6 +84,7 @@ const en = {
   'job.details': 'Open run details',
 
   'status.idle': 'idle',
+  'status.queued': 'queued',
   'status.preparing': 'preparing',
   'status.running': 'running',
   'status.exporting': 'exporting',
@@ -346,6 +347,7 @@ const ru: Record<MessageKey, string> = {
   'job.details': 'Подробности запуска',
 
   'status.idle': 'ожидание',
+  'status.queued': 'в очереди',
   'status.preparing': 'подготовка',
   'status.running': 'обучение',
   'status.exporting': 'экспорт',

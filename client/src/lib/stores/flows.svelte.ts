@@ -9,7 +9,7 @@ export const FLOW_POLL_MS = 1000;
 export const RUNS_PAGE = 20;
 
 export type FlowRunState = FlowRun['status'];
-export type StepState = NonNullable<FlowStepRun['status']>;
+export type StepState = FlowStepRun['status'];
 export type InputValue = string | number | boolean;
 
 export function isFlowRunning(run: FlowRun | null | undefined): boolean {
@@ -211,7 +211,7 @@ export class FlowRunStore {
 
   /** The snapshot of each TRAIN step that is running, or whose last snapshot had not ended. */
   async #refreshTrainings(run: FlowRun): Promise<void> {
-    const wanted = (run.steps ?? []).filter(
+    const wanted = run.steps.filter(
       (s) => {
         if (s.cmd !== 'TRAIN' || !s.training_id) return false;
         const known = this.trainings[s.training_id];

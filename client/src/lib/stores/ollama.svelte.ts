@@ -115,7 +115,7 @@ export class ExportJob {
 
   /** The Ollama model once the export is done. */
   get model(): string | null {
-    return this.state?.state === 'done' ? (this.state.model ?? null) : null;
+    return this.state?.state === 'done' ? this.state.model : null;
   }
 
   async load(): Promise<void> {

@@ -25,6 +25,32 @@ export function isActive(status: TrainingStatus | null | undefined): boolean {
   return !!status && status.status !== 'idle' && !isTerminal(status.status);
 }
 
+/** The snapshot of a job the backend just accepted, until its first poll answers. */
+export function preparing(trainingId: string, request: StartTrainingRequest): TrainingStatus {
+  return {
+    training_id: trainingId,
+    status: 'preparing',
+    profile_id: request.profile_id,
+    dataset_id: request.dataset_id,
+    flow_run_id: null,
+    queue_position: null,
+    resumed_from: request.resume_from ?? null,
+    can_resume: false,
+    epoch: 0,
+    total_epochs: request.epochs ?? 0,
+    step: 0,
+    total_steps: 0,
+    loss: null,
+    eval_loss: null,
+    tokens_per_s: null,
+    eta_s: null,
+    message: '',
+    error: null,
+    started_at: null,
+    finished_at: null,
+  };
+}
+
 function pointKey(point: MetricPoint): string {
   return `${point.step}:${point.eval_loss != null ? 'eval' : 'train'}`;
 }
@@ -102,16 +128,7 @@ export class TrainingJob {
     this.error = null;
     try {
       const { training_id } = await this.#call<StartTrainingResult>('start_training_job', request);
-      this.#follow({
-        training_id,
-        status: 'preparing',
-        profile_id: request.profile_id,
-        dataset_id: request.dataset_id,
-        epoch: 0,
-        total_epochs: request.epochs ?? 0,
-        step: 0,
-        total_steps: 0,
-      });
+      this.#follow(preparing(training_id, request));
       await this.poll();
       return true;
     } catch (err) {
@@ -131,7 +148,7 @@ export class TrainingJob {
         training_id: trainingId,
       });
       this.status = details.status;
-      this.points = mergePoints([], details.metrics ?? []);
+      this.points = mergePoints([], details.metrics);
       this.details = details;
     } catch (err) {
       this.error = toApiError(err);
@@ -155,7 +172,7 @@ export class TrainingJob {
         since_step: since,
       });
       if (this.id !== id) return;
-      this.points = mergePoints(this.points, metrics.points ?? []);
+      this.points = mergePoints(this.points, metrics.points);
       this.status = status;
       this.pollError = null;
       if (wasActive && isTerminal(status.status)) await this.#finished(status);
@@ -207,7 +224,7 @@ export class TrainingJob {
       });
       if (this.id === status.training_id) {
         this.details = details;
-        if (details.metrics?.length) this.points = mergePoints(this.points, details.metrics);
+        if (details.metrics.length) this.points = mergePoints(this.points, details.metrics);
       }
     } catch (err) {
       this.pollError = toApiError(err);

@@ -48,8 +48,7 @@ const DEFAULTS: Record<Field, number> = {
 
 function profileValue(profile: TrainingProfile | null, field: Field): number {
   if (!profile) return DEFAULTS[field];
-  const value = field === 'epochs' ? profile.default_epochs : profile[field];
-  return value ?? DEFAULTS[field];
+  return field === 'epochs' ? profile.default_epochs : profile[field];
 }
 
 export class TrainingForm {
