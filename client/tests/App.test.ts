@@ -35,7 +35,7 @@ beforeEach(() => {
       case 'list_flows':
         return [];
       case 'get_settings':
-        return { ollama_host: null, language: null };
+        return { ollama_host: null };
       case 'get_ollama_connection':
         return { reachable: true, version: '0.12.11', host: 'http://127.0.0.1:11434', message: 'Ollama 0.12.11 at http://127.0.0.1:11434' };
       case 'get_flow_runs':

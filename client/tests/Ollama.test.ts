@@ -83,11 +83,11 @@ describe('Ollama connection in the sidebar', () => {
     let connection = unreachable;
     const backend = fakeBackend({
       get_ollama_connection: () => connection,
-      get_settings: { ollama_host: null, language: null },
+      get_settings: { ollama_host: null },
       update_settings: (args: Record<string, unknown>) => {
         if (args.ollama_host === 'ftp://x') return new ApiError('invalid_host', "'ftp://x' is not an http(s) address");
         connection = { ...reachable, host: String(args.ollama_host) };
-        return { ollama_host: args.ollama_host, language: null };
+        return { ollama_host: args.ollama_host };
       },
     });
     render(OllamaStatus, { store: new OllamaConnectionStore(backend.call) });

@@ -9,6 +9,11 @@ async function loadApi() {
   return api;
 }
 
+/** invoke without the command map's types: what a name that is no command does at run time. */
+function untyped(invoke: unknown) {
+  return invoke as (cmd: string) => Promise<unknown>;
+}
+
 function setToken(value: string | null) {
   document.head.querySelectorAll('meta[name="ot-token"]').forEach((el) => el.remove());
   if (value !== null) {
@@ -37,16 +42,16 @@ describe('browser transport', () => {
   beforeEach(() => setToken('secret-123'));
 
   it('posts the args to ./api/<cmd> with the token and returns the JSON body', async () => {
-    const fetchMock = vi.fn(async () => jsonResponse(200, [{ id: 'p1' }]));
+    const fetchMock = vi.fn(async () => jsonResponse(200, [{ training_id: 't1' }]));
     vi.stubGlobal('fetch', fetchMock);
     const { invoke } = await loadApi();
 
-    const result = await invoke<{ id: string }[]>('list_training_profiles', { limit: 3 });
+    const result = await invoke('get_training_history', { limit: 3 });
 
-    expect(result).toEqual([{ id: 'p1' }]);
+    expect(result).toEqual([{ training_id: 't1' }]);
     expect(fetchMock).toHaveBeenCalledTimes(1);
     const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
-    expect(url).toBe('./api/list_training_profiles');
+    expect(url).toBe('./api/get_training_history');
     expect(init.method).toBe('POST');
     expect(init.body).toBe(JSON.stringify({ limit: 3 }));
     expect((init.headers as Record<string, string>)['X-Ollama-Trainer-Token']).toBe('secret-123');
@@ -72,7 +77,7 @@ describe('browser transport', () => {
     );
     const { invoke, ApiError } = await loadApi();
 
-    const error = await invoke('get_profile', { id: 'x' }).catch((e: unknown) => e);
+    const error = await invoke('start_training_job', { profile_id: 'x', dataset_id: 'd' }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ code: 'unknown_profile', message: "no training profile 'x'" });
@@ -118,7 +123,7 @@ describe('browser transport', () => {
     vi.stubGlobal('fetch', fetchMock);
     const { invoke } = await loadApi();
 
-    await expect(invoke('../secret')).rejects.toMatchObject({ code: 'unknown_command' });
+    await expect(untyped(invoke)('../secret')).rejects.toMatchObject({ code: 'unknown_command' });
     expect(fetchMock).not.toHaveBeenCalled();
   });
 });
@@ -128,12 +133,12 @@ describe('desktop transport (pywebview)', () => {
     setToken('%OT_TOKEN%');
     const fetchMock = vi.fn();
     vi.stubGlobal('fetch', fetchMock);
-    const method = vi.fn(async () => ({ ok: true, result: [{ id: 'faq' }] }));
-    window.pywebview = { api: { list_datasets: method } };
+    const method = vi.fn(async () => ({ ok: true, result: [{ flow_run_id: 'fr-1' }] }));
+    window.pywebview = { api: { get_flow_runs: method } };
     const { invoke } = await loadApi();
 
-    await expect(invoke('list_datasets', { x: 1 })).resolves.toEqual([{ id: 'faq' }]);
-    expect(method).toHaveBeenCalledWith({ x: 1 });
+    await expect(invoke('get_flow_runs', { limit: 1 })).resolves.toEqual([{ flow_run_id: 'fr-1' }]);
+    expect(method).toHaveBeenCalledWith({ limit: 1 });
     expect(fetchMock).not.toHaveBeenCalled();
   });
 
@@ -149,7 +154,7 @@ describe('desktop transport (pywebview)', () => {
   it('throws the envelope error as an ApiError', async () => {
     window.pywebview = {
       api: {
-        start_training: async () => ({
+        start_training_job: async () => ({
           ok: false,
           error: { code: 'job_running', message: 'a training job is already running' },
         }),
@@ -157,7 +162,7 @@ describe('desktop transport (pywebview)', () => {
     };
     const { invoke, ApiError } = await loadApi();
 
-    const error = await invoke('start_training').catch((e: unknown) => e);
+    const error = await invoke('start_training_job', { profile_id: 'p', dataset_id: 'd' }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ code: 'job_running', message: 'a training job is already running' });
@@ -191,7 +196,7 @@ describe('desktop transport (pywebview)', () => {
     const { invoke } = await loadApi();
     window.dispatchEvent(new Event('pywebviewready'));
 
-    await expect(invoke('no_such_command')).rejects.toMatchObject({ code: 'unknown_command' });
+    await expect(untyped(invoke)('no_such_command')).rejects.toMatchObject({ code: 'unknown_command' });
   });
 
   it('waits for pywebviewready when the bridge is injected after the first call', async () => {

@@ -1,14 +1,21 @@
 import { ApiError } from '../src/lib/api';
-import type { Invoke } from '../src/lib/api';
+import type { CommandResult, Invoke } from '../src/lib/api';
+import type { CommandName } from '../src/lib/contracts.gen';
 import { datasets, profiles } from './fixtures';
 
-type Answer = unknown | ((args: Record<string, unknown>) => unknown);
+/** A result with every field optional, at any depth: a test names only what it needs. */
+type Loose<T> = T extends (infer U)[] ? Loose<U>[] : T extends object ? { [K in keyof T]?: Loose<T[K]> } : T;
+
+/** What a fake command answers: a (loose) result, an Error to throw, or a function of the args
+ * that returns either (or a promise of it). */
+export type Answer<K extends CommandName> = Loose<CommandResult<K>> | Error | ((args: Record<string, unknown>) => unknown);
+export type Answers = { [K in CommandName]?: Answer<K> };
 
 /** A fake `invoke`: each command answers its value, or calls it with the args; an Error
  * value is thrown; an unknown command throws unknown_command. Records every call. */
-export function fakeBackend(answers: Record<string, Answer> = {}) {
-  const calls: { cmd: string; args: Record<string, unknown> }[] = [];
-  const table: Record<string, Answer> = {
+export function fakeBackend(answers: Answers = {}) {
+  const calls: { cmd: CommandName; args: Record<string, unknown> }[] = [];
+  const table: Answers = {
     list_training_profiles: profiles,
     list_datasets: datasets,
     get_active_training: null,
@@ -16,10 +23,10 @@ export function fakeBackend(answers: Record<string, Answer> = {}) {
     get_export_state: (args: Record<string, unknown>) => ({ training_id: args.training_id, state: 'idle' }),
     ...answers,
   };
-  const call = (async (cmd: string, args: object = {}) => {
+  const call = (async (cmd: CommandName, args: object = {}) => {
     calls.push({ cmd, args: args as Record<string, unknown> });
     if (!(cmd in table)) throw new ApiError('unknown_command', `no ${cmd}`);
-    let value = table[cmd];
+    let value: unknown = table[cmd];
     if (typeof value === 'function') value = await (value as (a: object) => unknown)(args);
     if (value instanceof Error) throw value;
     return value;
@@ -28,6 +35,6 @@ export function fakeBackend(answers: Record<string, Answer> = {}) {
     call,
     calls,
     table,
-    callsOf: (cmd: string) => calls.filter((c) => c.cmd === cmd).map((c) => c.args),
+    callsOf: (cmd: CommandName) => calls.filter((c) => c.cmd === cmd).map((c) => c.args),
   };
 }

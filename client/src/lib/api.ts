@@ -6,6 +6,9 @@
 //   <meta name="ot-token">; 2xx -> the JSON body is the result, otherwise {code, message}.
 //
 // Either way a failure is thrown as ApiError {code, message}, with the backend's message.
+// The generated CommandMap types each call: a wrong command name, wrong arguments or a wrong
+// result type fail the type check, not the running app.
+import type { CommandMap, CommandName } from './contracts.gen';
 import { t } from './i18n';
 
 export class ApiError extends Error {
@@ -99,7 +102,7 @@ function errorFrom(value: unknown, fallbackCode: string, fallbackMessage: string
   return new ApiError(fallbackCode, fallbackMessage);
 }
 
-async function invokeDesktop<T>(cmd: string, args: object): Promise<T> {
+async function invokeDesktop(cmd: string, args: object): Promise<unknown> {
   let method = bridgeMethod(cmd);
   if (!method && !bridgeAnnounced) {
     await bridgeAnnouncement(apiOptions.bridgeWaitMs);
@@ -117,7 +120,7 @@ async function invokeDesktop<T>(cmd: string, args: object): Promise<T> {
     throw errorFrom(err, 'internal_error', err instanceof Error ? err.message : String(err));
   }
   if (isRecord(envelope) && envelope.ok === true && 'result' in envelope) {
-    return envelope.result as T;
+    return envelope.result;
   }
   if (isRecord(envelope) && envelope.ok === false) {
     throw errorFrom(envelope.error, 'internal_error', `Command '${cmd}' failed.`);
@@ -125,7 +128,7 @@ async function invokeDesktop<T>(cmd: string, args: object): Promise<T> {
   throw new ApiError('bad_response', `Command '${cmd}' answered something that is not an envelope.`);
 }
 
-async function invokeBrowser<T>(cmd: string, args: object): Promise<T> {
+async function invokeBrowser(cmd: string, args: object): Promise<unknown> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   const token = readToken();
   if (token) headers[TOKEN_HEADER] = token;
@@ -151,18 +154,37 @@ async function invokeBrowser<T>(cmd: string, args: object): Promise<T> {
     if (body === undefined) {
       throw new ApiError('bad_response', `Command '${cmd}' answered with something that is not JSON.`);
     }
-    return body as T;
+    return body;
   }
   const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
   throw errorFrom(body, `http_${response.status}`, text.trim() ? `${status}: ${text.trim()}` : status);
 }
 
+/** What a command takes: its request model, or nothing. */
+export type CommandRequest<K extends CommandName> = CommandMap[K]['request'];
+/** What a command answers. */
+export type CommandResult<K extends CommandName> = CommandMap[K]['result'];
+/** The arguments after the command name: none for a command without a request, an optional
+ * one when every field of the request has a default, else the request. */
+export type CommandArgs<K extends CommandName> =
+  CommandRequest<K> extends null
+    ? []
+    : Partial<CommandRequest<K>> extends CommandRequest<K>
+      ? [args?: CommandRequest<K>]
+      : [args: CommandRequest<K>];
+
+/** A backend as the stores see it: `invoke`, or a fake of it in tests. */
+export type Invoke = <K extends CommandName>(cmd: K, ...args: CommandArgs<K>) => Promise<CommandResult<K>>;
+
 /** Run a backend command and return its result; throws ApiError on any failure. */
-export async function invoke<T>(cmd: string, args?: object): Promise<T> {
+export const invoke: Invoke = async (cmd, ...args) =>
+  // The contracts say what the backend answers; the transports only check the envelope.
+  (await send(cmd, args[0] ?? {})) as CommandResult<typeof cmd>;
+
+async function send(cmd: string, payload: object): Promise<unknown> {
   if (!COMMAND.test(cmd)) {
     throw new ApiError('unknown_command', `'${cmd}' is not a command name.`);
   }
-  const payload = args ?? {};
   let transport = detectTransport();
   if (transport === null) {
     // Nothing says yet: a desktop window injects its bridge after the page loaded. Wait for
@@ -170,8 +192,8 @@ export async function invoke<T>(cmd: string, args?: object): Promise<T> {
     await bridgeAnnouncement(apiOptions.bridgeWaitMs);
     transport = window.pywebview ? 'desktop' : 'browser';
   }
-  if (transport === 'desktop') return invokeDesktop<T>(cmd, payload);
-  return invokeBrowser<T>(cmd, payload);
+  if (transport === 'desktop') return invokeDesktop(cmd, payload);
+  return invokeBrowser(cmd, payload);
 }
 
 /** Any thrown value as an ApiError, so views show one kind of error. */
@@ -179,5 +201,3 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   return new ApiError('internal_error', err instanceof Error ? err.message : String(err));
 }
-
-export type Invoke = <T>(cmd: string, args?: object) => Promise<T>;

@@ -4,7 +4,7 @@ import type { AppInfo } from '../contracts.gen';
 import { Loadable } from './loadable.svelte';
 
 export function createAppInfo(call: Invoke = invoke): Loadable<AppInfo | null> {
-  return new Loadable(() => call<AppInfo>('app_info'), null);
+  return new Loadable(() => call('app_info'), null);
 }
 
 /** 'CUDA (NVIDIA H200)', 'CPU (AMD EPYC ...)'. */

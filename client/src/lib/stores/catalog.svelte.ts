@@ -12,8 +12,8 @@ export class CatalogStore {
   #datasetId: string | null = $state(null);
 
   constructor(call: Invoke = invoke) {
-    this.profiles = new Loadable(() => call<TrainingProfile[]>('list_training_profiles'), []);
-    this.datasets = new Loadable(() => call<DatasetInfo[]>('list_datasets'), []);
+    this.profiles = new Loadable(() => call('list_training_profiles'), []);
+    this.datasets = new Loadable(() => call('list_datasets'), []);
   }
 
   /** The profile the person picked (none until they pick: a training is a deliberate choice). */

@@ -1,7 +1,7 @@
 // Flows: the flow files the backend found, the flow runs (running first, then newest first),
 // and one flow run followed live with the training status of its running TRAIN steps.
 import { type ApiError, type Invoke, invoke, toApiError } from '../api';
-import type { FlowInfo, FlowRun, FlowStepRun, RunFlowResult, TrainingStatus } from '../contracts.gen';
+import type { FlowInfo, FlowRun, FlowStepRun, TrainingStatus } from '../contracts.gen';
 import { Loadable } from './loadable.svelte';
 import { isTerminal } from './training.svelte';
 
@@ -51,7 +51,7 @@ export class FlowsStore {
 
   constructor(call: Invoke = invoke) {
     this.#call = call;
-    this.flows = new Loadable(() => call<FlowInfo[]>('list_flows'), []);
+    this.flows = new Loadable(() => call('list_flows'), []);
   }
 
   get valid(): FlowInfo[] {
@@ -78,7 +78,7 @@ export class FlowsStore {
     const generation = ++this.#generation;
     this.runsLoading = true;
     try {
-      const runs = await this.#call<FlowRun[]>('get_flow_runs', { limit: this.runsLimit });
+      const runs = await this.#call('get_flow_runs', { limit: this.runsLimit });
       if (generation !== this.#generation) return;
       this.runs = runs;
       this.runsLoaded = true;
@@ -103,7 +103,7 @@ export class FlowsStore {
     this.startErrors = others;
     try {
       const request = inputs && Object.keys(inputs).length ? { flow_id: flowId, inputs } : { flow_id: flowId };
-      const { flow_run_id } = await this.#call<RunFlowResult>('run_flow', request);
+      const { flow_run_id } = await this.#call('run_flow', request);
       void this.loadRuns();
       return flow_run_id;
     } catch (err) {
@@ -156,7 +156,7 @@ export class FlowRunStore {
     this.trainings = {};
     this.cancelRequested = false;
     try {
-      const run = await this.#call<FlowRun>('get_flow_run', { flow_run_id: flowRunId });
+      const run = await this.#call('get_flow_run', { flow_run_id: flowRunId });
       if (this.#id !== flowRunId) return;
       this.run = run;
       await this.#refreshTrainings(run);
@@ -172,7 +172,7 @@ export class FlowRunStore {
     if (!id || this.#polling) return;
     this.#polling = true;
     try {
-      const run = await this.#call<FlowRun>('get_flow_run', { flow_run_id: id });
+      const run = await this.#call('get_flow_run', { flow_run_id: id });
       if (this.#id !== id) return;
       this.run = run;
       this.pollError = null;
@@ -190,7 +190,7 @@ export class FlowRunStore {
     this.cancelling = true;
     this.cancelError = null;
     try {
-      const run = await this.#call<FlowRun>('cancel_flow_run', { flow_run_id: id });
+      const run = await this.#call('cancel_flow_run', { flow_run_id: id });
       if (this.#id === id) {
         this.run = run;
         this.cancelRequested = true;
@@ -211,18 +211,14 @@ export class FlowRunStore {
 
   /** The snapshot of each TRAIN step that is running, or whose last snapshot had not ended. */
   async #refreshTrainings(run: FlowRun): Promise<void> {
-    const wanted = run.steps.filter(
-      (s) => {
-        if (s.cmd !== 'TRAIN' || !s.training_id) return false;
-        const known = this.trainings[s.training_id];
-        return s.status === 'running' || !known || !isTerminal(known.status);
-      },
-    );
+    const wanted = run.steps.flatMap((s) => {
+      if (s.cmd !== 'TRAIN' || !s.training_id) return [];
+      const known = this.trainings[s.training_id];
+      return s.status === 'running' || !known || !isTerminal(known.status) ? [s.training_id] : [];
+    });
     if (wanted.length === 0) return;
     const answers = await Promise.all(
-      wanted.map((s) =>
-        this.#call<TrainingStatus>('get_training_status', { training_id: s.training_id }).catch(() => null),
-      ),
+      wanted.map((id) => this.#call('get_training_status', { training_id: id }).catch(() => null)),
     );
     const next = { ...this.trainings };
     for (const status of answers) if (status) next[status.training_id] = status;

@@ -28,7 +28,7 @@ export class TrainingHistoryStore {
     this.loading = true;
     this.error = null;
     try {
-      const runs = await this.#call<TrainingRunSummary[]>('get_training_history', {
+      const runs = await this.#call('get_training_history', {
         limit: this.limit,
       });
       if (generation !== this.#generation) return;

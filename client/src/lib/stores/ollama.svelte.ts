@@ -2,7 +2,7 @@
 // address setting, a run's export (started in the background, followed by polling) and the
 // "Try it" box that asks the trained model and its base side by side.
 import { type ApiError, type Invoke, invoke, toApiError } from '../api';
-import type { ChatAnswer, ExportRequest, ExportState, OllamaConnection, Settings } from '../contracts.gen';
+import type { ChatAnswer, ExportRequest, ExportState, OllamaConnection } from '../contracts.gen';
 
 /** What the export may ask Ollama to quantize to; null keeps the F16 model. */
 export type QuantizeChoice = NonNullable<ExportRequest['quantize']>;
@@ -38,7 +38,7 @@ export class OllamaConnectionStore {
     const generation = ++this.#generation;
     this.checking = true;
     try {
-      const connection = await this.#call<OllamaConnection>('get_ollama_connection', {});
+      const connection = await this.#call('get_ollama_connection');
       if (generation !== this.#generation) return;
       this.connection = connection;
       this.error = null;
@@ -58,7 +58,7 @@ export class OllamaConnectionStore {
 
   async loadSettings(): Promise<void> {
     try {
-      const settings = await this.#call<Settings>('get_settings', {});
+      const settings = await this.#call('get_settings');
       this.host = settings.ollama_host ?? '';
     } catch {
       this.host = '';
@@ -72,7 +72,7 @@ export class OllamaConnectionStore {
     this.saveError = null;
     try {
       const value = text.trim();
-      const settings = await this.#call<Settings>('update_settings', { ollama_host: value || null });
+      const settings = await this.#call('update_settings', { ollama_host: value || null });
       this.host = settings.ollama_host ?? '';
       this.saved = true;
       void this.check();
@@ -120,7 +120,7 @@ export class ExportJob {
 
   async load(): Promise<void> {
     try {
-      this.state = await this.#call<ExportState>('get_export_state', { training_id: this.trainingId });
+      this.state = await this.#call('get_export_state', { training_id: this.trainingId });
       this.error = null;
     } catch (err) {
       this.error = toApiError(err);
@@ -138,7 +138,7 @@ export class ExportJob {
       };
       if (name) args.model_name = name;
       if (quantize) args.quantize = quantize;
-      this.state = await this.#call<ExportState>('export_to_ollama', args);
+      this.state = await this.#call('export_to_ollama', args);
     } catch (err) {
       this.error = toApiError(err);
     } finally {
@@ -207,12 +207,12 @@ export class ModelChat {
   /** Both sides at once; `ollamaModel` only when it is registered and Ollama answers. */
   ask(prompt: string, trainingId: string, ollamaModel: string | null): Promise<void> {
     const trained = ollamaModel
-      ? this.trained.run(true, () => this.#call<ChatAnswer>('ask_ollama', { model: ollamaModel, prompt }))
+      ? this.trained.run(true, () => this.#call('ask_ollama', { model: ollamaModel, prompt }))
       : this.trained.run(false, () =>
-          this.#call<ChatAnswer>('ask_local_model', { training_id: trainingId, prompt, with_adapter: true }),
+          this.#call('ask_local_model', { training_id: trainingId, prompt, with_adapter: true }),
         );
     const base = this.base.run(false, () =>
-      this.#call<ChatAnswer>('ask_local_model', { training_id: trainingId, prompt, with_adapter: false }),
+      this.#call('ask_local_model', { training_id: trainingId, prompt, with_adapter: false }),
     );
     return Promise.all([trained, base]).then(() => undefined);
   }

@@ -5,8 +5,6 @@ import { type ApiError, type Invoke, invoke, toApiError } from '../api';
 import type {
   MetricPoint,
   StartTrainingRequest,
-  StartTrainingResult,
-  TrainingMetrics,
   TrainingRunDetails,
   TrainingStatus,
 } from '../contracts.gen';
@@ -111,7 +109,7 @@ export class TrainingJob {
   /** Pick up the job that is running now (after a reload or reopening the window). */
   async resume(): Promise<void> {
     try {
-      const status = await this.#call<TrainingStatus | null>('get_active_training');
+      const status = await this.#call('get_active_training');
       if (!status) return;
       if (status.training_id !== this.id) this.#follow(status);
       else this.status = status;
@@ -127,7 +125,7 @@ export class TrainingJob {
     this.starting = true;
     this.error = null;
     try {
-      const { training_id } = await this.#call<StartTrainingResult>('start_training_job', request);
+      const { training_id } = await this.#call('start_training_job', request);
       this.#follow(preparing(training_id, request));
       await this.poll();
       return true;
@@ -144,7 +142,7 @@ export class TrainingJob {
     this.loading = true;
     this.error = null;
     try {
-      const details = await this.#call<TrainingRunDetails>('get_training_run', {
+      const details = await this.#call('get_training_run', {
         training_id: trainingId,
       });
       this.status = details.status;
@@ -164,10 +162,10 @@ export class TrainingJob {
     this.#polling = true;
     const wasActive = this.active;
     try {
-      const status = await this.#call<TrainingStatus>('get_training_status', { training_id: id });
+      const status = await this.#call('get_training_status', { training_id: id });
       if (this.id !== id) return;
       const since = this.points.length ? this.points[this.points.length - 1].step : 0;
-      const metrics = await this.#call<TrainingMetrics>('get_training_metrics', {
+      const metrics = await this.#call('get_training_metrics', {
         training_id: id,
         since_step: since,
       });
@@ -190,7 +188,7 @@ export class TrainingJob {
     this.cancelling = true;
     this.cancelError = null;
     try {
-      const status = await this.#call<TrainingStatus>('cancel_training_job', { training_id: id });
+      const status = await this.#call('cancel_training_job', { training_id: id });
       const wasActive = this.active;
       if (this.id === id) this.status = status;
       if (wasActive && isTerminal(status.status)) await this.#finished(status);
@@ -219,7 +217,7 @@ export class TrainingJob {
 
   async #finished(status: TrainingStatus): Promise<void> {
     try {
-      const details = await this.#call<TrainingRunDetails>('get_training_run', {
+      const details = await this.#call('get_training_run', {
         training_id: status.training_id,
       });
       if (this.id === status.training_id) {
