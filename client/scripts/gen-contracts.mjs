@@ -68,6 +68,7 @@ function extras(schema) {
     lines.push(`export const ${name} = ${literal} as const;`);
   }
   lines.push('export type ErrorCode = (typeof ERROR_CODES)[number];');
+  lines.push(...fieldFacts(schema.$defs ?? {}));
   lines.push('', '// -- every bridge command: its request and its result -----------------------------------', '');
   lines.push('export interface CommandMap {');
   for (const [name, spec] of Object.entries(schema['x-commands'] ?? {}).sort()) {
@@ -75,6 +76,48 @@ function extras(schema) {
   }
   lines.push('}', '', 'export type CommandName = keyof CommandMap;', '');
   return lines.join('\n');
+}
+
+/** A number, boolean or string as TypeScript source, strings in single quotes. */
+function literal(value) {
+  if (typeof value !== 'string') return String(value);
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+const BOUND_KEYS = ['minimum', 'exclusiveMinimum', 'maximum', 'exclusiveMaximum'];
+
+/** Per model, one line each: its fields' plain defaults (numbers, strings, booleans) and
+ * numeric bounds (Field(ge=..., le=...)), so the client's forms follow contracts.py. */
+function fieldFacts(defs) {
+  const defaults = [];
+  const bounds = [];
+  for (const name of Object.keys(defs).sort()) {
+    const facts = { defaults: [], bounds: [] };
+    for (const [field, prop] of Object.entries(defs[name].properties ?? {}).sort()) {
+      if (['number', 'string', 'boolean'].includes(typeof prop.default)) {
+        facts.defaults.push(`${field}: ${literal(prop.default)}`);
+      }
+      // A nullable field keeps its bounds on the non-null branch of anyOf.
+      const source = [prop, ...(prop.anyOf ?? [])].find((s) => BOUND_KEYS.some((k) => k in s));
+      if (source) {
+        const parts = BOUND_KEYS.filter((k) => k in source).map((k) => `${k}: ${source[k]}`);
+        facts.bounds.push(`${field}: { ${parts.join(', ')} }`);
+      }
+    }
+    if (facts.defaults.length) defaults.push(`  ${name}: { ${facts.defaults.join(', ')} },`);
+    if (facts.bounds.length) bounds.push(`  ${name}: { ${facts.bounds.join(', ')} },`);
+  }
+  return [
+    '',
+    '// -- field defaults and bounds, per model ----------------------------------------------',
+    '',
+    'export const FIELD_DEFAULTS = {',
+    ...defaults,
+    '} as const;',
+    'export const FIELD_BOUNDS = {',
+    ...bounds,
+    '} as const;',
+  ];
 }
 
 /** Remove the scaffolding root interface and the "referenced by ContractsRoot" notes. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../src/lib/api';
-import type { TrainingProfile } from '../src/lib/contracts.gen';
+import { FIELD_BOUNDS, FIELD_DEFAULTS, MAX_EPOCHS, type TrainingProfile } from '../src/lib/contracts.gen';
 import { mergePoints, TrainingJob } from '../src/lib/stores/training.svelte';
 import { parseField, RULES, TrainingForm } from '../src/lib/stores/trainingForm.svelte';
 import { details, points, profiles, status } from './fixtures';
@@ -111,6 +111,17 @@ describe('TrainingForm', () => {
     expect(parseField('0', RULES.learning_rate)).toBeNull();
     expect(parseField('2e-4', RULES.learning_rate)).toBe(0.0002);
     expect(parseField('15', RULES.max_seq_len)).toBeNull();
+  });
+
+  it("takes its bounds and its defaults from the contracts", () => {
+    expect(RULES.epochs).toMatchObject({ min: 1, max: MAX_EPOCHS });
+    expect(RULES.max_seq_len.max).toBe(FIELD_BOUNDS.TrainingOverrides.max_seq_len.maximum);
+    expect(RULES.learning_rate).toMatchObject({ min: 0, minExclusive: true, max: 1 });
+    const form = new TrainingForm(() => null);
+    expect(form.text('epochs')).toBe(String(FIELD_DEFAULTS.TrainingProfile.default_epochs));
+    expect(form.text('max_seq_len')).toBe(String(FIELD_DEFAULTS.TrainingProfile.max_seq_len));
+    form.set('epochs', String(MAX_EPOCHS + 1));
+    expect(form.problem('epochs')).toBe(`Epochs must be a whole number from 1 to ${MAX_EPOCHS}.`);
   });
 
   it('follows the profile until edited, and only sends overrides that differ', () => {

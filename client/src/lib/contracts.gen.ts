@@ -570,6 +570,34 @@ export const MAX_EPOCHS = 100 as const;
 export const TERMINAL_STATES = ['cancelled', 'done', 'error', 'interrupted'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+// -- field defaults and bounds, per model ----------------------------------------------
+
+export const FIELD_DEFAULTS = {
+  AskRequest: { with_adapter: true },
+  DatasetEntry: { description: '', source: 'builtin' },
+  DatasetInfo: { description: '', examples: 0, source: 'builtin', valid: false },
+  DatasetIssue: { severity: 'error' },
+  ExportState: { message: '', state: 'idle' },
+  FlowInfo: { description: '', source: 'builtin' },
+  FlowRun: { flow_name: '' },
+  FlowStep: { continue_on_error: false },
+  FlowStepRun: { continue_on_error: false, status: 'pending' },
+  LimitRequest: { limit: 10 },
+  LoraSettings: { alpha: 32, dropout: 0, r: 16 },
+  MetricsRequest: { since_step: 0 },
+  TrainingProfile: { auto_export: false, batch_size: 4, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, learning_rate: 0.001, max_seq_len: 512, precision: 'auto', seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05 },
+  TrainingStatus: { epoch: 0, message: '', step: 0, total_epochs: 0, total_steps: 0 },
+} as const;
+export const FIELD_BOUNDS = {
+  ExportState: { progress: { minimum: 0, maximum: 1 } },
+  LimitRequest: { limit: { minimum: 1, maximum: 10000 } },
+  LoraSettings: { alpha: { minimum: 1, maximum: 4096 }, dropout: { minimum: 0, exclusiveMaximum: 1 }, r: { minimum: 1, maximum: 1024 } },
+  MetricsRequest: { since_step: { minimum: 0 } },
+  StartTrainingRequest: { epochs: { minimum: 1, maximum: 100 } },
+  TrainingOverrides: { batch_size: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 } },
+  TrainingProfile: { batch_size: { minimum: 1, maximum: 1024 }, batch_tokens: { minimum: 16, maximum: 10000000 }, default_epochs: { minimum: 1, maximum: 100 }, eval_fraction: { minimum: 0, exclusiveMaximum: 0.9 }, gradient_accumulation: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 }, stall_timeout_s: { minimum: 5, maximum: 86400 }, warmup_ratio: { minimum: 0, exclusiveMaximum: 1 } },
+} as const;
+
 // -- every bridge command: its request and its result -----------------------------------
 
 export interface CommandMap {

@@ -1,7 +1,7 @@
 // Flows: the flow files the backend found, the flow runs (running first, then newest first),
 // and one flow run followed live with the training status of its running TRAIN steps.
 import { type ApiError, type Invoke, invoke, toApiError } from '../api';
-import type { FlowInfo, FlowRun, FlowStepRun, TrainingStatus } from '../contracts.gen';
+import { FLOW_TERMINAL_STATES, type FlowInfo, type FlowRun, type FlowStepRun, type TrainingStatus } from '../contracts.gen';
 import { Loadable } from './loadable.svelte';
 import { isTerminal } from './training.svelte';
 
@@ -12,8 +12,9 @@ export type FlowRunState = FlowRun['status'];
 export type StepState = FlowStepRun['status'];
 export type InputValue = string | number | boolean;
 
-export function isFlowRunning(run: FlowRun | null | undefined): boolean {
-  return run?.status === 'running';
+/** A flow run that has not reached done / error / cancelled / interrupted. */
+export function isFlowRunning(run: FlowRun | null): boolean {
+  return !!run && !(FLOW_TERMINAL_STATES as readonly FlowRunState[]).includes(run.status);
 }
 
 /** The inputs a person typed, as the backend wants them: a number stays a number when the

@@ -2,20 +2,20 @@
 // incrementally), and, once it ended, its details (result, samples, artifacts). The panel
 // uses the app-wide `trainingJob`; a run's page makes its own.
 import { type ApiError, type Invoke, invoke, toApiError } from '../api';
-import type {
-  MetricPoint,
-  StartTrainingRequest,
-  TrainingRunDetails,
-  TrainingStatus,
+import {
+  type MetricPoint,
+  type StartTrainingRequest,
+  TERMINAL_STATES,
+  type TrainingRunDetails,
+  type TrainingStatus,
 } from '../contracts.gen';
 
 export type JobState = TrainingStatus['status'];
 
-export const TERMINAL_STATES: readonly JobState[] = ['done', 'error', 'cancelled', 'interrupted'];
 export const POLL_INTERVAL_MS = 1000;
 
 export function isTerminal(state: JobState): boolean {
-  return TERMINAL_STATES.includes(state);
+  return (TERMINAL_STATES as readonly JobState[]).includes(state);
 }
 
 /** A snapshot of a job that is still going (preparing, running, exporting). */

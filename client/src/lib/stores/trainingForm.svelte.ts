@@ -1,7 +1,14 @@
 // The start form: epochs and the advanced settings, each defaulting from the selected profile
 // and following it when the profile changes (an edit belongs to the profile it was made on).
-import type { MessageKey } from '../i18n';
-import type { StartTrainingRequest, TrainingOverrides, TrainingProfile } from '../contracts.gen';
+// Bounds and defaults are contracts.py's (StartTrainingRequest, TrainingOverrides, TrainingProfile).
+import { type MessageKey, t } from '../i18n';
+import {
+  FIELD_BOUNDS,
+  FIELD_DEFAULTS,
+  type StartTrainingRequest,
+  type TrainingOverrides,
+  type TrainingProfile,
+} from '../contracts.gen';
 
 export type Field = 'epochs' | 'learning_rate' | 'batch_size' | 'max_seq_len';
 
@@ -14,17 +21,22 @@ interface Rule {
   message: MessageKey;
 }
 
+type Bounds = { minimum: number; maximum: number } | { exclusiveMinimum: number; maximum: number };
+
+function rule(integer: boolean, bounds: Bounds, message: MessageKey): Rule {
+  return 'minimum' in bounds
+    ? { integer, min: bounds.minimum, max: bounds.maximum, message }
+    : { integer, min: bounds.exclusiveMinimum, minExclusive: true, max: bounds.maximum, message };
+}
+
+const OVERRIDES = FIELD_BOUNDS.TrainingOverrides;
+
 export const RULES: Record<Field, Rule> = {
-  epochs: { integer: true, min: 1, max: 100, message: 'settings.epochs.invalid' },
-  learning_rate: {
-    integer: false,
-    min: 0,
-    minExclusive: true,
-    max: 1,
-    message: 'settings.learningRate.invalid',
-  },
-  batch_size: { integer: true, min: 1, max: 1024, message: 'settings.batchSize.invalid' },
-  max_seq_len: { integer: true, min: 16, max: 131072, message: 'settings.maxSeqLen.invalid' },
+  // 1..MAX_EPOCHS
+  epochs: rule(true, FIELD_BOUNDS.StartTrainingRequest.epochs, 'settings.epochs.invalid'),
+  learning_rate: rule(false, OVERRIDES.learning_rate, 'settings.learningRate.invalid'),
+  batch_size: rule(true, OVERRIDES.batch_size, 'settings.batchSize.invalid'),
+  max_seq_len: rule(true, OVERRIDES.max_seq_len, 'settings.maxSeqLen.invalid'),
 };
 
 /** The number in `text` when it satisfies `rule`, else null. */
@@ -39,16 +51,12 @@ export function parseField(text: string, rule: Rule): number | null {
   return value;
 }
 
-const DEFAULTS: Record<Field, number> = {
-  epochs: 3,
-  learning_rate: 0.001,
-  batch_size: 4,
-  max_seq_len: 512,
-};
+/** What a field shows before a profile is picked: a profile's defaults. */
+const DEFAULTS = FIELD_DEFAULTS.TrainingProfile;
 
 function profileValue(profile: TrainingProfile | null, field: Field): number {
-  if (!profile) return DEFAULTS[field];
-  return field === 'epochs' ? profile.default_epochs : profile[field];
+  const source = profile ?? DEFAULTS;
+  return field === 'epochs' ? source.default_epochs : source[field];
 }
 
 export class TrainingForm {
@@ -79,9 +87,11 @@ export class TrainingForm {
     return parseField(this.text(field), RULES[field]);
   }
 
-  /** The message for an invalid field, else null. */
-  problem(field: Field): MessageKey | null {
-    return this.value(field) === null ? RULES[field].message : null;
+  /** What is wrong with an invalid field, in words (with its bounds), else null. */
+  problem(field: Field): string | null {
+    if (this.value(field) !== null) return null;
+    const { message, min, max } = RULES[field];
+    return t(message, { min, max });
   }
 
   get valid(): boolean {
