@@ -38,7 +38,7 @@ describe('FlowRunView', () => {
     expect(screen.getByRole('status')).toHaveTextContent('running');
     const train = document.querySelector('[data-step-id="train"]') as HTMLElement;
     expect(await within(train).findByText('running — epoch 1 / 3, step 4 / 18, loss 0.52')).toBeInTheDocument();
-    expect(within(train).getByRole('link', { name: 'Open in TrainingPanel' })).toHaveAttribute('href', '#/training/t-7');
+    expect(within(train).getByRole('link', { name: 'Open training' })).toHaveAttribute('href', '#/training/t-7');
     const exportStep = document.querySelector('[data-step-id="export"]') as HTMLElement;
     expect(within(exportStep).getByText('pending')).toBeInTheDocument();
     expect(backend.callsOf('get_training_status')).toEqual([{ training_id: 't-7' }]);

@@ -248,7 +248,7 @@ describe('Try it', () => {
     const backend = fakeBackend({
       get_ollama_connection: reachable,
       ask_ollama: new ApiError('ollama_chat_failed', 'Ollama could not answer: model failed to load'),
-      ask_local_model: new ApiError('worker_failed', 'the base model could not be loaded'),
+      ask_local_model: new ApiError('ask_failed', 'the base model could not be loaded'),
     });
     const connection = new OllamaConnectionStore(backend.call);
     await connection.check();

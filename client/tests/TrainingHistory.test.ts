@@ -75,7 +75,7 @@ describe('TrainingHistory', () => {
 
   it('shows the backend message when the history cannot be read', async () => {
     const { ApiError } = await import('../src/lib/api');
-    await show({ get_training_history: new ApiError('history_unreadable', 'runs.jsonl is not readable') });
+    await show({ get_training_history: new ApiError('internal_error', 'runs.jsonl is not readable') });
 
     expect(await screen.findByRole('alert')).toHaveTextContent('runs.jsonl is not readable');
   });

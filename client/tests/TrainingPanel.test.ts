@@ -1,6 +1,6 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError } from '../src/lib/api';
+import { ApiError, type ApiErrorCode } from '../src/lib/api';
 import TrainingPanel from '../src/lib/components/TrainingPanel.svelte';
 import { CatalogStore } from '../src/lib/stores/catalog.svelte';
 import { TrainingHistoryStore } from '../src/lib/stores/history.svelte';
@@ -93,12 +93,12 @@ describe('TrainingPanel: catalog', () => {
 
   it('shows the backend message in an alert and retries', async () => {
     const { backend } = setup({
-      list_training_profiles: new ApiError('catalog_invalid', "training_profiles.json line 3: 'id' is missing"),
+      list_training_profiles: new ApiError('invalid_catalog', "training_profiles.json line 3: 'id' is missing"),
     });
 
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent("training_profiles.json line 3: 'id' is missing");
-    expect(alert).toHaveTextContent('catalog_invalid');
+    expect(alert).toHaveTextContent('invalid_catalog');
     expect(await screen.findByRole('radio', { name: 'Lumen identity' })).toBeInTheDocument();
 
     backend.table.list_training_profiles = profiles;
@@ -206,7 +206,7 @@ describe('TrainingPanel: starting', () => {
     expect(startButton()).toBeDisabled();
   });
 
-  it.each([
+  it.each<[ApiErrorCode, string]>([
     ['job_running', 'A training job is already running: 20250301-100000-ab12'],
     ['invalid_dataset', 'lumen.jsonl:7: assistant message is empty'],
     ['backend_unreachable', 'Cannot reach the Ollama Trainer backend (Failed to fetch). Is the app still running?'],

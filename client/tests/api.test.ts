@@ -83,6 +83,13 @@ describe('browser transport', () => {
     expect(error).toMatchObject({ code: 'unknown_profile', message: "no training profile 'x'" });
   });
 
+  it('keeps the message but not a code outside the vocabulary', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(501, { code: 'not_implemented', message: 'Not Implemented' })));
+    const { invoke } = await loadApi();
+
+    await expect(invoke('app_info')).rejects.toMatchObject({ code: 'http_501', message: 'Not Implemented' });
+  });
+
   it('keeps a readable message when the error body is not JSON', async () => {
     vi.stubGlobal(
       'fetch',
@@ -217,12 +224,12 @@ describe('desktop transport (pywebview)', () => {
   it('falls back to HTTP when no bridge arrives and there is no token', async () => {
     setToken('%OT_TOKEN%');
     const fetchMock = vi.fn(async () =>
-      jsonResponse(401, { code: 'bad_token', message: 'missing or wrong session token' }),
+      jsonResponse(403, { code: 'forbidden', message: 'missing or wrong token' }),
     );
     vi.stubGlobal('fetch', fetchMock);
     const { invoke } = await loadApi();
 
-    await expect(invoke('app_info')).rejects.toMatchObject({ code: 'bad_token' });
+    await expect(invoke('app_info')).rejects.toMatchObject({ code: 'forbidden' });
     const [, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
     expect((init.headers as Record<string, string>)['X-Ollama-Trainer-Token']).toBeUndefined();
   });

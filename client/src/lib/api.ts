@@ -9,12 +9,16 @@
 // The generated CommandMap types each call: a wrong command name, wrong arguments or a wrong
 // result type fail the type check, not the running app.
 import type { CommandMap, CommandName } from './contracts.gen';
+import { type HttpCode, isKnownCode, type KnownCode } from './errorCodes';
 import { t } from './i18n';
 
-export class ApiError extends Error {
-  readonly code: string;
+/** A backend ErrorCode, a transport's own code, or http_NNN for an unreadable HTTP failure. */
+export type ApiErrorCode = KnownCode | HttpCode;
 
-  constructor(code: string, message: string) {
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+
+  constructor(code: ApiErrorCode, message: string) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
@@ -92,11 +96,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function errorFrom(value: unknown, fallbackCode: string, fallbackMessage: string): ApiError {
-  // Accept {code, message} and {error: {code, message}} bodies alike.
+function errorFrom(value: unknown, fallbackCode: ApiErrorCode, fallbackMessage: string): ApiError {
+  // Accept {code, message} and {error: {code, message}} bodies alike; a code outside the
+  // vocabulary becomes the fallback (the message still says what happened).
   const body = isRecord(value) && isRecord(value.error) ? value.error : value;
   if (isRecord(body) && typeof body.message === 'string') {
-    const code = typeof body.code === 'string' && body.code ? body.code : fallbackCode;
+    const code = typeof body.code === 'string' && isKnownCode(body.code) ? body.code : fallbackCode;
     return new ApiError(code, body.message);
   }
   return new ApiError(fallbackCode, fallbackMessage);

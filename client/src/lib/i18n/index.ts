@@ -1,0 +1,39 @@
+// Every string a person reads in the window comes from t(): English (en.ts, the source of the
+// keys) and Russian (ru.ts), switched at run time through localeState.
+import { httpStatus, isKnownCode } from '../errorCodes';
+import { type Locale, localeState } from '../locale.svelte';
+import { type ErrorWords, en, errors as enErrors, type MessageKey, type Messages } from './en';
+import { errors as ruErrors, ru } from './ru';
+
+export { LOCALES, type Locale } from '../locale.svelte';
+export type { MessageKey } from './en';
+
+const messages: Record<Locale, Messages> = { en, ru };
+const errorWords: Record<Locale, ErrorWords> = { en: enErrors, ru: ruErrors };
+
+/** The language texts are shown in now. */
+export function getLocale(): Locale {
+  return localeState.current;
+}
+
+/** Switch the language (remembered in localStorage); texts follow at once. */
+export function setLocale(next: Locale): void {
+  localeState.set(next);
+}
+
+function fill(template: string, params: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+/** The text for `key`, with `{name}` placeholders filled from `params`. */
+export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
+  return fill(messages[localeState.current][key] ?? en[key] ?? key, params);
+}
+
+/** What an error code means and what to do, in the window's language; null for a code the
+ * client has no words for (then the backend's message stands alone). */
+export function errorText(code: string): string | null {
+  if (isKnownCode(code)) return errorWords[localeState.current][code];
+  const status = httpStatus(code);
+  return status === null ? null : t('error.http', { status });
+}
