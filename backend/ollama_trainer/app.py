@@ -7,7 +7,7 @@ import signal
 import sys
 import webbrowser
 
-from ollama_trainer import device_probe, paths
+from ollama_trainer import device_probe, paths, wiring
 from ollama_trainer.bridge.commands import Commands
 from ollama_trainer.flows.runner import FlowRunner
 from ollama_trainer.training.manager import TrainingManager
@@ -38,7 +38,7 @@ def _shutdown(manager: TrainingManager, flows: FlowRunner) -> None:
 def run_browser(port: int = 0, open_browser: bool = True) -> int:
     from ollama_trainer.bridge.http import BridgeServer
 
-    manager = TrainingManager()
+    manager = wiring.training_manager("browser")
     flows = FlowRunner(manager)
     commands = Commands(transport="browser", manager=manager, flows=flows)
     device_probe.start_background_probe()
@@ -65,7 +65,7 @@ def run_desktop(debug: bool = False) -> int:
     except NoDisplay as exc:
         print(f"ollama-trainer: {exc}", file=sys.stderr)
         return 2
-    manager = TrainingManager()
+    manager = wiring.training_manager("window")
     flows = FlowRunner(manager)
     picker = FilePicker()
     commands = Commands(transport="desktop", manager=manager, flows=flows, file_picker=picker)

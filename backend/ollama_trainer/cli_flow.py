@@ -75,10 +75,10 @@ def _step_line(step) -> str:
 
 def cmd_run(args) -> int:
     from ollama_trainer.flows.runner import FlowRunner
-    from ollama_trainer.training.manager import TrainingManager
+    from ollama_trainer import wiring
 
     printer = _Printer(args.json)
-    runner = FlowRunner(TrainingManager(), on_change=printer)
+    runner = FlowRunner(wiring.training_manager("cli"), on_change=printer)
     flow_run_id = runner.run_flow(args.flow_id, parse_inputs(args.input))
     if not args.json:
         print(f"Flow run {flow_run_id} of {args.flow_id}", file=sys.stderr)

@@ -11,6 +11,7 @@ from ollama_trainer import catalog
 from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
+from ollama_trainer.training.run_folder import EVENTS, RunFolder
 
 from ollama_trainer.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 
@@ -50,9 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ollama_trainer.training.manager import TrainingManager
+    from ollama_trainer import wiring
 
-    manager = TrainingManager()
+    manager = wiring.training_manager("cli")
     profile = catalog.get_profile(args.profile)
     dataset = resolve_dataset(args.dataset)
     training_id = manager.start(profile, dataset, epochs=args.epochs, resume_from=args.resume)
@@ -87,10 +88,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _follow_json(manager, training_id: str) -> None:
-    events = history.run_dir(training_id) / "events.jsonl"
+    events = RunFolder.of(training_id).file(EVENTS)
     offset = 0
     while True:
-        finished = manager.active_id() != training_id
+        finished = manager.finished(training_id)
         if events.exists():
             with open(events, "rb") as f:
                 f.seek(offset)
@@ -112,7 +113,7 @@ def _follow_bar(manager, training_id: str) -> None:
     shown = None
     try:
         while True:
-            running = manager.active_id() == training_id
+            running = not manager.finished(training_id)
             s = manager.status(training_id)
             view = (s.status, s.epoch, s.step, s.total_steps, s.loss, s.message)
             if view != shown:

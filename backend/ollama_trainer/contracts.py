@@ -24,7 +24,7 @@ Id = Annotated[str, AfterValidator(_check_id)]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 DatasetFormat = Literal["chat", "alpaca", "prompt_completion", "text"]
 TrainingState = Literal[
-    "idle", "preparing", "running", "exporting", "done", "error", "cancelled", "interrupted"
+    "idle", "queued", "preparing", "running", "exporting", "done", "error", "cancelled", "interrupted"
 ]
 TERMINAL_STATES = frozenset({"done", "error", "cancelled", "interrupted"})
 MAX_EPOCHS = 100  # what the window, the CLI and flows offer (the worker itself accepts up to 1000)
@@ -186,6 +186,9 @@ class TrainingStatus(Strict):
     started_at: str | None = None
     finished_at: str | None = None
     flow_run_id: str | None = None
+    resumed_from: str | None = Field(None, description="The run this one continues from its checkpoint")
+    can_resume: bool = Field(False, description="Ended without finishing, with a checkpoint to continue from")
+    queue_position: int | None = Field(None, description="While queued: 1 = next to start")
 
 
 class MetricPoint(Strict):
@@ -218,6 +221,8 @@ class TrainingRunSummary(Strict):
     flow_run_id: str | None = None
     ollama_model: str | None = None
     adapter_dir: str | None = None
+    message: str = Field("", description="How it ended, in words: 'cancelled; checkpoint saved at step 4'")
+    resumed_from: str | None = Field(None, description="The run this one continues")
 
 
 class SampleAnswer(Strict):

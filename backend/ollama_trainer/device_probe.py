@@ -3,10 +3,7 @@ only there) and cached. Falls back to the CPU when the training stack is not ins
 
 from __future__ import annotations
 
-import json
 import platform
-import subprocess
-import sys
 import threading
 
 _lock = threading.Lock()
@@ -30,18 +27,14 @@ def probe(timeout: float = 60.0) -> dict:
     with _lock:
         if _result is None:
             _result = {"device": "cpu", "device_name": _cpu_name()}
+            from ollama_trainer.errors import DomainError
+            from ollama_trainer.training import worker_client
+            from ollama_trainer.training.protocol import ProbeReply
+
             try:
-                out = subprocess.run(
-                    [sys.executable, "-m", "ollama_trainer.training.worker", "probe"],
-                    capture_output=True, text=True, timeout=timeout, check=True,
-                ).stdout
-                found = json.loads(out.strip().splitlines()[-1])
-                if found.get("device") in ("cpu", "cuda", "mps"):
-                    _result = {
-                        "device": found["device"],
-                        "device_name": found.get("device_name") or _result["device_name"],
-                    }
-            except (subprocess.SubprocessError, OSError, ValueError, IndexError):
+                found = worker_client.call("probe", ProbeReply, timeout=timeout)
+                _result = {"device": found.device, "device_name": found.device_name or _result["device_name"]}
+            except (DomainError, OSError):
                 pass
         return dict(_result)
 

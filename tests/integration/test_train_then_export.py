@@ -8,13 +8,12 @@ import time
 
 import pytest
 
-from ollama_trainer import catalog
+from ollama_trainer import catalog, wiring
 from ollama_trainer.bridge.commands import Commands
 from ollama_trainer.bridge.registry import dispatch
 from ollama_trainer.cli import main as cli_main
 from ollama_trainer.contracts import DatasetEntry
 from ollama_trainer.training import history
-from ollama_trainer.training.manager import TrainingManager
 from tests.fakes.fixtures import ollama_standin  # noqa: F401
 from tests.integration.conftest import profile, write_chat_dataset
 
@@ -91,7 +90,7 @@ def test_export_failure_leaves_training_done(tiny_setup, ollama_standin):
 def test_auto_export_goes_through_exporting(tiny_setup, ollama_standin, monkeypatch):
     tiny_setup(auto_export=True)
     monkeypatch.setenv("OLLAMA_HOST", ollama_standin.url)
-    manager = TrainingManager()
+    manager = wiring.training_manager()  # the app's manager: auto-export hangs on its on_finished hook
     tid = manager.start(catalog.get_profile("tiny"), catalog.get_dataset_entry("colours"))
     seen = set()
     while manager.active_id() == tid:

@@ -72,15 +72,16 @@ def test_event_log_on_a_full_disk_leaves_no_torn_line_and_still_reports(monkeypa
     events.close()
 
 
-def test_manager_says_the_history_was_not_written(tiny_catalog):
+def test_manager_says_the_history_was_not_written(tiny_catalog, faulty_python):
     prof, data = tiny_catalog
     log = history.log()
     for n in range(3):
         log.append(summary(n))
     before = paths.training_log().read_bytes()
     with pytest.MonkeyPatch.context() as mp:
-        fail_writes_to(mp, paths.training_log().name)  # only this process: the worker writes fine
-        manager = TrainingManager()
+        # a full disk for the history log, in the worker (which records its own end) and in the app
+        fail_writes_to(mp, paths.training_log().name)
+        manager = TrainingManager(python=faulty_python(f"enospc:{paths.training_log().name}:0"))
         tid = manager.start(prof, data, epochs=1)
         final = manager.wait(tid, 180)
     assert manager._jobs[tid].finished.is_set() and manager.active_id() is None

@@ -15,7 +15,8 @@ import httpx
 from ollama_trainer.bridge.commands import Commands
 from ollama_trainer.bridge.http import TOKEN_HEADER
 from ollama_trainer.training import history
-from ollama_trainer.training.manager import _SPAWNER, TrainingManager
+from ollama_trainer.training.manager import TrainingManager
+from ollama_trainer.training.worker_client import _SPAWNER
 from tests.bridge_helpers import running_server
 from tests.reliability.conftest import alive, child_pids, open_fds, rss_kib, wait_until
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Literal
 
-from ollama_trainer import __version__, catalog, device_probe, paths, settings
+from ollama_trainer import __version__, catalog, device_probe, paths, settings, wiring
 from ollama_trainer.bridge.registry import command
 from ollama_trainer.errors import DomainError
 from ollama_trainer.contracts import (
@@ -28,7 +28,7 @@ class Commands:
     def __init__(self, transport: Transport = "cli", manager: TrainingManager | None = None,
                  flows: FlowRunner | None = None, file_picker: Callable[[], str | None] | None = None):
         self._transport = transport
-        self._manager = manager or TrainingManager()
+        self._manager = manager or wiring.training_manager("window" if transport == "desktop" else transport)
         self._flows = flows or FlowRunner(self._manager)
         self._file_picker = file_picker  # the desktop window's native dialog
 

@@ -24,6 +24,7 @@ from ollama_trainer import atomic, catalog, paths
 from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry, Id, QuantizeChoice
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
+from ollama_trainer.training.run_folder import EVAL, RunFolder
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ def evaluate(args: dict, ctx: StepContext, *, ask=None) -> dict:
         before = ask(run=a.training_id, base=None, prompt=prompt, with_adapter=False)
         after = ask(run=a.training_id, base=None, prompt=prompt)
         answers.append({"prompt": prompt, "before": before, "after": after})
-    path = history.run_dir(a.training_id) / "eval.json"
+    path = RunFolder.of(a.training_id).file(EVAL)
     payload = {"training_id": a.training_id, "flow_run_id": ctx.flow_run_id,
                "base_model": job.profile.base_model,
                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "answers": answers}

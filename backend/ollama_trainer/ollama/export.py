@@ -38,6 +38,7 @@ from ollama_trainer.ollama import blobs, export_check, model_source, modelfile
 from ollama_trainer.ollama import client as oc
 from ollama_trainer.training import history
 from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.training.run_folder import ADAPTER, EXPORT, RunFolder
 from ollama_trainer.weights import gguf_adapter
 from ollama_trainer.weights.lora import ADAPTER_FILES
 
@@ -87,7 +88,7 @@ def check_model_name(name: str) -> str:
 
 # -- state file -----------------------------------------------------------------------------------
 def _state_path(training_id: str) -> Path:
-    return history.run_dir(training_id) / "export.json"
+    return RunFolder.of(training_id).file(EXPORT)
 
 
 def _write_state(state: ExportState) -> None:
@@ -121,7 +122,7 @@ def _load_run(training_id: str) -> tuple[TrainingRunSummary, JobSpec]:
     job = history.load_job(training_id)
     if summary is None and job is None:
         raise NotFound(f"no training run '{training_id}'", code="unknown_training")
-    adapter = history.run_dir(training_id) / "adapter"
+    adapter = RunFolder.of(training_id).file(ADAPTER)
     if summary is None or summary.status != "done":
         status = summary.status if summary is not None else "not finished"
         raise DomainError(f"run '{training_id}' has no trained adapter to export (its status is {status}); "
@@ -205,16 +206,14 @@ def _run_claimed(p: _Prepared, on_status: Callable[[str], None] | None) -> Expor
 def _record_model(training_id: str, model: str) -> None:
     """Note the Ollama model in the run's summary (a newer record supersedes the older one);
     the training's own result is never changed otherwise."""
-    summary = history.load_summary(training_id)
-    if summary is not None and summary.ollama_model != model:
-        try:
-            history.record(summary.model_copy(update={"ollama_model": model}))
-        except OSError as exc:
-            log.warning("the summary of %s was not updated with the Ollama model: %s", training_id, exc)
+    try:
+        RunFolder.of(training_id).update_summary(ollama_model=model)
+    except OSError as exc:
+        log.warning("the summary of %s was not updated with the Ollama model: %s", training_id, exc)
 
 
 def _export(p: _Prepared, on_status: Callable[[str], None] | None) -> ExportResult:
-    run_dir = history.run_dir(p.training_id)
+    run_dir = RunFolder.of(p.training_id).path
     state = ExportState(training_id=p.training_id, state="exporting", model=p.name, host=p.host, quantize=p.quantize,
                         message="preparing the model file", command=modelfile.create_command(run_dir, p.name))
 

@@ -12,13 +12,13 @@ A check that cannot run says so; only a real difference reads as "differs".
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import httpx
 
 from ollama_trainer.contracts import ExportCheck, SampleAnswer
+from ollama_trainer.training.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
 CHAT_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
@@ -26,11 +26,8 @@ SAME_START_CHARS = 60  # answers that agree this far are the same answer cut at 
 
 
 def first_sample(run_dir: Path) -> SampleAnswer | None:
-    try:
-        rows = json.loads((Path(run_dir) / "samples.json").read_text(encoding="utf-8"))
-        return SampleAnswer.model_validate(rows[0]) if rows else None
-    except (OSError, ValueError, IndexError, TypeError):
-        return None
+    samples = RunFolder(run_dir).samples()
+    return samples[0] if samples else None
 
 
 def _norm(text: str) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +22,12 @@ from ollama_trainer import bases
 from ollama_trainer.errors import DomainError
 from ollama_trainer.ollama import modelfile
 from ollama_trainer.training.protocol import BaseModelFile, JobSpec
+from ollama_trainer.training.run_folder import MERGED as MERGED_DIR
+from ollama_trainer.training.run_folder import MODEL_GGUF
 from ollama_trainer.weights import gguf_info
 from ollama_trainer.weights.merge import MergeError, merge_into_gguf
 
 log = logging.getLogger(__name__)
-MODEL_GGUF = "model.gguf"
-MERGED_DIR = "merged"
 MERGE_TIMEOUT_S = 3600
 
 
@@ -141,15 +140,11 @@ def _folder_source(folder: Path, run_dir: Path, python: str, on_progress) -> Mod
 
 
 def _worker_merge(run_dir: Path, python: str) -> None:
-    proc = subprocess.run([python, "-m", "ollama_trainer.training.worker", "merge", "--run-dir", str(run_dir)],
-                          capture_output=True, text=True, timeout=MERGE_TIMEOUT_S)
-    reply: dict = {}
-    for line in reversed(proc.stdout.strip().splitlines()):
-        try:
-            reply = json.loads(line)
-            break
-        except ValueError:
-            continue
-    if proc.returncode != 0 or "error" in reply:
-        reason = reply.get("error") or proc.stderr.strip()[-300:] or f"exit code {proc.returncode}"
-        raise DomainError(f"the trained model could not be merged: {reason}", code="model_file_failed")
+    from ollama_trainer.training import worker_client
+    from ollama_trainer.training.protocol import MergeReply
+
+    try:
+        worker_client.call("merge", MergeReply, python=python, timeout=MERGE_TIMEOUT_S, code="model_file_failed",
+                           run_dir=run_dir)
+    except DomainError as exc:
+        raise DomainError(f"the trained model could not be merged: {exc.message}", code="model_file_failed") from None

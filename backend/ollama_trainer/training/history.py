@@ -1,31 +1,27 @@
 """The training history: one TrainingRunSummary per finished run in
-<data>/logs/training/training_runs.jsonl, plus summary.json in the run's folder."""
+<data>/logs/training/training_runs.jsonl (each run's own copy is its folder's summary.json;
+run_folder.py writes both)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ollama_trainer import atomic, paths
 from ollama_trainer.contracts import TrainingRunSummary
 from ollama_trainer.jsonl_log import JsonlLog
 from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.training.run_folder import RunFolder, history_log
 
 
 def log() -> JsonlLog[TrainingRunSummary]:
-    return JsonlLog(paths.training_log(), TrainingRunSummary)
+    return history_log()
 
 
 def run_dir(training_id: str) -> Path:
-    return paths.runs_dir() / training_id
+    return RunFolder.of(training_id).path
 
 
 def record(summary: TrainingRunSummary) -> None:
-    """Write the run's own summary.json (atomically), then append to the shared history. A
-    second record for the same run (adding ollama_model after an export) supersedes the first."""
-    folder = run_dir(summary.training_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(folder / "summary.json", summary.model_dump_json(indent=2))
-    log().append(summary)
+    RunFolder.of(summary.training_id).write_summary(summary)
 
 
 def recent(limit: int = 10) -> list[TrainingRunSummary]:
@@ -35,15 +31,8 @@ def recent(limit: int = 10) -> list[TrainingRunSummary]:
 
 
 def load_summary(training_id: str) -> TrainingRunSummary | None:
-    path = run_dir(training_id) / "summary.json"
-    try:
-        return TrainingRunSummary.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return log().find_newest(lambda s: s.training_id == training_id)
+    return RunFolder.of(training_id).read_summary()
 
 
 def load_job(training_id: str) -> JobSpec | None:
-    try:
-        return JobSpec.read(run_dir(training_id) / "job.json")
-    except (OSError, ValueError):
-        return None
+    return RunFolder.of(training_id).read_job()

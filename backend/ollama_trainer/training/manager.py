@@ -1,78 +1,72 @@
-"""The training manager: runs one worker subprocess at a time, follows its events into a PULSE
-v1 snapshot, cancels gracefully, and records a summary for every run that ends.
+"""The training manager: starts one worker at a time per data folder (across processes, with a
+queue), follows it into a PULSE v1 snapshot, cancels gracefully, resumes from checkpoints, and
+re-attaches at start-up to a run that another process left running.
 
-Threads: `start` spawns the worker and a follower thread that reads its stdout; everything the
-follower and the callers share is guarded by the manager's lock.
+What a run is made of lives in its folder (run_folder.py); how its end reads is outcome.py;
+watching the process is supervisor.py; the machine-wide slot and the queue are job_slot.py.
+What happens after a run (the export to Ollama) hangs on `on_finished` hooks.
 """
 
 from __future__ import annotations
 
-import ctypes
-import fcntl
 import logging
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from typing import Callable
 
-from ollama_trainer.timestamps import now_iso
 from ollama_trainer import bases, paths
 from ollama_trainer.contracts import (
     MAX_EPOCHS, TERMINAL_STATES, DatasetEntry, MetricPoint, TrainingMetrics, TrainingOverrides, TrainingProfile,
     TrainingRunSummary, TrainingStatus,
 )
 from ollama_trainer.errors import Conflict, DomainError, NotFound
+from ollama_trainer.timestamps import now_iso
 from ollama_trainer.training import events as ev
-from ollama_trainer.training import protocol
-from ollama_trainer.training.protocol import BaseModelFile, JobDataset, JobSpec
-from ollama_trainer.training import history
+from ollama_trainer.training import job_slot, outcome, protocol, worker_client
+from ollama_trainer.training.protocol import JobDataset, JobSpec
+from ollama_trainer.training.run_folder import CHECKPOINT, JOB, WORKER_LOG, RunFolder
+from ollama_trainer.training.supervisor import Ending, Supervisor
 
 log = logging.getLogger(__name__)
+QUEUE_POLL_S = 0.5
+OnFinished = Callable[["Job", Callable[[str, str], None]], None]
 
 
 def new_training_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
-# Linux delivers PR_SET_PDEATHSIG when the *thread* that forked the child ends, not the process:
-# workers are forked from this one long-lived thread, never from a short-lived request thread.
-_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="worker-spawner")
-
-
-def _die_with_parent() -> None:  # runs in the child before exec (Linux): SIGTERM when the app dies
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
 @dataclass
 class Job:
     training_id: str
-    run_dir: Path
-    profile: TrainingProfile
-    dataset: DatasetEntry
-    epochs: int
+    folder: RunFolder
+    spec: JobSpec
     status: TrainingStatus
-    process: subprocess.Popen | None = None
+    origin: str = "app"
+    process: object | None = None  # the worker's Popen, when this process started it
+    supervisor: Supervisor | None = None
     points: list[MetricPoint] = field(default_factory=list)
-    final: protocol.WorkerEvent | None = None  # the done / cancelled / error event
-    cancel_requested: bool = False
-    killed_after_grace: bool = False
+    final: protocol.WorkerEvent | None = None
     started: float = field(default_factory=time.monotonic)
     finished: threading.Event = field(default_factory=threading.Event)
     lock_fd: int | None = None
-    adapter_dir: str | None = None
-    last_event: float = field(default_factory=time.monotonic)
-    hung: bool = False
+    slot_fd: int | None = None
+    ticket: job_slot.Ticket | None = None
+    cancel_requested: bool = False
+
+    @property
+    def run_dir(self):
+        return self.folder.path
+
+    @property
+    def profile(self) -> TrainingProfile:
+        return self.spec.profile
 
 
 def validate_epochs(epochs: int | None, profile: TrainingProfile) -> int:
@@ -103,200 +97,200 @@ def apply_overrides(profile: TrainingProfile, overrides: TrainingOverrides | Non
 
 
 class TrainingManager:
-    def __init__(self, *, python: str = sys.executable, cancel_grace_s: float = 30.0):
+    def __init__(self, *, python: str = sys.executable, cancel_grace_s: float = 30.0,
+                 on_finished: list[OnFinished] | None = None, origin: str = "app"):
         self._python = python
         self._cancel_grace_s = cancel_grace_s
+        self._on_finished = list(on_finished or [])
+        self._origin = origin
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
-        self._active: Job | None = None
         self.recover_interrupted()
 
     # -- start ------------------------------------------------------------------------------
     def start(self, profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | None = None,
               overrides: TrainingOverrides | None = None, flow_run_id: str | None = None,
-              resume_from: str | None = None) -> str:
+              resume_from: str | None = None, queue: bool = False) -> str:
+        """Start a run (or queue it while another job holds the slot, with `queue`)."""
         epochs = validate_epochs(epochs, profile)
         profile = apply_overrides(profile, overrides)
         check_dataset(dataset)
         base = bases.resolve(profile.base_model)  # a missing folder fails here, before any run exists
+        if resume_from:
+            self._check_resumable(resume_from, epochs)
+        training_id = new_training_id()
+        slot_fd = job_slot.try_acquire(training_id, self._origin)
+        if slot_fd is None and not queue:
+            raise Conflict(self._busy_message(), code="job_running")
+        folder = RunFolder.of(training_id)
+        folder.path.mkdir(parents=True)
+        if resume_from:
+            shutil.copytree(RunFolder.of(resume_from).checkpoint, folder.file(CHECKPOINT))
+        spec = JobSpec(
+            training_id=training_id, epochs=epochs, resume=bool(resume_from), resumed_from=resume_from,
+            flow_run_id=flow_run_id, started_at=now_iso(), profile=profile,
+            dataset=JobDataset(id=dataset.id, path=dataset.path, format=dataset.format,
+                               held_out_prompts=dataset.held_out_prompts),
+            models_dir=str(paths.models_dir()), base=base, history_log=str(paths.training_log()),
+        )
+        folder.write_job(spec)
+        job = Job(training_id, folder, spec, outcome.initial_status(spec), origin=self._origin)
+        job.lock_fd = folder.lock()
         with self._lock:
-            if self._active is not None and not self._active.finished.is_set():
-                raise Conflict(f"a training job is already running ({self._active.training_id}); "
-                               "wait for it or cancel it first", code="job_running")
-            training_id = new_training_id()
-            run_dir = history.run_dir(training_id)
-            run_dir.mkdir(parents=True)
-            if resume_from:
-                self._copy_checkpoint(resume_from, run_dir)
-            job = Job(training_id, run_dir, profile, dataset, epochs,
-                      TrainingStatus(training_id=training_id, status="preparing", profile_id=profile.id,
-                                     dataset_id=dataset.id, total_epochs=epochs, started_at=now_iso(),
-                                     flow_run_id=flow_run_id, message="starting the trainer"))
-            job.lock_fd = self._lock_run(run_dir)
-            self._write_job(job, base, resume=bool(resume_from), resumed_from=resume_from)
-            self._spawn(job)
             self._jobs[training_id] = job
-            self._active = job
+        if slot_fd is not None:
+            job.slot_fd = slot_fd
+            self._spawn(job)
+        else:
+            job.ticket = job_slot.Ticket(training_id)
+            self._queued(job)
+            threading.Thread(target=self._wait_in_line, args=(job,), name=f"queue-{training_id}", daemon=True).start()
         if flow_run_id:
             log.info("flow run %s started training %s", flow_run_id, training_id)
         return training_id
 
-    def _copy_checkpoint(self, source_id: str, run_dir: Path) -> None:
-        source = history.run_dir(source_id) / "checkpoints" / "last"
-        if not source.is_dir():
+    def resume(self, training_id: str, *, epochs: int | None = None, queue: bool = False,
+               flow_run_id: str | None = None) -> str:
+        """Continue a run from its last checkpoint with the settings it was started with
+        (epochs may be raised to train further)."""
+        source = RunFolder.of(training_id)
+        job = source.read_job()
+        if job is None:
+            raise NotFound(f"no training run '{training_id}'", code="unknown_training")
+        dataset = DatasetEntry(id=job.dataset.id, name=job.dataset.id, path=job.dataset.path,
+                               format=job.dataset.format, held_out_prompts=job.dataset.held_out_prompts)
+        return self.start(job.profile, dataset, epochs=epochs or job.epochs, resume_from=training_id, queue=queue,
+                          flow_run_id=flow_run_id)
+
+    def _check_resumable(self, source_id: str, epochs: int) -> None:
+        source = RunFolder.of(source_id)
+        if not source.has_checkpoint():
             raise NotFound(f"run '{source_id}' has no checkpoint to resume from", code="no_checkpoint")
-        shutil.copytree(source, run_dir / "checkpoints" / "last")
+        state = source.checkpoint_state() or {}
+        done_epochs, batch = int(state.get("epoch", 0)), int(state.get("batch_index", 0))
+        if done_epochs >= epochs and batch == 0:
+            raise DomainError(
+                f"run '{source_id}' has already trained {done_epochs} of {epochs} epochs: resuming would train "
+                f"nothing; resume with more epochs (e.g. --epochs {done_epochs + 2}) or start a new run",
+                code="nothing_to_resume")
 
-    @staticmethod
-    def _lock_run(run_dir: Path) -> int:
-        fd = os.open(run_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return fd
+    def _busy_message(self) -> str:
+        held = job_slot.holder()
+        who = f" ({held.training_id}, started from {held.origin or 'another process'})" if held else ""
+        return (f"a training job is already running{who}; wait for it, queue this one, or cancel it first")
 
-    def _write_job(self, job: Job, base: BaseModelFile, *, resume: bool, resumed_from: str | None) -> None:
-        JobSpec(
-            training_id=job.training_id, epochs=job.epochs, resume=resume, resumed_from=resumed_from,
-            flow_run_id=job.status.flow_run_id, started_at=job.status.started_at, profile=job.profile,
-            dataset=JobDataset(id=job.dataset.id, path=job.dataset.path, format=job.dataset.format,
-                               held_out_prompts=job.dataset.held_out_prompts),
-            models_dir=str(paths.models_dir()), base=base,
-        ).write(job.run_dir / "job.json")
-
-    def _spawn(self, job: Job) -> None:
-        stderr = open(job.run_dir / "worker.log", "ab")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        try:
-            job.process = _SPAWNER.submit(
-                subprocess.Popen,
-                [self._python, "-m", "ollama_trainer.training.worker", "train", "--run-dir", str(job.run_dir)],
-                stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, env=env,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-            ).result()
-        finally:
-            stderr.close()
-        threading.Thread(target=self._follow, args=(job,), name=f"follow-{job.training_id}", daemon=True).start()
-        threading.Thread(target=self._watch, args=(job,), name=f"watch-{job.training_id}", daemon=True).start()
-
-    def _watch(self, job: Job) -> None:
-        """Stop a trainer that has been silent for the profile's stall timeout."""
-        timeout = job.profile.stall_timeout_s
-        while not job.finished.wait(min(5.0, timeout / 4)):
-            with self._lock:
-                silent = time.monotonic() - job.last_event
-            if silent > timeout and job.process is not None and job.process.poll() is None:
-                log.error("training %s: no event for %.0f s; stopping the trainer", job.training_id, silent)
-                with self._lock:
-                    job.hung = True
-                job.process.kill()
-                return
-
-    # -- following the worker ---------------------------------------------------------------
-    def _follow(self, job: Job) -> None:
-        assert job.process is not None and job.process.stdout is not None
-        for raw in job.process.stdout:
-            event = ev.parse_event(raw)
-            if event is None:
-                continue
-            with self._lock:
-                job.last_event = time.monotonic()
-                ev.apply(job.status, event)
-                point = ev.metric_point(event)
-                if point is not None:
-                    job.points.append(point)
-                if event.event in protocol.FINAL_EVENTS:
-                    job.final = event
-                if isinstance(event, protocol.Done):
-                    job.adapter_dir = event.adapter_dir
-        job.process.stdout.close()
-        code = job.process.wait()
-        self._finish(job, code)
-
-    def _finish(self, job: Job, code: int) -> None:
+    # -- the queue --------------------------------------------------------------------------
+    def _queued(self, job: Job) -> None:
         with self._lock:
-            status = job.status
-            final = job.final
-            kind = final.event if final is not None else None
-            if kind == "done" and code == protocol.EXIT_DONE:
-                status.status = "done"
-                status.message = "training finished"
-            elif kind == "cancelled" or (job.cancel_requested and (job.killed_after_grace or code == -signal.SIGTERM)):
-                # SIGTERM itself ends a worker that is cancelled before it has set up its handler
-                status.status = "cancelled"
-                if kind == "cancelled":
-                    status.message = "cancelled; checkpoint saved at step %s" % final.step
-                elif job.killed_after_grace:
-                    status.message = (f"cancelled; the trainer did not stop within {self._cancel_grace_s:.0f} s "
-                                      "and was killed")
-                else:
-                    status.message = "cancelled before the trainer had started; nothing was saved"
+            held = job_slot.holder()
+            job.status.status = "queued"
+            job.status.queue_position = job.ticket.position() if job.ticket else None
+            behind = f" behind {held.training_id}" if held else ""
+            job.status.message = f"waiting for the running job to end{behind} (place {job.status.queue_position} in line)"
+
+    def _wait_in_line(self, job: Job) -> None:
+        while not job.cancel_requested:
+            first = next(iter(job_slot.line()), (None, 0))[0]
+            if first == job.training_id:
+                slot_fd = job_slot.try_acquire(job.training_id, self._origin)
+                if slot_fd is not None:
+                    with self._lock:
+                        if job.cancel_requested:
+                            job_slot.release(slot_fd)
+                            break
+                        job.slot_fd = slot_fd
+                        job.ticket.drop()
+                        job.status.status, job.status.queue_position = "preparing", None
+                        job.status.message = "starting the trainer"
+                    self._spawn(job)
+                    return
+            self._queued(job)
+            time.sleep(QUEUE_POLL_S)
+        job.ticket.drop()
+        outcome.end(job.status, "cancelled", "cancelled while waiting in line; nothing was trained", None)
+        self._record(job, None)
+        self._close(job)
+
+    # -- the worker ---------------------------------------------------------------------------
+    def _spawn(self, job: Job) -> None:
+        keep = tuple(fd for fd in (job.lock_fd, job.slot_fd) if fd is not None)
+        job.process = worker_client.spawn_training(job.run_dir, job.folder.file(WORKER_LOG), python=self._python,
+                                                   keep_fds=keep)
+        job.started = time.monotonic()
+        job.supervisor = Supervisor(job.folder, lambda e: self._on_event(job, e), lambda end: self._finish(job, end),
+                                    job.profile.stall_timeout_s, self._cancel_grace_s, process=job.process).start()
+
+    def _on_event(self, job: Job, event: protocol.WorkerEvent) -> None:
+        with self._lock:
+            ev.apply(job.status, event)
+            point = ev.metric_point(event)
+            if point is not None:
+                job.points.append(point)
+            if event.event in protocol.FINAL_EVENTS:
+                job.final = event
+
+    def _finish(self, job: Job, end: Ending) -> None:
+        """The worker is gone: take the summary it wrote, or write one from how it ended."""
+        if job.process is None:  # attached: whoever started the run may be writing its summary now
+            job.lock_fd = job.folder.lock_waiting()
+        with self._lock:
+            recorded = getattr(job.final, "recorded", True) and job.folder.has_summary()
+            summary = job.folder.read_summary() if recorded else None
+            if summary is not None:
+                outcome.overlay(job.status, summary)
             else:
-                status.status = "error"
-                if job.hung:
-                    status.error = (f"the trainer stopped responding (no progress for {job.profile.stall_timeout_s} s) "
-                                    "and was stopped; the last checkpoint, if any, can be resumed")
-                else:
-                    status.error = final.message if kind == "error" else self._death_message(job, code)
-                status.message = "training failed"
-            status.finished_at = now_iso()
-            status.eta_s = None
-            summary = TrainingRunSummary(
-                training_id=job.training_id, profile_id=job.profile.id, dataset_id=job.dataset.id,
-                status=status.status, started_at=status.started_at or now_iso(), finished_at=status.finished_at,
-                epochs=job.epochs, final_loss=_final_loss(final, status),
-                eval_loss=status.eval_loss, duration_s=round(time.monotonic() - job.started, 2),
-                error=status.error, flow_run_id=status.flow_run_id, adapter_dir=job.adapter_dir,
-            )
+                outcome.end(job.status, *self._death(job, end))
+        if summary is None:
+            self._record(job, None)
+        with self._lock:
+            job.status.can_resume = job.status.status in ("cancelled", "interrupted", "error") and \
+                job.folder.has_checkpoint()
         try:
-            history.record(summary)
-            if summary.status == "done" and job.profile.auto_export:
-                self._auto_export(job)
+            if job.status.status == "done":
+                for hook in self._on_finished:
+                    hook(job, lambda state, message: self._set(job, state, message))
+        except Exception:  # noqa: BLE001 - a hook's bug must not leave the job unfinished
+            log.exception("an on_finished hook failed for %s", job.training_id)
+        finally:
+            self._close(job)
+
+    def _death(self, job: Job, end: Ending) -> tuple[str, str, str | None]:
+        final = job.final
+        if final is not None and final.event in protocol.FINAL_EVENTS and not end.hung:
+            return outcome.clean_end(final)
+        if end.cancel_requested and (end.killed_after_grace or (end.code is not None and end.code < 0)):
+            if end.killed_after_grace:
+                return ("cancelled", f"cancelled; the trainer did not stop within {self._cancel_grace_s:.0f} s "
+                        "and was killed", None)
+            # SIGTERM itself ends a worker that is cancelled before it has set up its handler
+            return "cancelled", "cancelled before the trainer had started; nothing was saved", None
+        if end.hung:
+            return ("error", "training failed", f"the trainer stopped responding (no progress for "
+                    f"{job.profile.stall_timeout_s} s) and was stopped; the last checkpoint, if any, can be resumed")
+        if end.code is None:  # an attached worker ended without a word
+            return "error", "training failed", "the trainer stopped without saying why; see worker.log in the run folder"
+        return "error", "training failed", outcome.death_message(end.code, job.folder.file(WORKER_LOG))
+
+    def _record(self, job: Job, summary: TrainingRunSummary | None) -> None:
+        summary = summary or outcome.summary_of(job.spec, job.status,
+                                                duration_s=round(time.monotonic() - job.started, 2))
+        try:
+            job.folder.write_summary(summary)
         except OSError as exc:  # disk full, read-only: say so, keep the job's state honest
             log.error("could not record the summary of %s: %s", job.training_id, exc)
             with self._lock:
-                status.error = (status.error or "") + f" (history not written: {exc})"
-        finally:
-            if job.lock_fd is not None:
-                os.close(job.lock_fd)
-            job.finished.set()
+                job.status.error = (job.status.error or "") + f" (history not written: {exc})"
 
-    def _auto_export(self, job: Job) -> None:
-        """The profile asks for the model in Ollama right away: running -> exporting -> done.
-        The training result is already recorded; a failed export only changes the message."""
-        from ollama_trainer import settings
-        from ollama_trainer.ollama.export import export_run
-
-        def on_status(text: str) -> None:
-            with self._lock:
-                job.status.message = text
-
+    def _set(self, job: Job, state: str, message: str) -> None:
         with self._lock:
-            job.status.status = "exporting"
-            job.status.message = "registering the model with Ollama"
-        try:
-            result = export_run(job.training_id, host=settings.ollama_host(), on_status=on_status)
-            message = f"training finished; Ollama model {result.ollama_model} is ready"
-        except DomainError as exc:
-            message = f"training finished; the Ollama export failed: {exc.message}"
-        with self._lock:
-            job.status.status = "done"
-            job.status.message = message
+            job.status.status, job.status.message = state, message
 
-    @staticmethod
-    def _death_message(job: Job, code: int) -> str:
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            reason = f"the trainer process was killed by {name}"
-            if name == "SIGKILL":
-                reason += " (out of memory, or stopped from outside)"
-        else:
-            reason = f"the trainer exited with code {code} before finishing"
-        tail = _tail(job.run_dir / "worker.log")
-        if code > 0 and any(sign in tail for sign in _OUT_OF_MEMORY_SIGNS):
-            reason += " (out of memory)"
-        return reason + (f": {tail}" if tail else "")
+    def _close(self, job: Job) -> None:
+        for fd in (job.lock_fd, job.slot_fd):
+            if fd is not None:
+                os.close(fd)
+        job.lock_fd = job.slot_fd = None
+        job.finished.set()
 
     # -- queries ----------------------------------------------------------------------------
     def _job(self, training_id: str) -> Job | None:
@@ -308,10 +302,10 @@ class TrainingManager:
         if job is not None:
             with self._lock:
                 return job.status.model_copy()
-        summary = history.load_summary(training_id)
-        if summary is None:
+        status = outcome.status_of(RunFolder.of(training_id))
+        if status is None:
             raise NotFound(f"no training run '{training_id}'", code="unknown_training")
-        return status_from_summary(summary)
+        return status
 
     def metrics(self, training_id: str, since_step: int = 0) -> TrainingMetrics:
         job = self._job(training_id)
@@ -319,9 +313,10 @@ class TrainingManager:
             with self._lock:
                 points = list(job.points)
         else:
-            if not history.run_dir(training_id).is_dir():
+            folder = RunFolder.of(training_id)
+            if not folder.exists():
                 raise NotFound(f"no training run '{training_id}'", code="unknown_training")
-            points = ev.metric_points(ev.read_events(history.run_dir(training_id) / "events.jsonl"))
+            points = folder.metric_points()
         # Inclusive: an eval point shares its step with the progress point before it, so a
         # client asking from the last step it saw gets both; it drops what it already has.
         new = [p for p in points if p.step >= since_step]
@@ -329,10 +324,19 @@ class TrainingManager:
         return TrainingMetrics(training_id=training_id, points=new, last_step=last)
 
     def active_id(self) -> str | None:
+        """The job this process runs or waits for (started here or re-attached)."""
         with self._lock:
-            if self._active is not None and not self._active.finished.is_set():
-                return self._active.training_id
-            return None
+            live = [j for j in self._jobs.values() if not j.finished.is_set()]
+            running = [j for j in live if j.status.status != "queued"]
+            return (running or live)[0].training_id if live else None
+
+    def finished(self, training_id: str) -> bool:
+        job = self._job(training_id)
+        return job is None or job.finished.is_set()
+
+    def active_ids(self) -> list[str]:
+        with self._lock:
+            return [j.training_id for j in self._jobs.values() if not j.finished.is_set()]
 
     def wait(self, training_id: str, timeout: float | None = None) -> TrainingStatus:
         job = self._job(training_id)
@@ -340,63 +344,61 @@ class TrainingManager:
             job.finished.wait(timeout)
         return self.status(training_id)
 
-    # -- cancel -----------------------------------------------------------------------------
+    # -- cancel, close ----------------------------------------------------------------------
     def cancel(self, training_id: str) -> TrainingStatus:
         job = self._job(training_id)
         if job is None:
-            current = self.status(training_id)  # raises NotFound for an unknown id
-            return current
+            return self.status(training_id)  # raises NotFound for an unknown id
         with self._lock:
             if job.finished.is_set() or job.status.status in TERMINAL_STATES:
                 return job.status.model_copy()
             job.cancel_requested = True
+            if job.status.status == "queued":
+                job.status.message = "cancelling: leaving the queue"
+                return job.status.model_copy()
             job.status.message = "cancelling: stopping after the current step"
-            process = job.process
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            threading.Thread(target=self._kill_after_grace, args=(job,), daemon=True).start()
+            supervisor = job.supervisor
+        if supervisor is not None:
+            supervisor.stop()
         return self.status(training_id)
 
-    def _kill_after_grace(self, job: Job) -> None:
-        if job.finished.wait(self._cancel_grace_s):
-            return
-        if job.process is not None and job.process.poll() is None:
-            job.killed_after_grace = True
-            job.process.kill()
+    def shutdown(self, timeout: float = 30.0, *, keep_running: bool = False) -> None:
+        """The app is closing. Queued jobs leave the line; a running job either stops after its
+        current step with a checkpoint, or (keep_running) goes on without the app: the next
+        start re-attaches to it."""
+        for training_id in self.active_ids():
+            job = self._job(training_id)
+            if job is None:
+                continue
+            if keep_running and job.status.status != "queued":
+                job.folder.keep_running()
+                continue
+            self.cancel(training_id)
+            self.wait(training_id, timeout)
 
-    def shutdown(self, timeout: float = 30.0) -> None:
-        """Cancel the running job (the app is closing) and wait for it to save."""
-        active = self.active_id()
-        if active:
-            self.cancel(active)
-            self.wait(active, timeout)
-
-    # -- recovery ---------------------------------------------------------------------------
+    # -- start-up: re-attach or recover -----------------------------------------------------
     def recover_interrupted(self) -> list[str]:
-        """Runs that have a job.json but no summary were left by an app that stopped: record
-        them as `interrupted` (unless another live app process still holds the run's lock)."""
+        """Runs with a job.json but no summary: one whose worker still runs (another process
+        started it, or the app was closed with "keep it running") is re-attached and followed;
+        one whose worker is gone was left by an app that stopped and is recorded `interrupted`."""
         recovered = []
         for run_dir in sorted(paths.runs_dir().iterdir()):
-            if not (run_dir / "job.json").is_file() or (run_dir / "summary.json").exists():
+            folder = RunFolder(run_dir)
+            if not folder.file(JOB).is_file() or folder.has_summary():
                 continue
             try:
-                fd = self._lock_run(run_dir)
+                fd = folder.lock()
             except OSError:
-                continue  # still running in another app process
+                self._attach(folder)
+                continue
             try:
-                job = JobSpec.read(run_dir / "job.json")
-                points = ev.metric_points(ev.read_events(run_dir / "events.jsonl"))
-                losses = [p.loss for p in points if p.loss is not None]
-                evals = [p.eval_loss for p in points if p.eval_loss is not None]
-                has_checkpoint = (run_dir / "checkpoints" / "last").is_dir()
-                history.record(TrainingRunSummary(
-                    training_id=run_dir.name, profile_id=job.profile.id, dataset_id=job.dataset.id,
-                    status="interrupted", started_at=job.started_at or now_iso(), finished_at=now_iso(),
-                    epochs=job.epochs, final_loss=losses[-1] if losses else None,
-                    eval_loss=evals[-1] if evals else None, flow_run_id=job.flow_run_id,
-                    error="the app stopped while this run was in progress"
-                          + ("; resume it from its last checkpoint" if has_checkpoint else ""),
-                ))
+                job = folder.read_job()
+                if job is None:
+                    continue
+                status = outcome.status_of(folder, job)
+                error = outcome.INTERRUPTED + ("; resume it from its last checkpoint" if folder.has_checkpoint() else "")
+                outcome.end(status, "interrupted", outcome.INTERRUPTED, error)
+                folder.write_summary(outcome.summary_of(job, status, duration_s=None))
                 recovered.append(run_dir.name)
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("could not recover run %s: %s", run_dir.name, exc)
@@ -404,32 +406,14 @@ class TrainingManager:
                 os.close(fd)
         return recovered
 
-
-def _final_loss(final, status: TrainingStatus) -> float | None:
-    if status.status == "done" and isinstance(final, protocol.Done) and final.final_loss is not None:
-        return final.final_loss
-    return status.loss
-
-
-def status_from_summary(summary: TrainingRunSummary) -> TrainingStatus:
-    return TrainingStatus(
-        training_id=summary.training_id, status=summary.status, profile_id=summary.profile_id,
-        dataset_id=summary.dataset_id, epoch=summary.epochs if summary.status == "done" else 0,
-        total_epochs=summary.epochs, loss=summary.final_loss, eval_loss=summary.eval_loss,
-        error=summary.error, started_at=summary.started_at, finished_at=summary.finished_at,
-        flow_run_id=summary.flow_run_id, message=summary.status,
-    )
-
-
-# What native code prints to stderr when an allocation fails before Python can raise: glibc,
-# libgomp's thread pool (a thread stack is memory too) and C++ allocators.
-_OUT_OF_MEMORY_SIGNS = ("Cannot allocate memory", "MemoryError", "out of memory", "std::bad_alloc",
-                        "Thread creation failed")
-
-
-def _tail(path: Path, lines: int = 3, max_chars: int = 400) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    return " | ".join(text[-lines:])[-max_chars:]
+    def _attach(self, folder: RunFolder) -> None:
+        spec = folder.read_job()
+        if spec is None or folder.training_id in self._jobs:
+            return
+        job = Job(folder.training_id, folder, spec, outcome.initial_status(spec, "running", "running in another process"),
+                  origin="attached")
+        with self._lock:
+            self._jobs[job.training_id] = job
+        job.supervisor = Supervisor(folder, lambda e: self._on_event(job, e), lambda end: self._finish(job, end),
+                                    spec.profile.stall_timeout_s, self._cancel_grace_s).start()
+        log.info("re-attached to training %s, which runs in another process", folder.training_id)

@@ -17,7 +17,7 @@ from ollama_trainer.contracts import DatasetFormat, TrainingProfile
 
 log = logging.getLogger(__name__)
 
-EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 3
+EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED, EXIT_INTERRUPTED = 0, 1, 3, 4
 WORKER_MAX_EPOCHS = 1000  # what the worker accepts; the window, CLI and flows offer contracts.MAX_EPOCHS
 
 
@@ -58,6 +58,7 @@ class JobSpec(BaseModel):
     dataset: JobDataset
     models_dir: str
     base: BaseModelFile | None = None
+    history_log: str | None = Field(None, description="The data folder's training log (the worker records its end)")
 
     def write(self, path) -> None:
         from ollama_trainer import atomic
@@ -156,7 +157,11 @@ class Notice(_Event):
     message: str = ""
 
 
-class Done(_Event):
+class _Final(_Event):
+    recorded: bool = Field(True, description="The worker wrote the run's summary and history line")
+
+
+class Done(_Final):
     event: Literal["done"] = "done"
     final_loss: float | None = None
     eval_loss: float | None = None
@@ -165,13 +170,17 @@ class Done(_Event):
     steps: int = 0
 
 
-class Cancelled(_Event):
+class Cancelled(_Final):
+    """Stopped at a step with a checkpoint: the user cancelled (SIGTERM), or the app that
+    started the run went away (`app_stopped`: the run reads `interrupted`)."""
+
     event: Literal["cancelled"] = "cancelled"
     step: int = 0
     checkpoint: str | None = None
+    reason: Literal["user", "app_stopped"] = "user"
 
 
-class Error(_Event):
+class Error(_Final):
     event: Literal["error"] = "error"
     message: str = ""
     traceback_tail: str = ""
@@ -206,3 +215,27 @@ def parse_event(line: str | bytes) -> WorkerEvent | None:
 def _event_classes():
     return _Event.__subclasses__()
 
+
+
+# -- one-shot worker calls: one JSON reply line on stdout ------------------------------------
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    error: str | None = None
+
+
+class AskReply(_Reply):
+    answer: str | None = None
+
+
+class MergeReply(_Reply):
+    path: str | None = None
+    bytes: int = 0
+    seconds: float | None = None
+
+
+class ProbeReply(_Reply):
+    device: Literal["cpu", "cuda", "mps"] = "cpu"
+    device_name: str | None = None
+    torch: str | None = None

@@ -26,12 +26,27 @@ import warnings
 from pathlib import Path
 
 from ollama_trainer.training import protocol as ev
+from ollama_trainer.training import run_folder
 
 
 _cancel = threading.Event()
+_reason = {"why": "user"}
+_run_dir: dict[str, Path] = {}
 
 
 def _on_signal(signum, frame) -> None:
+    _cancel.set()
+
+
+def _on_app_gone(signum, frame) -> None:
+    """The app that started the run is gone (PR_SET_PDEATHSIG): stop with a checkpoint, unless
+    the user chose to let the run go on without it."""
+    from ollama_trainer.training.run_folder import RunFolder
+
+    folder = _run_dir.get("path")
+    if folder is not None and RunFolder(folder).kept_running():
+        return
+    _reason["why"] = "app_stopped"
     _cancel.set()
 
 
@@ -67,10 +82,11 @@ def train(run_dir: Path) -> int:
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    log = EventLog(run_dir / "events.jsonl")
+    _run_dir["path"] = run_dir
+    log = EventLog(run_dir / run_folder.EVENTS)
     start = time.monotonic()
     try:
-        job = ev.JobSpec.read(run_dir / "job.json")
+        job = ev.JobSpec.read(run_dir / run_folder.JOB)
         log.emit(ev.Started(training_id=job.training_id, pid=os.getpid()))
     except (OSError, ValueError) as exc:
         reason = str(exc).splitlines()
@@ -80,33 +96,56 @@ def train(run_dir: Path) -> int:
         return ev.EXIT_ERROR
 
     known_errors: tuple[type[Exception], ...] = ()
+    recipe = None
     try:
         from ollama_trainer.training.worker.base_models import BaseModelError
         from ollama_trainer.training.worker.recipe import ConfigError, LoRARecipe
 
         known_errors = (ConfigError, BaseModelError)
 
-        recipe = LoRARecipe(job, run_dir, log, _cancel)
+        recipe = LoRARecipe(job, run_dir, log, _cancel, lambda: _reason["why"])
         recipe.setup()
         outcome = recipe.train()
         if outcome == "cancelled":
-            return ev.EXIT_CANCELLED
+            final = recipe.stopped or ev.Cancelled(reason=_reason["why"])
+            final.recorded = _record(run_dir, job, final, start)
+            log.emit(final)  # after the summary: whoever sees the final event finds it recorded
+            return ev.EXIT_INTERRUPTED if final.reason == "app_stopped" else ev.EXIT_CANCELLED
         recipe.save()
-        log.emit(ev.Done(
-            final_loss=recipe.final_loss,
-            eval_loss=recipe.eval_loss,
-            adapter_dir=str(recipe.adapter_dir),
-            duration_s=round(time.monotonic() - start, 3),
-            steps=recipe.step,
-        ))
+        final = ev.Done(final_loss=recipe.final_loss, eval_loss=recipe.eval_loss,
+                        adapter_dir=str(recipe.adapter_dir), duration_s=round(time.monotonic() - start, 3),
+                        steps=recipe.step)
+        final.recorded = _record(run_dir, job, final, start, adapter_dir=str(recipe.adapter_dir))
+        log.emit(final)
         return ev.EXIT_DONE
     except Exception as exc:  # noqa: BLE001 - every failure becomes one error event
         known = isinstance(exc, known_errors)
         message = str(exc) if known else (_resource_message(exc) or f"{type(exc).__name__}: {exc}")
-        log.emit(ev.Error(message=message, traceback_tail="" if known else _traceback_tail(exc)))
+        final = ev.Error(message=message, traceback_tail="" if known else _traceback_tail(exc))
+        final.recorded = _record(run_dir, job, final, start)
+        log.emit(final)
         return ev.EXIT_ERROR
     finally:
         log.close()
+
+
+def _record(run_dir: Path, job, final, start: float, adapter_dir: str | None = None) -> bool:
+    """Write the run's summary (the worker saw how it ended). A failure (a full disk) is
+    left to the app, which writes it from the final event (`recorded` false)."""
+    from ollama_trainer.training import outcome
+    from ollama_trainer.training.run_folder import RunFolder
+
+    folder = RunFolder(run_dir, job.training_id)
+    try:
+        status = outcome.status_of(folder, job)
+        outcome.end(status, *outcome.clean_end(final))
+        summary = outcome.summary_of(job, status, duration_s=round(time.monotonic() - start, 2),
+                                     adapter_dir=adapter_dir)
+        folder.write_summary(summary, log_path=Path(job.history_log) if job.history_log else None)
+        return True
+    except OSError as exc:
+        print(f"the run's summary was not written: {exc}", file=sys.stderr, flush=True)
+        return False
 
 
 def ask(args) -> int:
@@ -132,12 +171,13 @@ def ask(args) -> int:
     return ev.EXIT_DONE
 
 
+
 def merge(run_dir: Path) -> int:
     """Write the trained model file of an earlier run (runs from before it was written at the end)."""
     from ollama_trainer.training.worker import model_file
 
     try:
-        job = ev.JobSpec.read(Path(run_dir) / "job.json")
+        job = ev.JobSpec.read(Path(run_dir) / run_folder.JOB)
         written = model_file.write(job, Path(run_dir))
     except Exception as exc:  # noqa: BLE001 - one reply line either way
         print(json.dumps({"error": _resource_message(exc) or str(exc)}), flush=True)
@@ -179,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "train":
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGUSR1, _on_app_gone)
         return train(Path(args.run_dir))
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if args.cmd == "ask":

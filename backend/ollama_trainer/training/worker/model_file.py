@@ -25,11 +25,11 @@ from pathlib import Path
 from ollama_trainer import bases
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.training.run_folder import MERGED as MERGED_DIR
+from ollama_trainer.training.run_folder import MODEL_GGUF
 from ollama_trainer.weights.lora import LoraAdapter, LoraError, read_adapter
 from ollama_trainer.weights.merge import merge_into_gguf
 
-MODEL_GGUF = "model.gguf"
-MERGED_DIR = "merged"
 HF_WEIGHT = re.compile(r"^model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)\.weight$")
 FOLDER_FILES = re.compile(r"^(config\.json|generation_config\.json|tokenizer.*|special_tokens_map\.json|"
                           r"chat_template\.jinja|vocab\.json|merges\.txt|added_tokens\.json|.*\.model)$")

@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from ollama_trainer.training import protocol as ev
+from ollama_trainer.training import run_folder
 from ollama_trainer.training.worker import base_models, batching, checkpoint
 from ollama_trainer.training.worker.batching import Batch
 from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device, seed_everything
@@ -60,18 +61,21 @@ def _lr_lambda(warmup: int, total: int):
 
 
 class LoRARecipe:
-    def __init__(self, job: ev.JobSpec, run_dir: Path, log: EventLog, cancel: threading.Event):
+    def __init__(self, job: ev.JobSpec, run_dir: Path, log: EventLog, cancel: threading.Event,
+                 cancel_reason=lambda: "user"):
         self.run_dir = Path(run_dir)
         self.log = log
         self.cancel = cancel
+        self.cancel_reason = cancel_reason  # "user", or "app_stopped" when the app went away
+        self.stopped: ev.Cancelled | None = None  # how train() stopped early (the caller emits it)
         self.job = job
         self.profile = job.profile
         self.epochs = job.epochs
         self.dataset_spec = job.dataset
         self.models_dir = Path(job.models_dir)
         self.resume = job.resume
-        self.checkpoint_dir = self.run_dir / "checkpoints"
-        self.adapter_dir = self.run_dir / "adapter"
+        self.checkpoint_dir = self.run_dir / Path(run_folder.CHECKPOINT).parent
+        self.adapter_dir = self.run_dir / run_folder.ADAPTER
         self.final_loss: float | None = None
         self.eval_loss: float | None = None
 
@@ -313,14 +317,14 @@ class LoRARecipe:
             self.log.emit(ev.Checkpoint(epoch=epoch + 1, step=self.step, path=str(path)))
             self.start_batch = 0
             if self.cancel.is_set() and epoch + 1 < self.epochs:
-                self.log.emit(ev.Cancelled(step=self.step, checkpoint=str(path)))
+                self.stopped = ev.Cancelled(step=self.step, checkpoint=str(path), reason=self.cancel_reason())
                 return "cancelled"
         return "done"
 
     def _cancelled(self, epoch: int, batch_index: int) -> str:
         path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler, self._state(epoch, batch_index))
         self.log.emit(ev.Checkpoint(epoch=epoch + 1, step=self.step, path=str(path)))
-        self.log.emit(ev.Cancelled(step=self.step, checkpoint=str(path)))
+        self.stopped = ev.Cancelled(step=self.step, checkpoint=str(path), reason=self.cancel_reason())
         return "cancelled"
 
     # -- save ----------------------------------------------------------------------------
@@ -368,7 +372,7 @@ class LoRARecipe:
         after = generate(self.model, self.tokenizer, prompts, system=system)
         rows = [{"prompt": p, "before": b.text, "after": a.text, "prompt_text": a.prompt_text, "after_tokens": a.tokens}
                 for p, b, a in zip(prompts, before, after)]
-        path = self.run_dir / "samples.json"
+        path = self.run_dir / run_folder.SAMPLES
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
         os.replace(tmp, path)

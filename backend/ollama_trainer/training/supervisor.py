@@ -1,0 +1,152 @@
+"""Watching one training worker: its events as they come, a stall watchdog, a graceful stop
+that turns into a kill after a grace period, and how the process ended.
+
+Two ways to watch:
+- a worker this process started: its stdout is the event stream and the exit code says how it
+  ended;
+- a worker another process started (a window closed with "keep it running", or a CLI run):
+  attached by reading its events.jsonl from the start and following it; it has ended when the
+  run's lock is free.
+The supervisor decides nothing about the run's state: it reports each event and the end to
+its owner (the manager).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ollama_trainer.training import protocol
+from ollama_trainer.training.run_folder import EVENTS, RunFolder
+
+log = logging.getLogger(__name__)
+ATTACHED_POLL_S = 0.25
+# Before the model is loaded, a busy or slow machine may take minutes (importing torch,
+# converting a base model): the stall timeout counts from then on, so a profile's short
+# timeout does not read a slow start as a hang.
+SETUP_STALL_S = 900.0
+
+
+@dataclass
+class Ending:
+    code: int | None  # the exit code; None for an attached worker (not our child)
+    hung: bool = False
+    killed_after_grace: bool = False
+    cancel_requested: bool = False
+
+
+@dataclass
+class Supervisor:
+    folder: RunFolder
+    on_event: Callable[[protocol.WorkerEvent], None]
+    on_end: Callable[[Ending], None]
+    stall_timeout_s: float
+    grace_s: float
+    process: subprocess.Popen | None = None
+    pid: int | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
+    _last_event: float = field(default_factory=time.monotonic)
+    _loaded: bool = False
+    _ending: Ending = field(default_factory=lambda: Ending(None))
+
+    def start(self) -> "Supervisor":
+        target = self._follow_stdout if self.process is not None else self._follow_file
+        threading.Thread(target=target, name=f"follow-{self.folder.training_id}", daemon=True).start()
+        threading.Thread(target=self._watch, name=f"watch-{self.folder.training_id}", daemon=True).start()
+        return self
+
+    # -- events -------------------------------------------------------------------------------
+    def _seen(self, event: protocol.WorkerEvent) -> None:
+        self._last_event = time.monotonic()
+        if isinstance(event, protocol.Started) and event.pid:
+            self.pid = self.pid or event.pid
+        if isinstance(event, (protocol.ModelLoaded, protocol.DatasetLoaded, protocol.Progress)):
+            self._loaded = True
+        self.on_event(event)
+
+    def _follow_stdout(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        self.pid = self.process.pid
+        for raw in self.process.stdout:
+            event = protocol.parse_event(raw)
+            if event is not None:
+                self._seen(event)
+        self.process.stdout.close()
+        self._ending.code = self.process.wait()
+        self._end()
+
+    def _follow_file(self) -> None:
+        path, offset, pending = self.folder.file(EVENTS), 0, b""
+        while True:
+            live = self.folder.is_live()
+            try:
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    chunk = f.read()
+            except FileNotFoundError:
+                chunk = b""
+            offset += len(chunk)
+            *lines, pending = (pending + chunk).split(b"\n")
+            for raw in lines:
+                event = protocol.parse_event(raw)
+                if event is not None:
+                    self._seen(event)
+            if not live:
+                break
+            time.sleep(ATTACHED_POLL_S)
+        self._end()
+
+    def _end(self) -> None:
+        try:
+            self.on_end(self._ending)
+        finally:
+            self.finished.set()
+
+    # -- watchdog, stop -----------------------------------------------------------------------
+    def _watch(self) -> None:
+        """Stop a trainer that has been silent for the stall timeout (once its model is loaded)."""
+        while not self.finished.wait(min(5.0, self.stall_timeout_s / 4)):
+            silent = time.monotonic() - self._last_event
+            limit = self.stall_timeout_s if self._loaded else max(self.stall_timeout_s, SETUP_STALL_S)
+            if silent > limit and self.alive():
+                log.error("training %s: no event for %.0f s; stopping the trainer", self.folder.training_id, silent)
+                self._ending.hung = True
+                self._signal(signal.SIGKILL)
+                return
+
+    def alive(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        return self.folder.is_live()
+
+    def _signal(self, sig: int) -> None:
+        try:
+            if self.process is not None:
+                if self.process.poll() is None:
+                    self.process.send_signal(sig)
+            elif self.pid:
+                os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def stop(self) -> None:
+        """Ask the worker to stop after its current step (it saves a checkpoint); kill it if it
+        has not within the grace period."""
+        self._ending.cancel_requested = True
+        if not self.alive():
+            return
+        self._signal(signal.SIGTERM)
+        threading.Thread(target=self._kill_after_grace, daemon=True).start()
+
+    def _kill_after_grace(self) -> None:
+        if self.finished.wait(self.grace_s):
+            return
+        if self.alive():
+            self._ending.killed_after_grace = True
+            self._signal(signal.SIGKILL)
