@@ -524,6 +524,10 @@ export interface TrainingRunDetails {
  * PULSE v1: the snapshot the UI polls.
  */
 export interface TrainingStatus {
+  /**
+   * Ended without finishing, with a checkpoint to continue from
+   */
+  can_resume: boolean;
   dataset_id: string | null;
   epoch: number;
   error: string | null;
@@ -534,9 +538,25 @@ export interface TrainingStatus {
   loss: number | null;
   message: string;
   profile_id: string | null;
+  /**
+   * While queued: 1 = next to start
+   */
+  queue_position: number | null;
+  /**
+   * The run this one continues from its checkpoint
+   */
+  resumed_from: string | null;
   started_at: string | null;
   status:
-    'idle' | 'preparing' | 'running' | 'exporting' | 'done' | 'error' | 'cancelled' | 'interrupted';
+    | 'idle'
+    | 'queued'
+    | 'preparing'
+    | 'running'
+    | 'exporting'
+    | 'done'
+    | 'error'
+    | 'cancelled'
+    | 'interrupted';
   step: number;
   tokens_per_s: number | null;
   total_epochs: number;
@@ -554,11 +574,27 @@ export interface TrainingRunSummary {
   final_loss: number | null;
   finished_at: string;
   flow_run_id: string | null;
+  /**
+   * How it ended, in words: 'cancelled; checkpoint saved at step 4'
+   */
+  message: string;
   ollama_model: string | null;
   profile_id: string;
+  /**
+   * The run this one continues
+   */
+  resumed_from: string | null;
   started_at: string;
   status:
-    'idle' | 'preparing' | 'running' | 'exporting' | 'done' | 'error' | 'cancelled' | 'interrupted';
+    | 'idle'
+    | 'queued'
+    | 'preparing'
+    | 'running'
+    | 'exporting'
+    | 'done'
+    | 'error'
+    | 'cancelled'
+    | 'interrupted';
   training_id: string;
 }
 
@@ -586,7 +622,8 @@ export const FIELD_DEFAULTS = {
   LoraSettings: { alpha: 32, dropout: 0, r: 16 },
   MetricsRequest: { since_step: 0 },
   TrainingProfile: { auto_export: false, batch_size: 4, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, learning_rate: 0.001, max_seq_len: 512, precision: 'auto', seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05 },
-  TrainingStatus: { epoch: 0, message: '', step: 0, total_epochs: 0, total_steps: 0 },
+  TrainingRunSummary: { message: '' },
+  TrainingStatus: { can_resume: false, epoch: 0, message: '', step: 0, total_epochs: 0, total_steps: 0 },
 } as const;
 export const FIELD_BOUNDS = {
   ExportState: { progress: { minimum: 0, maximum: 1 } },
