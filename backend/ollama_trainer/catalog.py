@@ -133,7 +133,7 @@ def describe_dataset(entry: DatasetEntry) -> DatasetInfo:
 def _display(entry: DatasetEntry) -> str:
     path = Path(entry.path)
     try:
-        return str(path.relative_to(paths.REPO_ROOT))
+        return str(path.relative_to(paths.shipped_root()))
     except ValueError:
         return str(path)
 

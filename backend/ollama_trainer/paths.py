@@ -1,12 +1,15 @@
 """Where config, data, runs and logs live.
 
 The data folder comes from platformdirs; OLLAMA_TRAINER_HOME overrides it (tests always set
-it). The shipped config (profiles, datasets, flows) lives in the source tree next to the
-package, or OLLAMA_TRAINER_CONFIG when set.
+it). What ships with the app (config/: profiles and datasets; automation/flows/; docs/guide/,
+which a shipped flow indexes) is read from the source checkout when the app runs from one,
+else from the installed package, where the wheel puts a copy (`_shipped/`, read with
+importlib.resources); OLLAMA_TRAINER_CONFIG overrides the config folder.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import re
 from pathlib import Path
@@ -26,13 +29,20 @@ def data_dir() -> Path:
     return root
 
 
+def shipped_root() -> Path:
+    """The folder that holds config/, automation/flows/ and docs/guide/ as they ship."""
+    if (REPO_ROOT / "config").is_dir() and (REPO_ROOT / "automation").is_dir():
+        return REPO_ROOT  # a source checkout (or an editable install)
+    return Path(str(importlib.resources.files("ollama_trainer"))) / "_shipped"
+
+
 def config_dir() -> Path:
     override = os.environ.get("OLLAMA_TRAINER_CONFIG")
-    return Path(override) if override else REPO_ROOT / "config"
+    return Path(override) if override else shipped_root() / "config"
 
 
 def flows_dir() -> Path:
-    return REPO_ROOT / "automation" / "flows"
+    return shipped_root() / "automation" / "flows"
 
 
 def web_dir() -> Path:

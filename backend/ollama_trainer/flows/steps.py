@@ -108,7 +108,7 @@ def source_path(source_dir: str) -> Path:
     """A relative source_dir is relative to the repository root (where automation/ lives), so a
     shipped flow can index a folder shipped with the app; ~ is the home folder."""
     path = Path(source_dir).expanduser()
-    return path if path.is_absolute() else paths.REPO_ROOT / path
+    return path if path.is_absolute() else paths.shipped_root() / path
 
 
 def index(args: dict, ctx: StepContext) -> dict:
