@@ -33,7 +33,7 @@ def contract_models() -> list[type[BaseModel]]:
         for name, obj in vars(contracts).items()
         if inspect.isclass(obj)
         and issubclass(obj, BaseModel)
-        and obj.__module__ == contracts.__name__
+        and obj.__module__.startswith(contracts.__name__)
         and name not in EXCLUDED
     ]
     return sorted(found, key=lambda model: model.__name__)

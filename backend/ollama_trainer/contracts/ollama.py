@@ -1,0 +1,110 @@
+"""Ollama: the connection, the export, chat and the settings."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field
+
+from ollama_trainer.contracts.base import (  # noqa: F401 - the names the models below use
+    MAX_EPOCHS, DatasetFormat, Device, Id, Request, Strict, TrainingState,
+)
+
+
+# -- Ollama --------------------------------------------------------------------------------
+
+ExportStateName = Literal["idle", "exporting", "done", "error"]
+MODEL_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}(:[a-z0-9][a-z0-9._-]{0,79})?$")
+
+
+class OllamaConnection(Strict):
+    reachable: bool
+    version: str | None = None
+    host: str = Field(description="The resolved address, e.g. http://127.0.0.1:11434")
+    message: str = Field(description="One line for the sidebar: the version, or what to do")
+
+
+class OllamaHostRequest(Request):
+    host: str | None = Field(None, max_length=512, description="Overrides OLLAMA_HOST; None: the default")
+
+
+QuantizeChoice = Literal["q8_0", "q4_K_M"]
+CheckOutcome = Literal["same", "differs", "not_checked"]
+
+
+class ExportRequest(Request):
+    training_id: Id
+    model_name: str | None = Field(None, max_length=200, description="Default: <dataset_id>-<short id>")
+    host: str | None = Field(None, max_length=512)
+    quantize: QuantizeChoice | None = Field(None, description="Ask Ollama to quantize the F16 model; None keeps F16")
+
+
+class ExportCheck(Strict):
+    """After create: does Ollama answer as the trained model?"""
+
+    known: bool = Field(description="/api/show knows the new model")
+    rendered: CheckOutcome = Field(description="Ollama's prompt for a held-out question equals the trainer's")
+    answer: CheckOutcome = Field(description="Ollama's greedy answer equals the app's own answer")
+    prompt: str | None = Field(None, description="The held-out question the check asked")
+    expected_prompt: str | None = Field(None, description="The prompt as the trainer's chat template rendered it")
+    rendered_prompt: str | None = Field(None, description="The prompt as Ollama rendered it")
+    app_answer: str | None = None
+    ollama_answer: str | None = None
+    message: str = Field(description="One line: 'Ollama answers as the trained model', or what differs")
+
+
+class ExportState(Strict):
+    """runs/<id>/export.json: the last export of a run, rewritten atomically at each change."""
+
+    training_id: str
+    state: ExportStateName = "idle"
+    model: str | None = None
+    host: str | None = None
+    message: str = ""
+    error: str | None = None
+    code: str | None = None
+    progress: float | None = Field(None, ge=0, le=1, description="Of the step under way (writing, uploading)")
+    quantize: QuantizeChoice | None = None
+    model_file: str | None = Field(None, description="What was sent to Ollama: model.gguf or the merged folder")
+    modelfile: str | None = Field(None, description="Path of the Modelfile written next to the model file")
+    command: str | None = Field(None, description="The shell command that builds the model from the Modelfile")
+    gguf_adapter: str | None = Field(None, description="adapter.gguf: the LoRA alone, for llama.cpp users (Ollama 0.34.1+ refuses adapters)")
+    check: ExportCheck | None = None
+    updated_at: str | None = None
+
+
+class ExportResult(Strict):
+    training_id: str
+    ollama_model: str
+    host: str
+    model_file: str
+    modelfile: str
+    command: str
+    gguf_adapter: str | None = None
+    check: ExportCheck | None = None
+    statuses: list[str] = Field(default_factory=list, description="Ollama's streamed status lines")
+
+
+class ChatRequest(Request):
+    model: str = Field(min_length=1, max_length=200)
+    prompt: str = Field(min_length=1, max_length=20000)
+    system: str | None = None
+    host: str | None = Field(None, max_length=512)
+
+
+class ChatAnswer(Strict):
+    model: str
+    answer: str
+
+
+class Settings(Request):
+    """What the user set in the window (data folder's settings.json)."""
+
+    ollama_host: str | None = Field(None, max_length=512, description="None: OLLAMA_HOST or the default address")
+
+
+class AskRequest(Request):
+    training_id: Id
+    prompt: str = Field(min_length=1, max_length=4000)
+    with_adapter: bool = Field(True, description="False: the base model the run was trained on")

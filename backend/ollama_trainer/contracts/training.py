@@ -1,0 +1,205 @@
+"""Training: profiles, datasets, jobs, their status, metrics and results."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ollama_trainer.contracts.base import (  # noqa: F401 - the names the models below use
+    MAX_EPOCHS, DatasetFormat, Device, Id, Request, Strict, TrainingState,
+)
+
+
+class LoraSettings(Strict):
+    r: int = Field(16, ge=1, le=1024)
+    alpha: int = Field(32, ge=1, le=4096, description="Integer: Ollama parses it as one")
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    target_modules: list[str] = Field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    )
+
+
+class TrainingProfile(Strict):
+    id: Id
+    name: str = Field(min_length=1)
+    description: str = ""
+    default_epochs: int = Field(3, ge=1, le=MAX_EPOCHS)
+    base_model: str = Field(description="'smollm2-135m-instruct', a Hugging Face id or a local folder")
+    ollama_base: str | None = Field(
+        None, description="An Ollama name for the base (e.g. smollm2:135m): a hint for its chat format only; "
+                          "the export sends the whole trained model, no base is pulled")
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    learning_rate: float = Field(1e-3, gt=0, le=1)
+    batch_size: int = Field(4, ge=1, le=1024)
+    batch_tokens: int | None = Field(
+        None, ge=16, le=10_000_000,
+        description="A token budget per batch: as many length-grouped examples as fit in this many padded tokens (batch_size is then ignored)",
+    )
+    gradient_accumulation: int = Field(1, ge=1, le=1024)
+    max_seq_len: int = Field(512, ge=16, le=131072)
+    eval_fraction: float = Field(0.1, ge=0.0, lt=0.9)
+    warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0)
+    seed: int = 42
+    device: Device = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="Matmul precision (bf16 autocast, fp32 weights and optimizer): auto = bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), fp32 otherwise",
+    )
+    system_prompt: str | None = None
+    stall_timeout_s: int = Field(900, ge=5, le=86400,
+                                 description="A trainer silent this long (no event) is stopped as hung")
+    auto_export: bool = False
+    source: Literal["builtin", "user"] = "builtin"
+
+
+class DatasetEntry(Strict):
+    id: Id
+    name: str = Field(min_length=1)
+    description: str = ""
+    path: str = Field(description="A .jsonl file, relative to the catalog file or absolute")
+    format: DatasetFormat | None = Field(None, description="Detected from the first record when absent")
+    held_out_prompts: list[str] = Field(
+        default_factory=list, description="Prompts kept out of training, answered before and after"
+    )
+    source: Literal["builtin", "user"] = "builtin"
+
+
+class DatasetIssue(Strict):
+    line: int | None = Field(description="1-based line number in the file, None for the whole file")
+    field: str | None = None
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def render(self, path: str) -> str:
+        where = f"{path}:{self.line}" if self.line else path
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class DatasetInfo(DatasetEntry):
+    examples: int = 0
+    tokens: int | None = Field(None, description="Tokens after the chat template, when counted")
+    detected_format: DatasetFormat | None = None
+    valid: bool = False
+    errors: list[DatasetIssue] = Field(default_factory=list)
+    warnings: list[DatasetIssue] = Field(default_factory=list)
+    first_error: str | None = None
+
+
+class TrainingOverrides(Request):
+    learning_rate: float | None = Field(None, gt=0, le=1)
+    batch_size: int | None = Field(None, ge=1, le=1024)
+    max_seq_len: int | None = Field(None, ge=16, le=131072)
+
+
+class StartTrainingRequest(Request):
+    profile_id: Id
+    dataset_id: Id
+    epochs: int | None = Field(None, ge=1, le=MAX_EPOCHS, description="The profile's default_epochs when absent")
+    overrides: TrainingOverrides | None = None
+    resume_from: Id | None = Field(None, description="A training_id whose last checkpoint to continue")
+
+
+class StartTrainingResult(Strict):
+    training_id: str
+
+
+class TrainingIdRequest(Request):
+    training_id: Id
+
+
+class LimitRequest(Request):
+    limit: int = Field(10, ge=1, le=10000)
+
+
+class MetricsRequest(Request):
+    training_id: Id
+    since_step: int = Field(0, ge=0)
+
+
+class TrainingStatus(Strict):
+    """PULSE v1: the snapshot the UI polls."""
+
+    training_id: str
+    status: TrainingState
+    profile_id: str | None = None
+    dataset_id: str | None = None
+    epoch: int = 0
+    total_epochs: int = 0
+    step: int = 0
+    total_steps: int = 0
+    loss: float | None = None
+    eval_loss: float | None = None
+    tokens_per_s: float | None = None
+    eta_s: float | None = None
+    message: str = ""
+    error: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    flow_run_id: str | None = None
+    resumed_from: str | None = Field(None, description="The run this one continues from its checkpoint")
+    can_resume: bool = Field(False, description="Ended without finishing, with a checkpoint to continue from")
+    queue_position: int | None = Field(None, description="While queued: 1 = next to start")
+
+
+class MetricPoint(Strict):
+    step: int
+    epoch: float
+    loss: float | None = None
+    eval_loss: float | None = None
+    lr: float | None = None
+    tokens_per_s: float | None = None
+
+
+class TrainingMetrics(Strict):
+    training_id: str
+    points: list[MetricPoint]
+    last_step: int
+
+
+class TrainingRunSummary(Strict):
+    training_id: str
+    profile_id: str
+    dataset_id: str
+    status: TrainingState
+    started_at: str
+    finished_at: str
+    epochs: int
+    final_loss: float | None = None
+    eval_loss: float | None = None
+    duration_s: float | None = None
+    error: str | None = None
+    flow_run_id: str | None = None
+    ollama_model: str | None = None
+    adapter_dir: str | None = None
+    message: str = Field("", description="How it ended, in words: 'cancelled; checkpoint saved at step 4'")
+    resumed_from: str | None = Field(None, description="The run this one continues")
+
+
+class SampleAnswer(Strict):
+    prompt: str
+    before: str
+    after: str
+    prompt_text: str | None = Field(None, description="The prompt as the chat template rendered it")
+    after_tokens: list[int] = Field(default_factory=list, description="The trained model's greedy answer, as token ids")
+
+
+class TrainingRunDetails(Strict):
+    summary: TrainingRunSummary | None
+    status: TrainingStatus
+    request: dict | None = None
+    profile: TrainingProfile | None = None
+    metrics: list[MetricPoint] = Field(default_factory=list)
+    samples: list[SampleAnswer] = Field(default_factory=list)
+    artifacts: dict[str, str] = Field(default_factory=dict)
+
+
+class ImportDatasetRequest(Request):
+    path: str = Field(min_length=1, max_length=4096)
+    id: Id | None = None
+    name: str | None = None
+
+
+class PickedFile(Strict):
+    path: str | None = Field(description="The chosen file, or None when the dialog was cancelled")
