@@ -29,11 +29,18 @@ def resolve_dataset(arg: str) -> DatasetEntry:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="fine-tune a model headless, with a progress bar",
-                       description="Fine-tune a model on a dataset with a training profile.")
-    p.add_argument("--profile", required=True, help="training profile id (see `ollama-trainer profiles`)")
-    p.add_argument("--dataset", required=True, help="dataset id (see `ollama-trainer datasets`) or a .jsonl path")
-    p.add_argument("--epochs", type=int, help=f"1..{MAX_EPOCHS}; default: the profile's default_epochs")
+                       description="Fine-tune a model on a dataset with a training profile, or continue an "
+                                   "earlier run from its checkpoint (--resume ID: its own profile, dataset and "
+                                   "epochs unless you give others). One job runs at a time on this machine; "
+                                   "--wait queues this one behind a running job.")
+    p.add_argument("--profile", help="training profile id (see `ollama-trainer profiles`); required unless --resume")
+    p.add_argument("--dataset", help="dataset id (see `ollama-trainer datasets`) or a .jsonl path; required unless "
+                                     "--resume")
+    p.add_argument("--epochs", type=int, help=f"1..{MAX_EPOCHS}; default: the profile's default_epochs (with "
+                                              "--resume: the run's)")
     p.add_argument("--resume", metavar="ID", help="continue run ID from its last checkpoint")
+    p.add_argument("--wait", action="store_true", help="when another job is training, wait in line instead of "
+                                                       "stopping with job_running")
     p.add_argument("--json", action="store_true", help="print the trainer's events as JSON lines")
     p.add_argument("--export", action="store_true", help="register the trained model with Ollama afterwards")
     p.add_argument("--model", metavar="NAME", help="with --export: the Ollama model name")
@@ -54,11 +61,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ollama_trainer import wiring
 
     manager = wiring.training_manager("cli")
-    profile = catalog.get_profile(args.profile)
-    dataset = resolve_dataset(args.dataset)
-    training_id = manager.start(profile, dataset, epochs=args.epochs, resume_from=args.resume)
+    if args.resume and not (args.profile or args.dataset):
+        training_id = manager.resume(args.resume, epochs=args.epochs, queue=args.wait)
+    else:
+        if not (args.profile and args.dataset):
+            raise DomainError("train needs --profile and --dataset (or --resume ID to continue a run)",
+                              code="invalid_argument")
+        profile = catalog.get_profile(args.profile)
+        dataset = resolve_dataset(args.dataset)
+        training_id = manager.start(profile, dataset, epochs=args.epochs, resume_from=args.resume, queue=args.wait)
+    job = manager.status(training_id)
     if not args.json:
-        print(f"Training {training_id}: profile {profile.id}, dataset {dataset.id}", file=sys.stderr)
+        resumed = f", continuing {job.resumed_from}" if job.resumed_from else ""
+        print(f"Training {training_id}: profile {job.profile_id}, dataset {job.dataset_id}, {job.total_epochs} "
+              f"epochs{resumed}", file=sys.stderr)
+        if job.status == "queued":
+            print(f"Waiting: {job.message}", file=sys.stderr)
     try:
         follow = _follow_json if args.json else _follow_bar
         follow(manager, training_id)
@@ -80,8 +98,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             return cmd_export(export_args)
         return EXIT_OK
     if status.status == "cancelled":
-        print(f"Cancelled: {status.message}. Resume with: ollama-trainer train --profile {profile.id} "
-              f"--dataset {args.dataset} --resume {training_id}", file=sys.stderr)
+        hint = f" Resume with: ollama-trainer train --resume {training_id}" if status.can_resume else ""
+        print(f"Cancelled: {status.message}.{hint}", file=sys.stderr)
         return EXIT_CANCELLED
     print(f"ollama-trainer: training failed: {status.error}", file=sys.stderr)
     return EXIT_FAILED

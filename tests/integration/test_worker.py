@@ -11,6 +11,7 @@ import pytest
 
 from .conftest import (
     ALL_MODULES,
+    CHAT_ROWS,
     PYTHON,
     REPO,
     losses,
@@ -108,7 +109,8 @@ def test_adapter_is_peft_safetensors_with_integer_alpha(finished_run):
 def test_samples_before_and_after(finished_run):
     samples = json.loads((finished_run["run_dir"] / "samples.json").read_text())
     assert [s["prompt"] for s in samples] == ["What colour is a banana?"]
-    assert {"prompt", "before", "after", "prompt_text", "after_tokens"} == samples[0].keys()
+    assert {"prompt", "before", "after", "prompt_text", "after_tokens", "expected", "source"} == samples[0].keys()
+    assert samples[0]["source"] == "dataset" and samples[0]["expected"] is None
     assert samples[0]["prompt_text"].endswith("<|im_start|>assistant\n")  # what the answer was generated from
     assert isinstance(samples[0]["before"], str) and isinstance(samples[0]["after"], str)
     assert samples[0]["before"] != samples[0]["after"]  # the adapter changed what it says
@@ -389,3 +391,17 @@ def test_token_budget_run_counts_its_steps(tmp_path, tiny_model, models_cache):
     progress = [e for e in events if e["event"] == "progress"]
     assert [e["step"] for e in progress] == list(range(1, len(progress) + 1))
     assert progress[-1]["step"] == progress[-1]["total_steps"] and len(progress) > 2 * 3  # more, smaller batches than batch_size 4
+
+
+def test_a_dataset_without_held_out_prompts_gets_them_from_its_eval_split(tmp_path, tiny_model, models_cache):
+    """Every dataset gets before/after answers: the questions of its eval split (kept out of
+    training), with the dataset's own answers beside them."""
+    data = write_chat_dataset(tmp_path / "colours.jsonl")
+    run_dir = write_job(tmp_path / "run", profile(tiny_model, eval_fraction=0.2), data, models_cache, epochs=1)
+    rc, events, err = run_worker(run_dir, tmp_path / "home")
+    assert rc == 0, err[-2000:]
+    samples = json.loads((run_dir / "samples.json").read_text())
+    assert samples and {s["source"] for s in samples} == {"eval_split"}
+    questions = dict(CHAT_ROWS)
+    for s in samples:
+        assert questions[s["prompt"]] == s["expected"]  # a real question of the dataset, with its answer

@@ -9,7 +9,8 @@ from ollama_trainer import __version__, catalog, device_probe, paths, settings, 
 from ollama_trainer.bridge.registry import command
 from ollama_trainer.errors import DomainError
 from ollama_trainer.contracts import (
-    AppInfo, DatasetInfo, ImportDatasetRequest, PickedFile, LimitRequest, MetricsRequest, StartTrainingRequest,
+    Ack, AppInfo, CloseAppRequest, DatasetInfo, ImportDatasetRequest, JobSlotInfo, LimitRequest, MetricsRequest,
+    PickedFile, RenameRunRequest, ResumeTrainingRequest, StartTrainingRequest,
     StartTrainingResult, TrainingIdRequest, TrainingMetrics, TrainingProfile, TrainingRunDetails,
     TrainingRunSummary, TrainingStatus,
 )
@@ -26,11 +27,13 @@ Transport = Literal["desktop", "browser", "cli"]
 
 class Commands:
     def __init__(self, transport: Transport = "cli", manager: TrainingManager | None = None,
-                 flows: FlowRunner | None = None, file_picker: Callable[[], str | None] | None = None):
+                 flows: FlowRunner | None = None, file_picker: Callable[[], str | None] | None = None,
+                 on_close: Callable[[bool], None] | None = None):
         self._transport = transport
         self._manager = manager or wiring.training_manager("window" if transport == "desktop" else transport)
         self._flows = flows or FlowRunner(self._manager)
         self._file_picker = file_picker  # the desktop window's native dialog
+        self._on_close = on_close  # the desktop window's close, after the user chose
 
     @command(result=AppInfo)
     def app_info(self) -> AppInfo:
@@ -69,9 +72,32 @@ class Commands:
     def start_training_job(self, req: StartTrainingRequest) -> StartTrainingResult:
         training_id = self._manager.start(
             catalog.get_profile(req.profile_id), catalog.get_dataset_entry(req.dataset_id),
-            epochs=req.epochs, overrides=req.overrides, resume_from=req.resume_from,
+            epochs=req.epochs, overrides=req.overrides, resume_from=req.resume_from, queue=req.queue,
         )
         return StartTrainingResult(training_id=training_id)
+
+    @command(ResumeTrainingRequest, result=StartTrainingResult)
+    def resume_training_job(self, req: ResumeTrainingRequest) -> StartTrainingResult:
+        """Continue a cancelled, interrupted or failed run from its checkpoint, with its own
+        settings (and more epochs, when asked)."""
+        return StartTrainingResult(training_id=self._manager.resume(req.training_id, epochs=req.epochs,
+                                                                     queue=req.queue))
+
+    @command(RenameRunRequest, result=TrainingRunSummary)
+    def rename_training_run(self, req: RenameRunRequest) -> TrainingRunSummary:
+        return self._manager.rename(req.training_id, req.name)
+
+    @command(result=JobSlotInfo)
+    def get_job_slot(self) -> JobSlotInfo:
+        return self._manager.slot()
+
+    @command(CloseAppRequest, result=Ack)
+    def close_app(self, req: CloseAppRequest) -> Ack:
+        """The window's answer to "a job is running: keep it running or stop it?"."""
+        if self._on_close is None:
+            raise DomainError("closing is only asked in the desktop window", code="not_available")
+        self._on_close(req.keep_running)
+        return Ack()
 
     @command(TrainingIdRequest, result=TrainingStatus)
     def get_training_status(self, req: TrainingIdRequest) -> TrainingStatus:
@@ -79,7 +105,8 @@ class Commands:
 
     @command(result=TrainingStatus | None)
     def get_active_training(self) -> TrainingStatus | None:
-        active = self._manager.active_id()
+        """The job this app runs or waits for, else one another process runs here."""
+        active = self._manager.active_id() or self._manager.attach_running()
         return self._manager.status(active) if active else None
 
     @command(MetricsRequest, result=TrainingMetrics)

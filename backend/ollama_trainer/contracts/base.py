@@ -44,6 +44,12 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Ack(Strict):
+    """A command that only needs to say it was done."""
+
+    ok: bool = True
+
+
 class ErrorInfo(Strict):
     code: ErrorCodeName = Field(description="Stable machine-readable code (errors.py), e.g. unknown_profile")
     message: str = Field(description="What went wrong, in words a person can act on")

@@ -99,6 +99,22 @@ class StartTrainingRequest(Request):
     epochs: int | None = Field(None, ge=1, le=MAX_EPOCHS, description="The profile's default_epochs when absent")
     overrides: TrainingOverrides | None = None
     resume_from: Id | None = Field(None, description="A training_id whose last checkpoint to continue")
+    queue: bool = Field(False, description="Wait in line when another job runs (else job_running)")
+
+
+class ResumeTrainingRequest(Request):
+    training_id: Id = Field(description="The run to continue from its last checkpoint")
+    epochs: int | None = Field(None, ge=1, le=MAX_EPOCHS, description="Train to this many epochs; default: the run's")
+    queue: bool = False
+
+
+class RenameRunRequest(Request):
+    training_id: Id
+    name: str = Field(max_length=120, description="A name for the run; empty clears it")
+
+
+class CloseAppRequest(Request):
+    keep_running: bool = Field(description="True: the running job goes on without the app; False: it stops and saves")
 
 
 class StartTrainingResult(Strict):
@@ -174,6 +190,7 @@ class TrainingRunSummary(Strict):
     ollama_model: str | None = None
     adapter_dir: str | None = None
     message: str = Field("", description="How it ended, in words: 'cancelled; checkpoint saved at step 4'")
+    name: str = Field("", description="The name the user gave the run")
     resumed_from: str | None = Field(None, description="The run this one continues")
 
 
@@ -183,6 +200,10 @@ class SampleAnswer(Strict):
     after: str
     prompt_text: str | None = Field(None, description="The prompt as the chat template rendered it")
     after_tokens: list[int] = Field(default_factory=list, description="The trained model's greedy answer, as token ids")
+    expected: str | None = Field(None, description="The dataset's answer, when the prompt came from its eval split")
+    source: Literal["dataset", "eval_split", "training"] = Field(
+        "dataset", description="The dataset's held-out prompts, its eval split, or (a set too small to split) "
+                               "its training data")
 
 
 class TrainingRunDetails(Strict):
@@ -203,3 +224,11 @@ class ImportDatasetRequest(Request):
 
 class PickedFile(Strict):
     path: str | None = Field(description="The chosen file, or None when the dialog was cancelled")
+
+
+class JobSlotInfo(Strict):
+    """Who trains on this machine now (any process), and who waits."""
+
+    running: TrainingStatus | None = None
+    here: bool = Field(False, description="The running job was started by this app")
+    queued: list[TrainingStatus] = Field(default_factory=list)

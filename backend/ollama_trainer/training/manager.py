@@ -22,7 +22,8 @@ from typing import Callable
 
 from ollama_trainer import bases, paths
 from ollama_trainer.contracts import (
-    MAX_EPOCHS, TERMINAL_STATES, DatasetEntry, MetricPoint, TrainingMetrics, TrainingOverrides, TrainingProfile,
+    MAX_EPOCHS, TERMINAL_STATES, DatasetEntry, JobSlotInfo, MetricPoint, TrainingMetrics, TrainingOverrides,
+    TrainingProfile,
     TrainingRunSummary, TrainingStatus,
 )
 from ollama_trainer.errors import Conflict, DomainError, NotFound
@@ -343,6 +344,33 @@ class TrainingManager:
         if job is not None:
             job.finished.wait(timeout)
         return self.status(training_id)
+
+    def slot(self) -> JobSlotInfo:
+        """Who trains on this machine now (in any process), and who waits in line."""
+        running_id = self.attach_running()
+        running = self.status(running_id) if running_id else None
+        job = self._job(running_id) if running_id else None
+        queued = [self.status(tid) for tid, _ in job_slot.line() if self._job(tid) is not None or
+                  RunFolder.of(tid).exists()]
+        return JobSlotInfo(running=running, here=job is not None and job.origin != "attached", queued=queued)
+
+    def attach_running(self) -> str | None:
+        """The job that holds the machine's slot; followed from now on when another process
+        started it (a CLI `train` beside the window, say)."""
+        held = job_slot.holder()
+        if held is None or not paths.is_valid_id(held.training_id):
+            return None
+        if self._job(held.training_id) is None:
+            folder = RunFolder.of(held.training_id)
+            if folder.exists() and not folder.has_summary():
+                self._attach(folder)
+        return held.training_id if self._job(held.training_id) is not None else None
+
+    def rename(self, training_id: str, name: str) -> TrainingRunSummary:
+        folder = RunFolder.of(training_id)
+        if folder.read_summary() is None:
+            raise NotFound(f"no finished training run '{training_id}' to name", code="unknown_training")
+        return folder.update_summary(name=name.strip())
 
     # -- cancel, close ----------------------------------------------------------------------
     def cancel(self, training_id: str) -> TrainingStatus:

@@ -150,7 +150,7 @@ class LoRARecipe:
 
     def _setup_data(self, examples: list[dict]) -> None:
         p = self.profile
-        encoded = []
+        encoded, kept = [], []
         dropped = 0
         for ex in examples:
             try:
@@ -161,6 +161,7 @@ class LoRARecipe:
                 dropped += 1  # nothing left to learn after truncation
                 continue
             encoded.append(e)
+            kept.append(ex)
         if not encoded:
             raise ConfigError(
                 f"no example has assistant tokens within max_seq_len={p.max_seq_len}; raise max_seq_len in the profile"
@@ -170,6 +171,8 @@ class LoRARecipe:
         train_idx, eval_idx = batching.split_eval(len(encoded), p.eval_fraction, p.seed)
         self.train_set = [encoded[i] for i in train_idx]
         self.eval_set = [encoded[i] for i in eval_idx]
+        self.eval_examples = [kept[i] for i in eval_idx]
+        self.train_examples = [kept[i] for i in train_idx]
         self.lengths = [len(e.input_ids) for e in self.train_set]
         # batches per epoch vary with a token budget: count each epoch's (a pure function of it)
         self.total_steps = sum(math.ceil(len(self._batches(e)) / p.gradient_accumulation) for e in range(self.epochs))
@@ -330,10 +333,10 @@ class LoRARecipe:
     # -- save ----------------------------------------------------------------------------
 
     def save(self) -> None:
-        """adapter/, samples.json (the held-out prompts answered before and after), and the
+        """adapter/, samples.json (held-out prompts answered before and after), and the
         trained model as one file (model.gguf, or merged/ for a safetensors base)."""
         self._save_adapter()
-        prompts = [x for x in self.dataset_spec.held_out_prompts if x.strip()]
+        prompts = self._sample_prompts()
         if prompts:
             self.log.emit(ev.Stage(stage="samples", message="answering the held-out prompts, before and after"))
             path = self._write_samples(prompts)
@@ -362,18 +365,46 @@ class LoRARecipe:
             shutil.rmtree(self.adapter_dir)
         os.replace(tmp, self.adapter_dir)
 
-    def _write_samples(self, prompts: list[str]) -> Path | None:
+    def _sample_prompts(self, limit: int = 4) -> list[tuple[str, str | None, str]]:
+        """(prompt, expected answer, source): the dataset's own held-out prompts; else the
+        questions of the eval split (held out of training, with the dataset's answers); else,
+        for a dataset too small to split, training questions, said to be seen in training."""
+        given = [x for x in self.dataset_spec.held_out_prompts if x.strip()]
+        if given:
+            return [(x, None, "dataset") for x in given]
+        for examples, source in ((self.eval_examples, "eval_split"), (self.train_examples, "training")):
+            found = [pair for pair in (_question(ex) for ex in examples) if pair is not None]
+            if found:
+                return [(q, a, source) for q, a in found[:limit]]
+        return []
+
+    def _write_samples(self, prompts: list[tuple[str, str | None, str]]) -> Path | None:
         self.model.eval()
         system = self.profile.system_prompt
+        questions = [q for q, _, _ in prompts]
         with self.model.disable_adapter():
-            before = generate(self.model, self.tokenizer, prompts, system=system)
+            before = generate(self.model, self.tokenizer, questions, system=system)
         if self.cancel.is_set():
             return None  # a stop during the samples: the adapter is saved, skip the rest
-        after = generate(self.model, self.tokenizer, prompts, system=system)
-        rows = [{"prompt": p, "before": b.text, "after": a.text, "prompt_text": a.prompt_text, "after_tokens": a.tokens}
-                for p, b, a in zip(prompts, before, after)]
+        after = generate(self.model, self.tokenizer, questions, system=system)
+        rows = [{"prompt": q, "before": b.text, "after": a.text, "prompt_text": a.prompt_text, "after_tokens": a.tokens,
+                 "expected": expected, "source": source}
+                for (q, expected, source), b, a in zip(prompts, before, after)]
         path = self.run_dir / run_folder.SAMPLES
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
         os.replace(tmp, path)
         return path
+
+
+def _question(example: dict) -> tuple[str, str | None] | None:
+    """A one-question example's question and answer (the last user turn before the last
+    assistant turn); None for text examples."""
+    from ollama_trainer.datasets.examples import prompt_of, to_chat_messages
+
+    before = prompt_of(example)
+    if not before or before[-1]["role"] != "user" or not before[-1]["content"].strip():
+        return None
+    messages = to_chat_messages(example) or []
+    answer = messages[len(before)]["content"] if len(messages) > len(before) else None
+    return before[-1]["content"], answer
