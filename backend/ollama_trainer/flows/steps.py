@@ -176,14 +176,28 @@ class EvalArgs(_Args):
 
 def evaluate(args: dict, ctx: StepContext, *, ask=None) -> dict:
     """Greedy answers of the base model and the trained model to each prompt, saved as
-    runs/<training_id>/eval.json."""
+    runs/<training_id>/eval.json. One warm model answers them all."""
+    pool = None
     if ask is None:
-        from ollama_trainer.training.ask import ask
+        from ollama_trainer.training.inference import InferencePool
+
+        pool = InferencePool(max_warm=1)
+        ask = pool.ask
+    try:
+        return _evaluate(args, ctx, ask)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _evaluate(args: dict, ctx: StepContext, ask) -> dict:
     a = _parse(EvalArgs, args, "EVAL")
     job = history.load_job(a.training_id)
     if job is None:
         raise StepFailed(f"no training run '{a.training_id}'", code="unknown_training")
-    prompts = a.prompts if a.prompts is not None else list(job.dataset.held_out_prompts)
+    folder = RunFolder.of(a.training_id)
+    prompts = a.prompts if a.prompts is not None else (
+        list(job.dataset.held_out_prompts) or [s.prompt for s in folder.samples()])
     if not prompts:
         raise StepFailed(f"no prompts: run '{a.training_id}' used a dataset without held-out prompts; "
                          "pass \"prompts\": [...]")

@@ -64,6 +64,23 @@ def spawn_training(run_dir: Path, log_path: Path, *, python: str = sys.executabl
         stderr.close()
 
 
+def spawn_server(*, python: str = sys.executable, **options: object) -> subprocess.Popen:
+    """A `worker serve` process: JSON-line questions on stdin, answers on stdout."""
+    return _SPAWNER.submit(
+        subprocess.Popen, argv(python, "serve", **options), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True, bufsize=1,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TRANSFORMERS_VERBOSITY": "error"},
+        preexec_fn=_die_with_app if sys.platform.startswith("linux") else None,
+    ).result()
+
+
+def _die_with_app() -> None:  # a serve process has nothing to save: it just ends with the app
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 class WorkerCallFailed(DomainError):
     code = "internal_error"
 

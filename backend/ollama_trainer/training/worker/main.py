@@ -2,6 +2,8 @@
 
     python -m ollama_trainer.training.worker train --run-dir DIR
     python -m ollama_trainer.training.worker ask --base-model M [--adapter DIR] --models-dir D --prompt P
+    python -m ollama_trainer.training.worker serve --base-model M --models-dir D [--adapter DIR]
+    python -m ollama_trainer.training.worker merge --run-dir DIR
     python -m ollama_trainer.training.worker probe
 
 `train` reads DIR/job.json, runs the LoRA recipe and writes JSON-line events to stdout and
@@ -210,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--prompt", required=True)
     a.add_argument("--max-new-tokens", type=int, default=64)
     a.add_argument("--system")
+    v = sub.add_parser("serve", help="keep a model loaded and answer JSON-line questions on stdin")
+    v.add_argument("--base-model", required=True)
+    v.add_argument("--adapter")
+    v.add_argument("--models-dir", required=True)
+    v.add_argument("--system")
     m = sub.add_parser("merge", help="write the trained model file of the run in RUN_DIR")
     m.add_argument("--run-dir", required=True)
     sub.add_parser("probe", help="print the device training would use")
@@ -226,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         return ask(args)
     if args.cmd == "merge":
         return merge(Path(args.run_dir))
+    if args.cmd == "serve":
+        from ollama_trainer.training.worker.serve import serve
+
+        return serve(args)
     return probe()
 
 

@@ -1,0 +1,148 @@
+"""Questions to a run's model without loading it each time (the window's Try it, EVAL): one
+warm worker per model (`worker serve`), kept for a few minutes after its last question, then
+released. The first question pays the load (a few seconds for the builtin model); the next
+ones only the answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+
+from ollama_trainer import catalog, paths
+from ollama_trainer.errors import DomainError
+from ollama_trainer.training import worker_client
+from ollama_trainer.training.run_folder import ADAPTER, RunFolder
+
+log = logging.getLogger(__name__)
+IDLE_S = 300.0  # a model not asked for this long is released
+MAX_WARM = 2  # models kept loaded at once (each holds its weights in memory)
+ANSWER_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class ModelKey:
+    base_model: str
+    adapter: str | None
+    system: str | None
+
+
+def key_for(*, run: str | None, base: str | None) -> ModelKey:
+    """The model a question goes to: a run's trained model (its base with its adapter), or a
+    profile's base model."""
+    if run:
+        folder = RunFolder.of(run)
+        job = folder.read_job()
+        if job is None:
+            raise DomainError(f"no training run '{run}'", code="unknown_training")
+        adapter = folder.file(ADAPTER)
+        has_adapter = (adapter / "adapter_config.json").is_file()
+        return ModelKey(job.profile.base_model, str(adapter) if has_adapter else None, job.profile.system_prompt)
+    profile = catalog.get_profile(base)
+    return ModelKey(profile.base_model, None, profile.system_prompt)
+
+
+@dataclass
+class Server:
+    key: ModelKey
+    process: subprocess.Popen
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last_used: float = field(default_factory=time.monotonic)
+    ids: itertools.count = field(default_factory=itertools.count)
+
+    def ask(self, prompt: str, *, with_adapter: bool, max_new_tokens: int) -> str:
+        with self.lock:
+            self.last_used = time.monotonic()
+            rid = next(self.ids)
+            request = {"id": rid, "prompt": prompt, "with_adapter": with_adapter, "max_new_tokens": max_new_tokens}
+            try:
+                self.process.stdin.write(json.dumps(request) + "\n")
+                self.process.stdin.flush()
+                reply = self._read(lambda r: r.get("id") == rid)
+            finally:
+                self.last_used = time.monotonic()
+        if "error" in reply:
+            raise DomainError(f"the model did not answer: {reply['error']}", code="ask_failed")
+        return str(reply.get("answer") or "")
+
+    def _read(self, wanted) -> dict:
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise DomainError("the model's process ended; ask again", code="ask_failed")
+            try:
+                reply = json.loads(line)
+            except ValueError:
+                continue
+            if wanted(reply):
+                return reply
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.close()
+            self.process.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+
+
+class InferencePool:
+    def __init__(self, *, idle_s: float = IDLE_S, max_warm: int = MAX_WARM):
+        self._idle_s, self._max_warm = idle_s, max_warm
+        self._lock = threading.Lock()
+        self._servers: dict[ModelKey, Server] = {}
+        threading.Thread(target=self._reap, name="inference-reaper", daemon=True).start()
+
+    def ask(self, *, run: str | None, base: str | None, prompt: str, with_adapter: bool = True,
+            max_new_tokens: int = 64) -> str:
+        key = key_for(run=run, base=base)
+        if with_adapter and run and key.adapter is None:
+            raise DomainError(f"run '{run}' has no trained adapter (did it finish?)", code="no_adapter")
+        return self._server(key).ask(prompt, with_adapter=with_adapter, max_new_tokens=max_new_tokens)
+
+    def _server(self, key: ModelKey) -> Server:
+        with self._lock:
+            server = self._servers.get(key)
+            if server is not None and server.alive():
+                return server
+            if len(self._servers) >= self._max_warm:  # release the one asked longest ago
+                oldest = min(self._servers.values(), key=lambda s: s.last_used)
+                self._servers.pop(oldest.key).close()
+            server = self._start(key)
+            self._servers[key] = server
+            return server
+
+    @staticmethod
+    def _start(key: ModelKey) -> Server:
+        process = worker_client.spawn_server(base_model=key.base_model, models_dir=paths.models_dir(),
+                                             adapter=key.adapter, system=key.system or None)
+        server = Server(key, process)
+        ready = server._read(lambda r: "ready" in r)
+        if not ready.get("ready"):
+            server.close()
+            raise DomainError(f"the model could not be loaded: {ready.get('error')}", code="ask_failed")
+        log.info("model %s%s loaded in %.1f s", key.base_model, " + adapter" if key.adapter else "",
+                 ready.get("load_s") or 0)
+        return server
+
+    def _reap(self) -> None:
+        while True:
+            time.sleep(min(30.0, self._idle_s / 2))
+            with self._lock:
+                idle = [k for k, s in self._servers.items()
+                        if not s.lock.locked() and time.monotonic() - s.last_used > self._idle_s]
+                for k in idle:
+                    self._servers.pop(k).close()
+
+    def close(self) -> None:
+        with self._lock:
+            for server in self._servers.values():
+                server.close()
+            self._servers.clear()

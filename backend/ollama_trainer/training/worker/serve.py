@@ -1,0 +1,63 @@
+"""A model kept loaded for questions (the window's Try it): one base model, optionally with a
+run's adapter, answering JSON-line requests on stdin until stdin closes.
+
+    python -m ollama_trainer.training.worker serve --base-model M --models-dir D [--adapter DIR] [--system S]
+
+stdout: first `{"ready": true, "load_s": ...}`, then one reply per request:
+    in:  {"id": 1, "prompt": "...", "with_adapter": true, "max_new_tokens": 64}
+    out: {"id": 1, "answer": "...", "seconds": 1.2}   or   {"id": 1, "error": "..."}
+`with_adapter: false` answers with the very base model (PEFT's disable_adapter).
+
+Imports torch: worker process only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def serve(args) -> int:
+    import torch
+
+    from ollama_trainer.training.worker import base_models
+    from ollama_trainer.training.worker.generation import answer
+
+    t0 = time.monotonic()
+    try:
+        model, tokenizer = base_models.load(args.base_model, Path(args.models_dir))
+        if args.adapter:
+            from peft import PeftModel
+
+            if not (Path(args.adapter) / "adapter_config.json").is_file():
+                raise base_models.BaseModelError(f"adapter '{args.adapter}' not found: no adapter_config.json there")
+            model = PeftModel.from_pretrained(model, args.adapter)
+        model.eval()
+    except Exception as exc:  # noqa: BLE001 - one reply line either way
+        _say({"ready": False, "error": str(exc)})
+        return 1
+    _say({"ready": True, "load_s": round(time.monotonic() - t0, 2)})
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            rid = request.get("id")
+        except ValueError:
+            continue
+        started = time.monotonic()
+        try:
+            use_adapter = bool(request.get("with_adapter", True)) and args.adapter
+            off = contextlib.nullcontext() if use_adapter or not args.adapter else model.disable_adapter()
+            with torch.no_grad(), off:
+                text = answer(model, tokenizer, str(request["prompt"]), system=args.system,
+                              max_new_tokens=int(request.get("max_new_tokens") or 64))
+            _say({"id": rid, "answer": text, "seconds": round(time.monotonic() - started, 2)})
+        except Exception as exc:  # noqa: BLE001 - the server keeps serving
+            _say({"id": rid, "error": f"{type(exc).__name__}: {exc}"})
+    return 0
+
+
+def _say(reply: dict) -> None:
+    print(json.dumps(reply, ensure_ascii=False), flush=True)

@@ -1,0 +1,52 @@
+"""Try it's warm model: the first question loads the run's model once, the next ones reuse it,
+the base answers through the same process with the adapter switched off, and an idle model is
+released."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ollama_trainer.errors import DomainError
+from ollama_trainer.training.inference import InferencePool
+from tests.integration.conftest import profile, run_worker, write_chat_dataset, write_job
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_model, models_cache):
+    root = tmp_path_factory.mktemp("warm")
+    data = write_chat_dataset(root / "colours.jsonl")
+    run_dir = write_job(root / "home" / "runs" / "20261202-000000-warm01", profile(tiny_model), data, models_cache,
+                        epochs=1, training_id="20261202-000000-warm01")
+    rc, _, err = run_worker(run_dir, root / "home")
+    assert rc == 0, err[-2000:]
+    return root / "home", run_dir.name
+
+
+def test_one_process_answers_trained_and_base_questions(trained, monkeypatch):
+    home, tid = trained
+    monkeypatch.setenv("OLLAMA_TRAINER_HOME", str(home))
+    pool = InferencePool(idle_s=1.0)
+    try:
+        t0 = time.monotonic()
+        first = pool.ask(run=tid, base=None, prompt="What colour is the sky?", max_new_tokens=8)
+        first_s = time.monotonic() - t0
+        (server,) = pool._servers.values()
+        pid = server.process.pid
+        t0 = time.monotonic()
+        again = pool.ask(run=tid, base=None, prompt="What colour is the sky?", max_new_tokens=8)
+        second_s = time.monotonic() - t0
+        base = pool.ask(run=tid, base=None, prompt="What colour is the sky?", with_adapter=False, max_new_tokens=8)
+        print(f"first question {first_s:.2f} s (load included), second {second_s:.2f} s")
+        assert first == again and isinstance(base, str)  # greedy: the same answer twice
+        assert [s.process.pid for s in pool._servers.values()] == [pid]  # one process, kept
+        with pytest.raises(DomainError) as err:
+            pool.ask(run="20261202-000000-nope00", base=None, prompt="hi")
+        assert err.value.code == "unknown_training"
+        deadline = time.monotonic() + 20
+        while pool._servers and time.monotonic() < deadline:  # idle past idle_s: released
+            time.sleep(0.2)
+        assert not pool._servers and server.process.wait(15) is not None
+    finally:
+        pool.close()
