@@ -128,7 +128,7 @@ describe('FlowsStore', () => {
     let answer = [flowRun({ status: 'running' })];
     const backend = fakeBackend({ get_flow_runs: () => answer });
     const store = new FlowsStore(backend.call);
-    await store.loadRuns();
+    await store.runs.load();
     const stop = store.watch();
 
     await vi.advanceTimersByTimeAsync(1000);

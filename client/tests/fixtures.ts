@@ -154,6 +154,7 @@ export function summary(overrides: Partial<TrainingRunSummary> = {}): TrainingRu
     flow_run_id: null,
     resumed_from: null,
     message: '',
+    name: '',
     ...overrides,
   };
 }
@@ -172,6 +173,8 @@ export function details(overrides: Partial<TrainingRunDetails> = {}): TrainingRu
         before: 'I am an AI assistant.',
         after: 'I am Lumen.',
         after_tokens: [40, 1097, 44, 30313, 13],
+        expected: null,
+        source: 'dataset',
       },
     ],
     artifacts: {

@@ -2,8 +2,9 @@
 // and one flow run followed live with the training status of its running TRAIN steps.
 import { type ApiError, type Invoke, invoke, toApiError } from '../api';
 import { FLOW_TERMINAL_STATES, type FlowInfo, type FlowRun, type FlowStepRun, type TrainingStatus } from '../contracts.gen';
-import { Loadable } from './loadable.svelte';
-import { isTerminal } from './training.svelte';
+import { poller } from '../poller';
+import { isTerminal, type LiveTraining, liveTraining } from './liveTraining.svelte';
+import { Loadable, PagedList } from './loadable.svelte';
 
 export const FLOW_POLL_MS = 1000;
 export const RUNS_PAGE = 20;
@@ -38,21 +39,17 @@ export function coerceInputs(
 /** The Flows view's lists: flow files and flow runs. */
 export class FlowsStore {
   readonly flows: Loadable<FlowInfo[]>;
-  runs: FlowRun[] = $state.raw([]);
-  runsLoaded = $state(false);
-  runsLoading = $state(false);
-  runsError: ApiError | null = $state.raw(null);
-  runsLimit = $state(RUNS_PAGE);
+  readonly runs: PagedList<FlowRun>;
   /** The flow being started, and the refusal of the last start per flow id. */
   starting: string | null = $state(null);
   startErrors: Record<string, ApiError> = $state.raw({});
 
   #call: Invoke;
-  #generation = 0;
 
   constructor(call: Invoke = invoke) {
     this.#call = call;
     this.flows = new Loadable(() => call('list_flows'), []);
+    this.runs = new PagedList((limit) => call('get_flow_runs', { limit }), RUNS_PAGE);
   }
 
   get valid(): FlowInfo[] {
@@ -64,36 +61,11 @@ export class FlowsStore {
   }
 
   get anyRunning(): boolean {
-    return this.runs.some(isFlowRunning);
-  }
-
-  get hasMoreRuns(): boolean {
-    return this.runs.length >= this.runsLimit;
+    return this.runs.value.some(isFlowRunning);
   }
 
   load(): Promise<void> {
-    return Promise.all([this.flows.load(), this.loadRuns()]).then(() => undefined);
-  }
-
-  async loadRuns(): Promise<void> {
-    const generation = ++this.#generation;
-    this.runsLoading = true;
-    try {
-      const runs = await this.#call('get_flow_runs', { limit: this.runsLimit });
-      if (generation !== this.#generation) return;
-      this.runs = runs;
-      this.runsLoaded = true;
-      this.runsError = null;
-    } catch (err) {
-      if (generation === this.#generation) this.runsError = toApiError(err);
-    } finally {
-      if (generation === this.#generation) this.runsLoading = false;
-    }
-  }
-
-  showMoreRuns(): Promise<void> {
-    this.runsLimit += RUNS_PAGE;
-    return this.loadRuns();
+    return Promise.all([this.flows.load(), this.runs.load()]).then(() => undefined);
   }
 
   /** Start a flow; the new run's id, or null when the backend refused (see startErrors). */
@@ -105,7 +77,7 @@ export class FlowsStore {
     try {
       const request = inputs && Object.keys(inputs).length ? { flow_id: flowId, inputs } : { flow_id: flowId };
       const { flow_run_id } = await this.#call('run_flow', request);
-      void this.loadRuns();
+      void this.runs.refresh();
       return flow_run_id;
     } catch (err) {
       this.startErrors = { ...this.startErrors, [flowId]: toApiError(err) };
@@ -117,114 +89,151 @@ export class FlowsStore {
 
   /** Refresh the runs every `intervalMs` while one is running; returns the stop function. */
   watch(intervalMs = FLOW_POLL_MS): () => void {
-    const timer = setInterval(() => {
-      if (this.anyRunning && !this.runsLoading) void this.loadRuns();
-    }, intervalMs);
-    return () => clearInterval(timer);
+    return poller.follow(this.runs, () => (this.anyRunning ? this.runs.refresh() : undefined), intervalMs);
   }
 }
 
-/** One flow run, followed live; running TRAIN steps bring their training's PULSE snapshot. */
+/** One flow run, followed live; its TRAIN steps show their training's live snapshot (the same
+ * LiveTraining the training views follow, so a training is fetched once per tick). */
 export class FlowRunStore {
-  run: FlowRun | null = $state.raw(null);
-  error: ApiError | null = $state.raw(null);
-  pollError: ApiError | null = $state.raw(null);
-  loading = $state(false);
-  cancelling = $state(false);
   /** Cancel was accepted; the run stops at the next safe point. */
   cancelRequested = $state(false);
-  cancelError: ApiError | null = $state.raw(null);
-  /** training_id -> its last snapshot, for TRAIN steps. */
-  trainings: Record<string, TrainingStatus> = $state.raw({});
 
+  readonly #run = new Loadable<FlowRun | null>(null, null);
+  readonly #cancel = new Loadable<FlowRun | null>(null, null);
   #call: Invoke;
   #id: string | null = null;
-  #polling = false;
+  #watchers = 0;
+  /** training_id -> stop, for the running TRAIN steps while the run is watched. */
+  #follows = new Map<string, () => void>();
 
   constructor(call: Invoke = invoke) {
     this.#call = call;
+  }
+
+  get run(): FlowRun | null {
+    return this.#run.value;
+  }
+
+  /** Opening failed (nothing to show). */
+  get error(): ApiError | null {
+    return this.#run.loaded ? null : this.#run.error;
+  }
+
+  /** The last poll failed (what is shown may be old); cleared by the next good one. */
+  get pollError(): ApiError | null {
+    return this.#run.loaded ? this.#run.error : null;
+  }
+
+  get loading(): boolean {
+    return this.#run.loading;
+  }
+
+  get cancelling(): boolean {
+    return this.#cancel.loading;
+  }
+
+  get cancelError(): ApiError | null {
+    return this.#cancel.error;
   }
 
   get running(): boolean {
     return isFlowRunning(this.run);
   }
 
-  async open(flowRunId: string): Promise<void> {
-    this.#id = flowRunId;
-    this.loading = true;
-    this.error = null;
-    this.run = null;
-    this.trainings = {};
-    this.cancelRequested = false;
-    try {
-      const run = await this.#call('get_flow_run', { flow_run_id: flowRunId });
-      if (this.#id !== flowRunId) return;
-      this.run = run;
-      await this.#refreshTrainings(run);
-    } catch (err) {
-      if (this.#id === flowRunId) this.error = toApiError(err);
-    } finally {
-      if (this.#id === flowRunId) this.loading = false;
-    }
+  /** The last snapshot of a TRAIN step's training, if one was fetched. */
+  training(trainingId: string): TrainingStatus | null {
+    return this.#live(trainingId).status;
   }
 
-  async poll(): Promise<void> {
-    const id = this.#id;
-    if (!id || this.#polling) return;
-    this.#polling = true;
-    try {
-      const run = await this.#call('get_flow_run', { flow_run_id: id });
-      if (this.#id !== id) return;
-      this.run = run;
-      this.pollError = null;
-      await this.#refreshTrainings(run);
-    } catch (err) {
-      if (this.#id === id) this.pollError = toApiError(err);
-    } finally {
-      this.#polling = false;
-    }
+  async open(flowRunId: string): Promise<void> {
+    this.#id = flowRunId;
+    this.cancelRequested = false;
+    this.#run.reset(null);
+    this.#cancel.reset(null);
+    if (await this.#run.run(() => this.#fetch(flowRunId))) await this.#trainings(false);
+  }
+
+  /** Fetch the run again, and the trainings of its TRAIN steps that are still going. */
+  poll(): Promise<void> {
+    return this.#poll(false);
   }
 
   async cancel(): Promise<void> {
     const id = this.#id;
     if (!id || this.cancelling) return;
-    this.cancelling = true;
-    this.cancelError = null;
-    try {
-      const run = await this.#call('cancel_flow_run', { flow_run_id: id });
-      if (this.#id === id) {
-        this.run = run;
-        this.cancelRequested = true;
-      }
-    } catch (err) {
-      this.cancelError = toApiError(err);
-    } finally {
-      this.cancelling = false;
+    const ok = await this.#cancel.run(() => this.#call('cancel_flow_run', { flow_run_id: id }));
+    if (ok && this.#id === id) {
+      this.#run.value = this.#cancel.value;
+      this.cancelRequested = true;
     }
   }
 
+  /** Poll every `intervalMs` while the run is running, and follow its running TRAIN steps'
+   * trainings through the shared poller; returns the stop function. */
   watch(intervalMs = FLOW_POLL_MS): () => void {
-    const timer = setInterval(() => {
-      if (this.running) void this.poll();
-    }, intervalMs);
-    return () => clearInterval(timer);
+    const stop = poller.follow(this, () => (this.running ? this.#poll(true) : undefined), intervalMs);
+    this.#watchers += 1;
+    this.#syncFollows();
+    return () => {
+      stop();
+      this.#watchers -= 1;
+      this.#syncFollows();
+    };
   }
 
-  /** The snapshot of each TRAIN step that is running, or whose last snapshot had not ended. */
-  async #refreshTrainings(run: FlowRun): Promise<void> {
-    const wanted = run.steps.flatMap((s) => {
-      if (s.cmd !== 'TRAIN' || !s.training_id) return [];
-      const known = this.trainings[s.training_id];
-      return s.status === 'running' || !known || !isTerminal(known.status) ? [s.training_id] : [];
-    });
-    if (wanted.length === 0) return;
-    const answers = await Promise.all(
-      wanted.map((id) => this.#call('get_training_status', { training_id: id }).catch(() => null)),
-    );
-    const next = { ...this.trainings };
-    for (const status of answers) if (status) next[status.training_id] = status;
-    this.trainings = next;
+  async #fetch(flowRunId: string): Promise<FlowRun> {
+    const run = await this.#call('get_flow_run', { flow_run_id: flowRunId });
+    // Each TRAIN step's LiveTraining exists before the view reads it: made while the view
+    // renders, its state would not be tracked by that render.
+    for (const step of run.steps) if (step.training_id) this.#live(step.training_id);
+    return run;
   }
+
+  async #poll(skipFollowed: boolean): Promise<void> {
+    const id = this.#id;
+    if (!id) return;
+    if (await this.#run.run(() => this.#fetch(id), { keepError: true })) await this.#trainings(skipFollowed);
+  }
+
+  #live(trainingId: string): LiveTraining {
+    return liveTraining(this.#call, trainingId);
+  }
+
+  /** The TRAIN steps' trainings: each one whose step runs or whose last snapshot had not ended
+   * is fetched, but not one the shared poller follows already (`skipFollowed`) once it has a
+   * snapshot. */
+  async #trainings(skipFollowed: boolean): Promise<void> {
+    this.#syncFollows();
+    const wanted = (this.run?.steps ?? []).flatMap((step) => {
+      if (step.cmd !== 'TRAIN' || !step.training_id) return [];
+      const live = this.#live(step.training_id);
+      if (!live.status) return [live];
+      if (skipFollowed && this.#follows.has(step.training_id)) return [];
+      return step.status === 'running' || !isTerminal(live.status.status) ? [live] : [];
+    });
+    await Promise.all(wanted.map((live) => live.poll(false)));
+  }
+
+  /** Follow exactly the running TRAIN steps' trainings while watched. */
+  #syncFollows(): void {
+    const running = new Set(
+      this.#watchers > 0 ? (this.run?.steps ?? []).filter(isTrainRunning).map((s) => s.training_id as string) : [],
+    );
+    for (const [id, stop] of this.#follows) {
+      if (!running.has(id)) {
+        stop();
+        this.#follows.delete(id);
+      }
+    }
+    for (const id of running) {
+      if (!this.#follows.has(id)) this.#follows.set(id, this.#live(id).follow({ points: false }));
+    }
+  }
+}
+
+function isTrainRunning(step: FlowStepRun): boolean {
+  return step.cmd === 'TRAIN' && !!step.training_id && step.status === 'running';
 }
 
 /** A loss in a one-line status: 0.5234 -> "0.52", 0.01234 -> "0.012". */

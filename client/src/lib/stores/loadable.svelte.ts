@@ -1,35 +1,93 @@
+// The one async-state helper: a value that comes from a backend call, whether a call for it is
+// under way, and how the last one failed. Lists, objects a view follows, answers to a question
+// and the calls a person triggers (start, cancel, save) all use it.
 import { type ApiError, toApiError } from '../api';
 
-/** One backend list or object: its value, whether it is loading, and the last error. */
 export class Loadable<T> {
   value: T = $state.raw() as T;
+  /** A call is under way. */
   loading = $state(false);
+  /** A call has answered at least once. */
   loaded = $state(false);
+  /** The last call failed (cleared by `load`, replaced by the next answer otherwise). */
   error: ApiError | null = $state.raw(null);
 
-  #fetch: () => Promise<T>;
+  #fetch: (() => Promise<T>) | null;
   #generation = 0;
 
-  constructor(fetch: () => Promise<T>, initial: T) {
+  /** `fetch` is what `load` and `refresh` call; null for a value only `run` sets. */
+  constructor(fetch: (() => Promise<T>) | null, initial: T) {
     this.#fetch = fetch;
     this.value = initial;
   }
 
-  /** Fetch again; a newer load wins over an older one that answers late. */
-  async load(): Promise<void> {
+  /** Fetch again for a person who waits: the old error goes at once. */
+  load(): Promise<boolean> {
+    return this.run(this.#required(), { keepError: false });
+  }
+
+  /** Fetch again in the background (a poll): the value and the error stay until the answer. */
+  refresh(): Promise<boolean> {
+    return this.run(this.#required(), { keepError: true });
+  }
+
+  /** Make one call whose answer becomes the value. A newer call wins over an older one that
+   * answers late. True when this call's answer was taken. */
+  async run(fetch: () => Promise<T>, { keepError = false } = {}): Promise<boolean> {
     const generation = ++this.#generation;
     this.loading = true;
-    this.error = null;
+    if (!keepError) this.error = null;
     try {
-      const value = await this.#fetch();
-      if (generation !== this.#generation) return;
+      const value = await fetch();
+      if (generation !== this.#generation) return false;
       this.value = value;
       this.loaded = true;
+      this.error = null;
+      return true;
     } catch (err) {
-      if (generation !== this.#generation) return;
-      this.error = toApiError(err);
+      if (generation === this.#generation) this.error = toApiError(err);
+      return false;
     } finally {
       if (generation === this.#generation) this.loading = false;
     }
+  }
+
+  /** Start over with `initial` (another object is being shown); a late answer is dropped. */
+  reset(initial: T): void {
+    this.#generation += 1;
+    this.value = initial;
+    this.loading = false;
+    this.loaded = false;
+    this.error = null;
+  }
+
+  #required(): () => Promise<T> {
+    if (!this.#fetch) throw new Error('this Loadable has no fetch of its own: use run()');
+    return this.#fetch;
+  }
+}
+
+/** A list the backend answers a page at a time: "Show more" asks for `page` more. */
+export class PagedList<T> extends Loadable<T[]> {
+  /** How many rows are asked for. */
+  limit = $state(0);
+  readonly page: number;
+
+  constructor(fetch: (limit: number) => Promise<T[]>, page: number) {
+    const self: { list?: PagedList<T> } = {};
+    super(() => fetch(self.list?.limit ?? page), []);
+    self.list = this;
+    this.limit = page;
+    this.page = page;
+  }
+
+  /** Whether the backend may have more than shown (the last page came back full). */
+  get hasMore(): boolean {
+    return this.value.length >= this.limit;
+  }
+
+  showMore(): Promise<boolean> {
+    this.limit += this.page;
+    return this.load();
   }
 }

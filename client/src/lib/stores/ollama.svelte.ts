@@ -1,8 +1,11 @@
 // Ollama in the window: the connection state in the sidebar (checked in the background), the
 // address setting, a run's export (started in the background, followed by polling) and the
 // "Try it" box that asks the trained model and its base side by side.
-import { type ApiError, type Invoke, invoke, toApiError } from '../api';
-import type { ChatAnswer, ExportRequest, ExportState, OllamaConnection } from '../contracts.gen';
+import { type ApiError, type Invoke, invoke } from '../api';
+import type { ChatAnswer, ExportRequest, ExportState, OllamaConnection, Settings } from '../contracts.gen';
+import { poller } from '../poller';
+import { Loadable } from './loadable.svelte';
+import { shared } from './shared';
 
 /** What the export may ask Ollama to quantize to; null keeps the F16 model. */
 export type QuantizeChoice = NonNullable<ExportRequest['quantize']>;
@@ -12,48 +15,53 @@ export const CONNECTION_CHECK_MS = 30_000;
 export const EXPORT_POLL_MS = 500;
 
 export class OllamaConnectionStore {
-  connection: OllamaConnection | null = $state.raw(null);
-  /** The check itself failed (the backend, not Ollama). */
-  error: ApiError | null = $state.raw(null);
-  checking = $state(false);
   /** The saved address ('' = the default); null until the settings were read. */
   host: string | null = $state(null);
-  saving = $state(false);
   saved = $state(false);
-  saveError: ApiError | null = $state.raw(null);
 
+  readonly #connection: Loadable<OllamaConnection | null>;
+  readonly #save = new Loadable<Settings | null>(null, null);
   #call: Invoke;
-  #generation = 0;
 
   constructor(call: Invoke = invoke) {
     this.#call = call;
+    this.#connection = new Loadable(() => call('get_ollama_connection'), null);
+  }
+
+  get connection(): OllamaConnection | null {
+    return this.#connection.value;
+  }
+
+  /** The check itself failed (the backend, not Ollama). */
+  get error(): ApiError | null {
+    return this.#connection.error;
+  }
+
+  get checking(): boolean {
+    return this.#connection.loading;
+  }
+
+  get saving(): boolean {
+    return this.#save.loading;
+  }
+
+  get saveError(): ApiError | null {
+    return this.#save.error;
   }
 
   get reachable(): boolean {
     return this.connection?.reachable === true;
   }
 
-  /** Ask the backend (which answers within ~2 s); a newer check wins over an older one. */
+  /** Ask the backend (which answers within ~2 s); the last state stays until the answer. */
   async check(): Promise<void> {
-    const generation = ++this.#generation;
-    this.checking = true;
-    try {
-      const connection = await this.#call('get_ollama_connection');
-      if (generation !== this.#generation) return;
-      this.connection = connection;
-      this.error = null;
-    } catch (err) {
-      if (generation === this.#generation) this.error = toApiError(err);
-    } finally {
-      if (generation === this.#generation) this.checking = false;
-    }
+    await this.#connection.refresh();
   }
 
   /** Check now and every `intervalMs`; returns the stop function. */
   watch(intervalMs = CONNECTION_CHECK_MS): () => void {
     void this.check();
-    const timer = setInterval(() => void this.check(), intervalMs);
-    return () => clearInterval(timer);
+    return poller.follow(this, () => this.check(), intervalMs);
   }
 
   async loadSettings(): Promise<void> {
@@ -67,42 +75,45 @@ export class OllamaConnectionStore {
 
   /** Save the address ('' = back to the default) and check again. */
   async saveHost(text: string): Promise<boolean> {
-    this.saving = true;
     this.saved = false;
-    this.saveError = null;
-    try {
-      const value = text.trim();
-      const settings = await this.#call('update_settings', { ollama_host: value || null });
-      this.host = settings.ollama_host ?? '';
+    const value = text.trim();
+    const ok = await this.#save.run(() => this.#call('update_settings', { ollama_host: value || null }));
+    if (ok) {
+      this.host = this.#save.value?.ollama_host ?? '';
       this.saved = true;
       void this.check();
-      return true;
-    } catch (err) {
-      this.saveError = toApiError(err);
-      return false;
-    } finally {
-      this.saving = false;
     }
+    return ok;
   }
 }
 
 /** The app-wide connection: the sidebar checks it, the "Try it" box reads it. */
 export const ollamaConnection = new OllamaConnectionStore();
 
-/** One run's export to Ollama. */
+/** One run's export to Ollama; shared by the views that show the run (see `exportJob`). */
 export class ExportJob {
-  state: ExportState | null = $state.raw(null);
-  /** Starting or reading the state failed. */
-  error: ApiError | null = $state.raw(null);
-  starting = $state(false);
-
   readonly trainingId: string;
+  readonly #state: Loadable<ExportState | null>;
+  readonly #start = new Loadable<ExportState | null>(null, null);
   #call: Invoke;
-  #polling = false;
 
   constructor(trainingId: string, call: Invoke = invoke) {
     this.trainingId = trainingId;
     this.#call = call;
+    this.#state = new Loadable(() => call('get_export_state', { training_id: trainingId }), null);
+  }
+
+  get state(): ExportState | null {
+    return this.#state.value;
+  }
+
+  /** Starting or reading the state failed. */
+  get error(): ApiError | null {
+    return this.#start.error ?? this.#state.error;
+  }
+
+  get starting(): boolean {
+    return this.#start.loading;
   }
 
   get exporting(): boolean {
@@ -119,74 +130,50 @@ export class ExportJob {
   }
 
   async load(): Promise<void> {
-    try {
-      this.state = await this.#call('get_export_state', { training_id: this.trainingId });
-      this.error = null;
-    } catch (err) {
-      this.error = toApiError(err);
-    }
+    await this.#state.refresh();
   }
 
   async start(modelName?: string, quantize: QuantizeChoice | null = null): Promise<void> {
     if (this.starting || this.exporting) return;
-    this.starting = true;
-    this.error = null;
-    try {
-      const name = modelName?.trim();
-      const args: { training_id: string; model_name?: string; quantize?: QuantizeChoice } = {
-        training_id: this.trainingId,
-      };
-      if (name) args.model_name = name;
-      if (quantize) args.quantize = quantize;
-      this.state = await this.#call('export_to_ollama', args);
-    } catch (err) {
-      this.error = toApiError(err);
-    } finally {
-      this.starting = false;
-    }
-  }
-
-  async poll(): Promise<void> {
-    if (this.#polling) return;
-    this.#polling = true;
-    try {
-      await this.load();
-    } finally {
-      this.#polling = false;
-    }
+    const name = modelName?.trim();
+    const args: ExportRequest = { training_id: this.trainingId };
+    if (name) args.model_name = name;
+    if (quantize) args.quantize = quantize;
+    if (await this.#start.run(() => this.#call('export_to_ollama', args))) this.#state.value = this.#start.value;
   }
 
   /** Poll every `intervalMs` while exporting; returns the stop function. */
   watch(intervalMs = EXPORT_POLL_MS): () => void {
-    const timer = setInterval(() => {
-      if (this.exporting) void this.poll();
-    }, intervalMs);
-    return () => clearInterval(timer);
+    return poller.follow(this, () => (this.exporting ? this.load() : undefined), intervalMs);
   }
 }
 
+/** The export of `trainingId` on this backend: the same object for every view of the run. */
+export function exportJob(call: Invoke, trainingId: string): ExportJob {
+  return shared(call, `export:${trainingId}`, () => new ExportJob(trainingId, call));
+}
+
 export class ChatSide {
-  busy = $state(false);
-  answer: ChatAnswer | null = $state.raw(null);
-  error: ApiError | null = $state.raw(null);
   /** Asked through Ollama (true) or the local worker (false). */
   viaOllama = $state(false);
-  #generation = 0;
+  readonly #answer = new Loadable<ChatAnswer | null>(null, null);
+
+  get busy(): boolean {
+    return this.#answer.loading;
+  }
+
+  get answer(): ChatAnswer | null {
+    return this.#answer.value;
+  }
+
+  get error(): ApiError | null {
+    return this.#answer.error;
+  }
 
   async run(viaOllama: boolean, ask: () => Promise<ChatAnswer>): Promise<void> {
-    const generation = ++this.#generation;
-    this.busy = true;
-    this.error = null;
-    this.answer = null;
+    this.#answer.reset(null);
     this.viaOllama = viaOllama;
-    try {
-      const answer = await ask();
-      if (generation === this.#generation) this.answer = answer;
-    } catch (err) {
-      if (generation === this.#generation) this.error = toApiError(err);
-    } finally {
-      if (generation === this.#generation) this.busy = false;
-    }
+    await this.#answer.run(ask);
   }
 }
 

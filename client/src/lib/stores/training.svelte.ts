@@ -1,27 +1,24 @@
-// One training run as the window follows it: its PULSE snapshot, its loss points (fetched
-// incrementally), and, once it ended, its details (result, samples, artifacts). The panel
-// uses the app-wide `trainingJob`; a run's page makes its own.
-import { type ApiError, type Invoke, invoke, toApiError } from '../api';
-import {
-  type MetricPoint,
-  type StartTrainingRequest,
-  TERMINAL_STATES,
-  type TrainingRunDetails,
-  type TrainingStatus,
+// A training job as a view follows it: which run (a LiveTraining, shared with every other view
+// of that run), and the calls a person makes on it: start, open, cancel. The panel uses the
+// app-wide `trainingJob`; a run's page makes its own (and shares the run's live state).
+import { type ApiError, type Invoke, invoke } from '../api';
+import type {
+  MetricPoint,
+  StartTrainingRequest,
+  StartTrainingResult,
+  TrainingRunDetails,
+  TrainingStatus,
 } from '../contracts.gen';
+import { isActive, type LiveTraining, liveTraining } from './liveTraining.svelte';
+import { Loadable } from './loadable.svelte';
 
-export type JobState = TrainingStatus['status'];
-
-export const POLL_INTERVAL_MS = 1000;
-
-export function isTerminal(state: JobState): boolean {
-  return (TERMINAL_STATES as readonly JobState[]).includes(state);
-}
-
-/** A snapshot of a job that is still going (preparing, running, exporting). */
-export function isActive(status: TrainingStatus | null | undefined): boolean {
-  return !!status && status.status !== 'idle' && !isTerminal(status.status);
-}
+export {
+  isActive,
+  isTerminal,
+  type JobState,
+  mergePoints,
+  POLL_INTERVAL_MS,
+} from './liveTraining.svelte';
 
 /** The snapshot of a job the backend just accepted, until its first poll answers. */
 export function preparing(trainingId: string, request: StartTrainingRequest): TrainingStatus {
@@ -49,46 +46,63 @@ export function preparing(trainingId: string, request: StartTrainingRequest): Tr
   };
 }
 
-function pointKey(point: MetricPoint): string {
-  return `${point.step}:${point.eval_loss != null ? 'eval' : 'train'}`;
-}
-
-/** Add `incoming` to `known`, one point per (step, kind), in step order (eval after train). */
-export function mergePoints(known: MetricPoint[], incoming: MetricPoint[]): MetricPoint[] {
-  if (incoming.length === 0) return known;
-  const byKey = new Map(known.map((p) => [pointKey(p), p]));
-  for (const point of incoming) byKey.set(pointKey(point), point);
-  return [...byKey.values()].sort(
-    (a, b) => a.step - b.step || Number(a.eval_loss != null) - Number(b.eval_loss != null),
-  );
-}
-
 export class TrainingJob {
-  /** The last snapshot; null before a job was started or found. */
-  status: TrainingStatus | null = $state.raw(null);
-  points: MetricPoint[] = $state.raw([]);
-  /** The run's details; loaded when it is opened and again when it ends. */
-  details: TrainingRunDetails | null = $state.raw(null);
-  /** Starting or opening failed; the backend's message. */
-  error: ApiError | null = $state.raw(null);
-  /** Cancelling failed. */
-  cancelError: ApiError | null = $state.raw(null);
-  /** The last poll failed (the job may still be running); cleared by the next good poll. */
-  pollError: ApiError | null = $state.raw(null);
-  starting = $state(false);
-  cancelling = $state(false);
-  loading = $state(false);
-
   #call: Invoke;
-  #polling = false;
+  #live: LiveTraining | null = $state.raw(null);
+  readonly #found = new Loadable<TrainingStatus | null>(null, null);
+  readonly #start = new Loadable<StartTrainingResult | null>(null, null);
+  readonly #open = new Loadable<TrainingRunDetails | null>(null, null);
+  readonly #cancel = new Loadable<TrainingStatus | null>(null, null);
   #listeners = new Set<(status: TrainingStatus) => void>();
+  #unlisten: (() => void) | null = null;
 
   constructor(call: Invoke = invoke) {
     this.#call = call;
   }
 
   get id(): string | null {
-    return this.status?.training_id ?? null;
+    return this.#live?.id ?? null;
+  }
+
+  /** The last snapshot; null before a job was started or found. */
+  get status(): TrainingStatus | null {
+    return this.#live?.status ?? null;
+  }
+
+  get points(): MetricPoint[] {
+    return this.#live?.points ?? [];
+  }
+
+  /** The run's details; loaded when it is opened and again when it ends. */
+  get details(): TrainingRunDetails | null {
+    return this.#live?.details ?? null;
+  }
+
+  /** Starting or opening failed; the backend's message. */
+  get error(): ApiError | null {
+    return this.#start.error ?? this.#open.error;
+  }
+
+  /** Cancelling failed. */
+  get cancelError(): ApiError | null {
+    return this.#cancel.error;
+  }
+
+  /** The last poll failed (the job may still be running); cleared by the next good poll. */
+  get pollError(): ApiError | null {
+    return this.#live?.error ?? this.#found.error;
+  }
+
+  get starting(): boolean {
+    return this.#start.loading;
+  }
+
+  get cancelling(): boolean {
+    return this.#cancel.loading;
+  }
+
+  get loading(): boolean {
+    return this.#open.loading;
   }
 
   /** The backend this job talks to (its result card uses the same one). */
@@ -103,131 +117,88 @@ export class TrainingJob {
   /** Called once each time a followed job reaches done / error / cancelled / interrupted. */
   onFinish(listener: (status: TrainingStatus) => void): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    this.#relisten();
+    return () => {
+      this.#listeners.delete(listener);
+      this.#relisten();
+    };
   }
 
   /** Pick up the job that is running now (after a reload or reopening the window). */
   async resume(): Promise<void> {
-    try {
-      const status = await this.#call('get_active_training');
-      if (!status) return;
-      if (status.training_id !== this.id) this.#follow(status);
-      else this.status = status;
-      await this.poll();
-    } catch (err) {
-      this.pollError = toApiError(err);
-    }
+    const call = this.#call;
+    if (!(await this.#found.run(() => call('get_active_training')))) return;
+    const status = this.#found.value;
+    if (!status) return;
+    await this.#show(liveTraining(call, status.training_id)).accept(status);
+    await this.poll();
   }
 
   /** Start a job and follow it. Throws nothing: a refusal lands in `error`. */
   async start(request: StartTrainingRequest): Promise<boolean> {
     if (this.starting || this.active) return false;
-    this.starting = true;
-    this.error = null;
-    try {
-      const { training_id } = await this.#call('start_training_job', request);
-      this.#follow(preparing(training_id, request));
-      await this.poll();
-      return true;
-    } catch (err) {
-      this.error = toApiError(err);
-      return false;
-    } finally {
-      this.starting = false;
-    }
+    const call = this.#call;
+    const result = await this.#start.run(async () => {
+      const { training_id } = await call('start_training_job', request);
+      // Followed at once: the job is active from here, so Start stays disabled.
+      await this.#show(liveTraining(call, training_id)).accept(preparing(training_id, request));
+      return { training_id };
+    });
+    if (result) await this.poll();
+    return result;
   }
 
   /** Open a run by id: its details, metrics and status; polling continues while it is active. */
   async open(trainingId: string): Promise<void> {
-    this.loading = true;
-    this.error = null;
-    try {
-      const details = await this.#call('get_training_run', {
-        training_id: trainingId,
-      });
-      this.status = details.status;
-      this.points = mergePoints([], details.metrics);
-      this.details = details;
-    } catch (err) {
-      this.error = toApiError(err);
-    } finally {
-      this.loading = false;
-    }
+    const live = this.#show(liveTraining(this.#call, trainingId));
+    await this.#open.run(async () => {
+      await live.load();
+      return live.details;
+    });
   }
 
-  /** One poll: status, then the metrics since the last known step. Overlapping calls are skipped. */
-  async poll(): Promise<void> {
-    const id = this.id;
-    if (!id || this.#polling) return;
-    this.#polling = true;
-    const wasActive = this.active;
-    try {
-      const status = await this.#call('get_training_status', { training_id: id });
-      if (this.id !== id) return;
-      const since = this.points.length ? this.points[this.points.length - 1].step : 0;
-      const metrics = await this.#call('get_training_metrics', {
-        training_id: id,
-        since_step: since,
-      });
-      if (this.id !== id) return;
-      this.points = mergePoints(this.points, metrics.points);
-      this.status = status;
-      this.pollError = null;
-      if (wasActive && isTerminal(status.status)) await this.#finished(status);
-    } catch (err) {
-      if (this.id === id) this.pollError = toApiError(err);
-    } finally {
-      this.#polling = false;
-    }
+  /** One poll: status, then the metrics since the last known step. */
+  poll(): Promise<void> {
+    return this.#live?.poll() ?? Promise.resolve();
   }
 
   /** Ask the backend to stop the job; the snapshot then says cancelled (or still stopping). */
   async cancel(): Promise<void> {
-    const id = this.id;
-    if (!id || this.cancelling) return;
-    this.cancelling = true;
-    this.cancelError = null;
-    try {
-      const status = await this.#call('cancel_training_job', { training_id: id });
-      const wasActive = this.active;
-      if (this.id === id) this.status = status;
-      if (wasActive && isTerminal(status.status)) await this.#finished(status);
-    } catch (err) {
-      this.cancelError = toApiError(err);
-    } finally {
-      this.cancelling = false;
+    const live = this.#live;
+    if (!live || this.cancelling) return;
+    const call = this.#call;
+    await this.#cancel.run(async () => {
+      const status = await call('cancel_training_job', { training_id: live.id });
+      await live.accept(status);
+      return status;
+    });
+  }
+
+  /** Poll about once a second while the job is active, shared with every other view of the
+   * run; returns the stop function. */
+  watch(): () => void {
+    return this.#live?.follow({ points: true }) ?? (() => {});
+  }
+
+  #show(live: LiveTraining): LiveTraining {
+    if (live !== this.#live) {
+      this.#live = live;
+      this.#cancel.reset(null);
+      this.#relisten();
     }
+    return live;
   }
 
-  /** Run `poll` every `intervalMs` while the job is active; returns the stop function. */
-  watch(intervalMs = POLL_INTERVAL_MS): () => void {
-    const timer = setInterval(() => {
-      if (this.active) void this.poll();
-    }, intervalMs);
-    return () => clearInterval(timer);
-  }
-
-  #follow(status: TrainingStatus): void {
-    this.status = status;
-    this.points = [];
-    this.details = null;
-    this.pollError = null;
-    this.cancelError = null;
-  }
-
-  async #finished(status: TrainingStatus): Promise<void> {
-    try {
-      const details = await this.#call('get_training_run', {
-        training_id: status.training_id,
+  /** Pass the followed run's end on to this job's listeners (only while it has some). */
+  #relisten(): void {
+    this.#unlisten?.();
+    this.#unlisten = null;
+    const live = this.#live;
+    if (live && this.#listeners.size > 0) {
+      this.#unlisten = live.onFinish((status) => {
+        for (const listener of this.#listeners) listener(status);
       });
-      if (this.id === status.training_id) {
-        this.details = details;
-        if (details.metrics.length) this.points = mergePoints(this.points, details.metrics);
-      }
-    } catch (err) {
-      this.pollError = toApiError(err);
     }
-    for (const listener of this.#listeners) listener(status);
   }
 }
 
