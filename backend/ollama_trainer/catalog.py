@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tempfile
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +18,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ollama_trainer import atomic, paths
-from ollama_trainer.contracts import DatasetEntry, DatasetInfo, DatasetIssue, TrainingProfile
+from ollama_trainer.contracts import (
+    DatasetEntry, DatasetInfo, DatasetIssue, DatasetPreview, PreviewRow, TrainingProfile,
+)
 from ollama_trainer.errors import DomainError, NotFound
 
 
@@ -123,6 +126,7 @@ def describe_dataset(entry: DatasetEntry) -> DatasetInfo:
     info.warnings = list(loaded.warnings)
     info.valid = loaded.valid
     info.tokens = token_count(loaded.examples)
+    info.tokens_exact = tokens_are_exact()
     if loaded.errors:
         info.first_error = loaded.report_lines()[0]
     elif not loaded.valid:
@@ -147,19 +151,30 @@ def list_datasets() -> list[DatasetInfo]:
 _CHAT_OVERHEAD = 5  # ChatML: <|im_start|> role \n ... <|im_end|> \n
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
+def _load_tokenizer(path: str, mtime: float):
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(path)
+
+
 def _tokenizer():
-    try:
-        from tokenizers import Tokenizer
-    except ImportError:
-        return None
+    """The default model's tokenizer, once its converted folder exists (looked for at every
+    call, so a long-running app and a new one count alike); None before that."""
     path = paths.models_dir() / "smollm2-135m-instruct" / "tokenizer.json"
-    return Tokenizer.from_file(str(path)) if path.is_file() else None
+    try:
+        return _load_tokenizer(str(path), path.stat().st_mtime)
+    except (OSError, ImportError, ValueError):
+        return None
+
+
+def tokens_are_exact() -> bool:
+    return _tokenizer() is not None
 
 
 def token_count(examples: list[dict]) -> int:
-    """Tokens the examples hold under the default model's tokenizer (approximate, words * 1.3,
-    until the default model has been converted once)."""
+    """Tokens the examples hold under the default model's tokenizer (about: words * 1.3, until
+    the default model has been converted once; `tokens_are_exact` says which)."""
     tok = _tokenizer()
 
     def count(text: str) -> int:
@@ -181,8 +196,20 @@ def _slug(name: str) -> str:
     return slug or "dataset"
 
 
-def import_dataset(path: str, *, dataset_id: str | None = None, name: str | None = None) -> DatasetInfo:
-    """Validate a .jsonl file and copy it into the data folder as a user dataset."""
+def _free_id(wanted: str, taken: set[str]) -> str:
+    if wanted not in taken:
+        return wanted
+    n = 2
+    while f"{wanted[:60]}-{n}" in taken:
+        n += 1
+    return f"{wanted[:60]}-{n}"
+
+
+def import_dataset(path: str, *, dataset_id: str | None = None, name: str | None = None,
+                   description: str | None = None, replace: bool = False) -> DatasetInfo:
+    """Validate a .jsonl file and copy it into the data folder as a user dataset. An id that is
+    taken is never replaced silently: a chosen id is refused unless `replace`, an id made from
+    the file name gets a free one (`faq-2`)."""
     from ollama_trainer import datasets
 
     source = Path(path).expanduser()
@@ -194,15 +221,74 @@ def import_dataset(path: str, *, dataset_id: str | None = None, name: str | None
     if not loaded.valid:
         lines = loaded.report_lines()[:5] or [f"{source.name}: no examples"]
         raise DomainError("; ".join(lines), code="invalid_dataset")
-    dataset_id = dataset_id or _slug(source.stem)
     existing = {e.id: e for e in list_dataset_entries()}
-    if dataset_id in existing and existing[dataset_id].source == "builtin":
-        raise DomainError(f"'{dataset_id}' is a built-in dataset's id; choose another id", code="dataset_exists")
+    if dataset_id is None:
+        dataset_id = _free_id(_slug(source.stem), set(existing))
+    elif dataset_id in existing:
+        if existing[dataset_id].source == "builtin":
+            raise DomainError(f"'{dataset_id}' is a built-in dataset's id; choose another id", code="dataset_exists")
+        if not replace:
+            raise DomainError(f"you already have a dataset '{dataset_id}' ({existing[dataset_id].name}); choose "
+                              "another id, or replace it", code="dataset_exists")
     target = paths.user_datasets_dir() / f"{dataset_id}.jsonl"
     tmp = target.with_suffix(".jsonl.tmp")
     shutil.copyfile(source, tmp)
     tmp.replace(target)
-    entry = DatasetEntry(id=dataset_id, name=name or source.stem, description=f"Imported from {source}",
-                         path=str(target), format=loaded.format, source="user")
+    entry = DatasetEntry(id=dataset_id, name=name or source.stem, path=str(target), format=loaded.format,
+                         description=description if description is not None else f"Imported from {source.name}",
+                         source="user")
     register_user_dataset(entry)
     return describe_dataset(get_dataset_entry(dataset_id))
+
+
+def upload_dataset(filename: str, content: str, **options) -> DatasetInfo:
+    """A dataset sent as content (the page's file input or drag and drop): checked and stored
+    exactly like an imported file."""
+    safe = Path(filename).name or "dataset.jsonl"
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=paths.sub("uploads")))
+    try:
+        staged = folder / safe
+        staged.write_text(content, encoding="utf-8")
+        return import_dataset(str(staged), **options)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _user_entry(dataset_id: str) -> DatasetEntry:
+    entry = get_dataset_entry(dataset_id)  # raises unknown_dataset
+    if entry.source != "user":
+        raise DomainError(f"'{dataset_id}' ships with the app; only your own datasets can be changed",
+                          code="invalid_argument")
+    return entry
+
+
+def update_dataset(dataset_id: str, *, name: str | None = None, description: str | None = None) -> DatasetInfo:
+    entry = _user_entry(dataset_id)
+    changes = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
+    register_user_dataset(entry.model_copy(update=changes))
+    return describe_dataset(get_dataset_entry(dataset_id))
+
+
+def delete_dataset(dataset_id: str) -> None:
+    """Remove one of the user's datasets: its file and its entry. Runs trained on it keep their
+    record and page (job.json keeps what they were trained with)."""
+    entry = _user_entry(dataset_id)
+    with _lock:
+        index = user_datasets_file()
+        current = _entries(index, "datasets", DatasetEntry, "user") if index.exists() else []
+        payload = {"datasets": [e.model_dump(exclude={"source"}) for e in current if e.id != dataset_id]}
+        atomic.write_text(index, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    target = Path(entry.path)
+    if target.parent == paths.user_datasets_dir():
+        target.unlink(missing_ok=True)
+
+
+def preview_dataset(dataset_id: str, limit: int = 5) -> DatasetPreview:
+    from ollama_trainer import datasets
+    from ollama_trainer.datasets.examples import to_chat_messages
+
+    entry = get_dataset_entry(dataset_id)
+    loaded = datasets.load(entry.path, entry.format)
+    rows = [PreviewRow(line=ex.get("line", i + 1), messages=to_chat_messages(ex), text=ex.get("text"))
+            for i, ex in enumerate(loaded.examples[:limit])]
+    return DatasetPreview(id=dataset_id, rows=rows, total=len(loaded.examples))

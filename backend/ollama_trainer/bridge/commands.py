@@ -10,7 +10,8 @@ from ollama_trainer import __version__, catalog, device_probe, paths, settings, 
 from ollama_trainer.bridge.registry import command
 from ollama_trainer.errors import DomainError
 from ollama_trainer.contracts import (
-    Ack, AppInfo, CloseAppRequest, DatasetInfo, ImportDatasetRequest, JobSlotInfo, LimitRequest, MetricsRequest,
+    Ack, AppInfo, CloseAppRequest, DatasetIdRequest, DatasetInfo, DatasetPreview, ImportDatasetRequest,
+    PreviewRequest, UpdateDatasetRequest, UploadDatasetRequest, JobSlotInfo, LimitRequest, MetricsRequest,
     PickedFile, RenameRunRequest, ResumeTrainingRequest, StartTrainingRequest,
     StartTrainingResult, TrainingIdRequest, TrainingMetrics, TrainingProfile, TrainingRunDetails,
     TrainingRunSummary, TrainingStatus,
@@ -76,7 +77,26 @@ class Commands:
 
     @command(ImportDatasetRequest, result=DatasetInfo)
     def import_dataset(self, req: ImportDatasetRequest) -> DatasetInfo:
-        return catalog.import_dataset(req.path, dataset_id=req.id, name=req.name)
+        return catalog.import_dataset(req.path, dataset_id=req.id, name=req.name, description=req.description,
+                                      replace=req.replace)
+
+    @command(UploadDatasetRequest, result=DatasetInfo)
+    def upload_dataset(self, req: UploadDatasetRequest) -> DatasetInfo:
+        return catalog.upload_dataset(req.filename, req.content, dataset_id=req.id, name=req.name,
+                                      description=req.description, replace=req.replace)
+
+    @command(UpdateDatasetRequest, result=DatasetInfo)
+    def update_dataset(self, req: UpdateDatasetRequest) -> DatasetInfo:
+        return catalog.update_dataset(req.id, name=req.name, description=req.description)
+
+    @command(DatasetIdRequest, result=Ack)
+    def delete_dataset(self, req: DatasetIdRequest) -> Ack:
+        catalog.delete_dataset(req.id)
+        return Ack()
+
+    @command(PreviewRequest, result=DatasetPreview)
+    def preview_dataset(self, req: PreviewRequest) -> DatasetPreview:
+        return catalog.preview_dataset(req.id, req.limit)
 
     @command(result=PickedFile)
     def pick_dataset_file(self) -> PickedFile:

@@ -2,7 +2,7 @@
 
 Safety: bound to 127.0.0.1 only; every command needs the per-launch token (the served page
 carries it); Host and Origin must be this server's own (DNS rebinding, other web pages);
-bodies over 64 KiB are refused; a request must arrive whole (line, headers, body) within
+bodies over 64 KiB are refused (32 MiB for a dataset upload); a request must arrive whole (line, headers, body) within
 SOCKET_TIMEOUT_S, so a client that trickles bytes (slow loris) is cut off rather than holding
 its thread forever; errors are always `{code, message}` JSON, never an HTML traceback.
 """
@@ -29,6 +29,7 @@ from ollama_trainer.bridge.registry import CommandFailed, dispatch
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+LARGE_BODIES = {"upload_dataset": 33 * 1024 * 1024}  # a dataset's content, base of 32 MiB plus JSON
 TOKEN_HEADER = "X-Ollama-Trainer-Token"
 TOKEN_PLACEHOLDER = "%OT_TOKEN%"
 SOCKET_TIMEOUT_S = 10.0
@@ -188,9 +189,10 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             return self._json(400, {"code": "bad_request", "message": "bad Content-Length"})
-        if length > MAX_BODY or length < 0:
+        limit = LARGE_BODIES.get(path[len("/api/"):], MAX_BODY)
+        if length > limit or length < 0:
             self.close_connection = True
-            return self._json(413, {"code": "too_large", "message": f"request body over {MAX_BODY} bytes"})
+            return self._json(413, {"code": "too_large", "message": f"request body over {limit} bytes"})
         raw = self.rfile.read(length) if length else b""
         try:
             args = json.loads(raw.decode("utf-8")) if raw.strip() else {}

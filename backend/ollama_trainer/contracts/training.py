@@ -80,6 +80,7 @@ class DatasetIssue(Strict):
 class DatasetInfo(DatasetEntry):
     examples: int = 0
     tokens: int | None = Field(None, description="Tokens after the chat template, when counted")
+    tokens_exact: bool = Field(False, description="Counted with the default model's tokenizer (else about: words x 1.3)")
     detected_format: DatasetFormat | None = None
     valid: bool = False
     errors: list[DatasetIssue] = Field(default_factory=list)
@@ -219,7 +220,47 @@ class TrainingRunDetails(Strict):
 class ImportDatasetRequest(Request):
     path: str = Field(min_length=1, max_length=4096)
     id: Id | None = None
-    name: str | None = None
+    name: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    replace: bool = Field(False, description="Replace the user's dataset with this id (never done silently)")
+
+
+class UploadDatasetRequest(Request):
+    """A dataset file's content from the page (a file input or drag and drop)."""
+
+    filename: str = Field(min_length=1, max_length=255)
+    content: str = Field(max_length=32 * 1024 * 1024)
+    id: Id | None = None
+    name: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    replace: bool = False
+
+
+class DatasetIdRequest(Request):
+    id: Id
+
+
+class UpdateDatasetRequest(Request):
+    id: Id
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+
+
+class PreviewRequest(Request):
+    id: Id
+    limit: int = Field(5, ge=1, le=50)
+
+
+class PreviewRow(Strict):
+    line: int
+    messages: list[dict] | None = Field(None, description="[{role, content}] of a chat-like example")
+    text: str | None = Field(None, description="A text example's text")
+
+
+class DatasetPreview(Strict):
+    id: str
+    rows: list[PreviewRow]
+    total: int = Field(description="Examples in the whole file")
 
 
 class PickedFile(Strict):
