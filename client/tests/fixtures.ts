@@ -61,6 +61,7 @@ export function dataset(overrides: Partial<DatasetInfo> & Pick<DatasetInfo, 'id'
     source: 'builtin',
     examples: 0,
     tokens: null,
+    tokens_exact: true,
     detected_format: null,
     valid: true,
     errors: [],

@@ -6,6 +6,7 @@ export const flowList: FlowInfo[] = [
     name: 'Quick demo',
     description: 'Train the Lumen identity, then export it',
     inputs: {},
+    input_kinds: {},
     steps: [
       { id: 'train', cmd: 'TRAIN', args: { profile_id: 'quick', dataset_id: 'lumen' }, continue_on_error: false },
       { id: 'export', cmd: 'EXPORT', args: { training_id: '${steps.train.training_id}' }, continue_on_error: true },
@@ -19,6 +20,7 @@ export const flowList: FlowInfo[] = [
     name: 'Train on documents',
     description: 'Index a folder, then train on it',
     inputs: { folder: null, epochs: 2 },
+    input_kinds: { folder: 'folder', epochs: 'number' },
     steps: [
       { id: 'index', cmd: 'INDEX', args: { folder: '${inputs.folder}' }, continue_on_error: false },
       { id: 'train', cmd: 'TRAIN', args: { dataset_id: '${steps.index.dataset_id}' }, continue_on_error: false },
@@ -32,6 +34,7 @@ export const flowList: FlowInfo[] = [
     name: 'broken',
     description: '',
     inputs: {},
+    input_kinds: {},
     steps: [],
     file: '/home/me/.ollama-trainer/flows/broken.json',
     source: 'user',
