@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 import webbrowser
 
 from ollama_trainer import device_probe, paths, wiring
 from ollama_trainer.bridge.commands import Commands
 from ollama_trainer.flows.runner import FlowRunner
+from ollama_trainer.training.inference import InferencePool
 from ollama_trainer.training.manager import TrainingManager
 
 
@@ -28,11 +30,16 @@ def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _shutdown(manager: TrainingManager, flows: FlowRunner) -> None:
-    """The app is closing: running flows end `cancelled`, a running job stops after its
-    current step and saves a checkpoint (instead of being left `interrupted`)."""
-    flows.shutdown()
-    manager.shutdown()
+def _shutdown(manager: TrainingManager, flows: FlowRunner, inference: InferencePool, *,
+              keep_running: bool = False) -> None:
+    """The app is closing: running flows end `cancelled`; a running job either stops after its
+    current step and saves a checkpoint (instead of being left `interrupted`), or, when the
+    user chose so, goes on without the app (the next start follows it again); warm models are
+    released."""
+    if not keep_running:
+        flows.shutdown()
+    manager.shutdown(keep_running=keep_running)
+    inference.close()
 
 
 def run_browser(port: int = 0, open_browser: bool = True) -> int:
@@ -40,7 +47,8 @@ def run_browser(port: int = 0, open_browser: bool = True) -> int:
 
     manager = wiring.training_manager("browser")
     flows = FlowRunner(manager)
-    commands = Commands(transport="browser", manager=manager, flows=flows)
+    inference = InferencePool()
+    commands = Commands(transport="browser", manager=manager, flows=flows, inference=inference)
     device_probe.start_background_probe()
     server = BridgeServer(commands, port=port)
     print(f"Ollama Trainer is running at {server.url}  (Ctrl-C to stop)", flush=True)
@@ -68,10 +76,13 @@ def run_desktop(debug: bool = False) -> int:
     manager = wiring.training_manager("window")
     flows = FlowRunner(manager)
     picker = FilePicker()
-    commands = Commands(transport="desktop", manager=manager, flows=flows, file_picker=picker)
+    guard = CloseGuard(manager)
+    inference = InferencePool()
+    commands = Commands(transport="desktop", manager=manager, flows=flows, file_picker=picker, on_close=guard.decide,
+                        inference=inference)
     device_probe.start_background_probe()
     try:
-        run_window(commands, debug=debug, file_picker=picker)
+        run_window(commands, debug=debug, file_picker=picker, close_guard=guard)
     except NoDisplay as exc:
         print(f"ollama-trainer: {exc}", file=sys.stderr)
         return 2
@@ -79,5 +90,28 @@ def run_desktop(debug: bool = False) -> int:
         print(f"ollama-trainer: {exc}", file=sys.stderr)
         return 1
     finally:
-        _shutdown(manager, flows)
+        _shutdown(manager, flows, inference, keep_running=bool(guard.keep_running))
     return 0
+
+
+class CloseGuard:
+    """Closing the window while a job runs asks first, in the page: keep the job running in the
+    background, or stop it and keep a checkpoint. The page answers with `close_app`."""
+
+    def __init__(self, manager: TrainingManager):
+        self.manager = manager
+        self.window = None
+        self.keep_running: bool | None = None  # None until the user answered
+
+    def on_closing(self):  # the GUI thread: never wait on the page here
+        if self.keep_running is not None or not self.manager.active_ids():
+            return None
+        window = self.window
+        threading.Thread(target=lambda: window.evaluate_js(
+            "window.dispatchEvent(new CustomEvent('ot-close-requested'))"), daemon=True).start()
+        return False  # not now: the page asks
+
+    def decide(self, keep_running: bool) -> None:  # a bridge thread
+        self.keep_running = keep_running
+        if self.window is not None:
+            self.window.destroy()

@@ -52,8 +52,11 @@ def test_import_cannot_shadow_a_builtin(tmp_path):
     src = tmp_path / "identity-demo.jsonl"
     src.write_text('{"text": "hello"}\n')
     with pytest.raises(DomainError) as exc:
-        catalog.import_dataset(str(src))
+        catalog.import_dataset(str(src), dataset_id="identity-demo")
     assert exc.value.code == "dataset_exists"
+    # an id made from the file name never takes a taken one: it gets a free id instead
+    assert catalog.import_dataset(str(src)).id == "identity-demo-2"
+    assert catalog.get_dataset_entry("identity-demo").source == "builtin"
 
 
 def test_invalid_dataset_listed_with_first_error(tmp_path, data_home):

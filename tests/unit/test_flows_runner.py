@@ -259,7 +259,7 @@ class StandInManager:
         self.release = threading.Event()
         self.outcome = "done"
 
-    def start(self, profile, dataset, *, epochs=None, flow_run_id=None):
+    def start(self, profile, dataset, *, epochs=None, flow_run_id=None, queue=False):
         self.started.append({"profile": profile.id, "dataset": dataset.id, "epochs": epochs, "flow_run_id": flow_run_id})
         return "20260101-000000-abcdef"
 

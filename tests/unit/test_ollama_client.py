@@ -37,7 +37,7 @@ def test_resolve_host_env_and_explicit(monkeypatch):
     assert oc.resolve_host("localhost") == "http://localhost:11434"  # the explicit setting wins
 
 
-@pytest.mark.parametrize("raw", ["ftp://x", "http://x:notaport"])
+@pytest.mark.parametrize("raw", ["ftp://x", "http://x:notaport", "not a url", "http://", "http://my box"])
 def test_resolve_host_rejects(raw):
     with pytest.raises(ValueError):
         oc.resolve_host(raw)

@@ -3,7 +3,6 @@ models. Every public method decorated with @command is a command on both transpo
 
 from __future__ import annotations
 
-import threading
 from typing import Callable, Literal
 
 from ollama_trainer import __version__, catalog, device_probe, paths, settings, wiring
@@ -30,29 +29,17 @@ Transport = Literal["desktop", "browser", "cli"]
 class Commands:
     def __init__(self, transport: Transport = "cli", manager: TrainingManager | None = None,
                  flows: FlowRunner | None = None, file_picker: Callable[[], str | None] | None = None,
-                 on_close: Callable[[bool], None] | None = None):
+                 on_close: Callable[[bool], None] | None = None, inference=None):
         self._transport = transport
         self._manager = manager or wiring.training_manager("window" if transport == "desktop" else transport)
         self._flows = flows or FlowRunner(self._manager)
         self._file_picker = file_picker  # the desktop window's native dialog
         self._on_close = on_close  # the desktop window's close, after the user chose
-        self._inference = None
-        self._inference_lock = threading.Lock()
+        if inference is None:
+            from ollama_trainer.training.inference import InferencePool
 
-    @property
-    def inference(self):
-        """The warm models for Try it, started on first use."""
-        with self._inference_lock:
-            if self._inference is None:
-                from ollama_trainer.training.inference import InferencePool
-
-                self._inference = InferencePool()
-            return self._inference
-
-    def close(self) -> None:
-        """Release what the commands hold (the warm models)."""
-        if self._inference is not None:
-            self._inference.close()
+            inference = InferencePool()
+        self._inference = inference  # warm models for Try it (the app releases them on close)
 
     @command(result=AppInfo)
     def app_info(self) -> AppInfo:
@@ -217,7 +204,7 @@ class Commands:
     def ask_local_model(self, req: AskRequest) -> ChatAnswer:
         """The run's model (or its base) answering through a warm worker, for when it is not in
         Ollama: the first question loads the model, the next ones only answer."""
-        answer = self.inference.ask(run=req.training_id, base=None, prompt=req.prompt, with_adapter=req.with_adapter)
+        answer = self._inference.ask(run=req.training_id, base=None, prompt=req.prompt, with_adapter=req.with_adapter)
         return ChatAnswer(model=("trained " if req.with_adapter else "base of ") + req.training_id, answer=answer)
 
     # -- settings ---------------------------------------------------------------------------

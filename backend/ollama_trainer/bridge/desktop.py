@@ -71,7 +71,7 @@ def check_display() -> None:
 
 
 def run_window(commands: object, *, on_shown: Callable | None = None, debug: bool = False,
-               file_picker: FilePicker | None = None) -> None:
+               file_picker: FilePicker | None = None, close_guard=None) -> None:
     """Open the window and block until it closes. `on_shown(window)` runs in a thread once the
     page has loaded (tests use it to drive the window)."""
     check_display()
@@ -95,6 +95,9 @@ def run_window(commands: object, *, on_shown: Callable | None = None, debug: boo
 
     if file_picker is not None:
         file_picker.window = window
+    if close_guard is not None:
+        close_guard.window = window
+        window.events.closing += close_guard.on_closing
 
     def shown(win):
         if on_shown is not None:

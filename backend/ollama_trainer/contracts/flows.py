@@ -18,6 +18,7 @@ FlowRunState = Literal["running", "done", "error", "cancelled", "interrupted"]
 FlowStepState = Literal["pending", "running", "done", "error", "skipped", "cancelled"]
 FLOW_TERMINAL_STATES = frozenset({"done", "error", "cancelled", "interrupted"})
 InputValue = str | int | float | bool | None
+InputKind = Literal["profile", "dataset", "training", "number", "boolean", "folder", "text"]
 
 
 class FlowStep(Strict):
@@ -35,6 +36,9 @@ class FlowInfo(Strict):
     name: str
     description: str = ""
     inputs: dict[str, InputValue] = Field(default_factory=dict, description="Input names and defaults (None: required)")
+    input_kinds: dict[str, InputKind] = Field(
+        default_factory=dict, description="What each input stands for: a profile, dataset or run id to choose, a "
+                                          "number, a folder, a boolean or text")
     steps: list[FlowStep] = Field(default_factory=list)
     file: str = Field(description="The flow file's path")
     source: Literal["builtin", "user"] = "builtin"

@@ -97,6 +97,28 @@ def references(value: Any) -> list[str]:
     return []
 
 
+# what an input stands for, from where a step uses it: the window offers a choice of profiles,
+# datasets or runs for these, a number field for numbers
+ARG_KINDS = {("TRAIN", "profile"): "profile", ("TRAIN", "dataset"): "dataset", ("TRAIN", "epochs"): "number",
+             ("EXPORT", "training_id"): "training", ("EVAL", "training_id"): "training",
+             ("INDEX", "source_dir"): "folder", ("INDEX", "chunk_tokens"): "number"}
+
+
+def input_kinds(flow: FlowDef) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for step in flow.steps:
+        for arg, value in step.args.items():
+            if isinstance(value, str) and value.startswith("${inputs.") and value.endswith("}"):
+                name = value[len("${inputs."):-1]
+                if name in flow.inputs and (step.cmd, arg) in ARG_KINDS:
+                    kinds.setdefault(name, ARG_KINDS[(step.cmd, arg)])
+    for name, default in flow.inputs.items():
+        if name not in kinds:
+            kinds[name] = ("boolean" if isinstance(default, bool) else
+                           "number" if isinstance(default, (int, float)) else "text")
+    return kinds
+
+
 def _check_reference(ref: str, flow: FlowDef, index: int) -> str | None:
     """An error message for a bad reference made by step number `index`, or None."""
     parts = ref.split(".")
@@ -214,6 +236,7 @@ def scan(dirs: list[tuple[Path, str]] | None = None) -> list[tuple[FlowInfo, Loa
             seen_here[flow.id] = path.name
             info = FlowInfo(
                 id=flow.id, name=flow.name, description=flow.description, inputs=dict(flow.inputs),
+                input_kinds=input_kinds(flow),
                 steps=[FlowStep(id=s.id, cmd=s.cmd, args=s.args, continue_on_error=s.continue_on_error)
                        for s in flow.steps],
                 file=str(path), source=source,

@@ -51,6 +51,26 @@ def resolve_inputs(declared: dict[str, Any], given: dict[str, Any] | None) -> di
     return values
 
 
+def check_input_ids(flow, values: dict[str, Any]) -> None:
+    """Inputs that name a profile, a dataset or a run must name one that exists: said before
+    the run starts, not when its step gets there."""
+    from ollama_trainer import catalog
+    from ollama_trainer.training.run_folder import RunFolder
+
+    def training(training_id: str) -> None:
+        if RunFolder.of(training_id).read_job() is None:
+            raise NotFound(f"no training run '{training_id}'", code="unknown_training")
+
+    lookups = {"profile": catalog.get_profile, "dataset": catalog.get_dataset_entry, "training": training}
+    for name, kind in definition.input_kinds(flow).items():
+        if kind not in lookups:
+            continue
+        try:
+            lookups[kind](str(values[name]))
+        except DomainError as exc:
+            raise InvalidArgument(f"input '{name}': {exc.message}", code="invalid_input") from None
+
+
 def _convert(name: str, value: Any, default: Any) -> Any:
     if not isinstance(value, str) or isinstance(default, str) or default is None:
         return value
@@ -102,6 +122,7 @@ class FlowRunner:
     def run_flow(self, flow_id: str, inputs: dict[str, Any] | None = None) -> str:
         flow = definition.get_flow(flow_id, self._dirs).definition
         values = resolve_inputs(flow.inputs, inputs)
+        check_input_ids(flow, values)
         flow_run_id = new_flow_run_id()
         run = FlowRun(
             flow_run_id=flow_run_id, flow_id=flow.id, flow_name=flow.name, status="running", inputs=values,

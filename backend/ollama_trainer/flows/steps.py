@@ -75,7 +75,8 @@ def train(args: dict, ctx: StepContext) -> dict:
     if ctx.cancel.is_set():
         raise StepCancelled()
     manager = ctx.manager
-    training_id = manager.start(profile, dataset, epochs=a.epochs, flow_run_id=ctx.flow_run_id)
+    # queue behind a job that runs (in this app or another process) instead of failing
+    training_id = manager.start(profile, dataset, epochs=a.epochs, flow_run_id=ctx.flow_run_id, queue=True)
     log.info("flow_run_id=%s training_id=%s step=%s", ctx.flow_run_id, training_id, ctx.step_id)
     ctx.on_training(training_id)
     if ctx.cancel.is_set():  # cancelled while the job was starting

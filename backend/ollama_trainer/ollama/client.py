@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import urllib.parse
 
 import httpx
@@ -18,6 +19,7 @@ import httpx
 from ollama_trainer.contracts import OllamaConnection
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
 DEFAULT_PORT = 11434
 CONNECT_TIMEOUT_S = 2.0
 MIN_VERSION = (0, 5, 5)
@@ -42,12 +44,16 @@ def resolve_host(host: str | None = None) -> str:
         explicit_port = split.port
     except ValueError as exc:
         raise ValueError(f"invalid port in Ollama host '{raw}'") from exc
+    if sep and not rest.strip("/"):
+        raise ValueError(f"Ollama host '{raw}' names no host (e.g. http://127.0.0.1:11434)")
     name = split.hostname or "127.0.0.1"
     try:
         if isinstance(ipaddress.ip_address(name), ipaddress.IPv6Address):
             name = f"[{name}]"
     except ValueError:
-        pass
+        if not _HOSTNAME.fullmatch(name):
+            raise ValueError(f"'{raw}' is not an address: use a host name or IP, with an optional port, "
+                             "e.g. http://127.0.0.1:11434 or gpu-box:11434") from None
     path = split.path.rstrip("/")
     return f"{scheme}://{name}:{explicit_port or port}{path}"
 

@@ -98,7 +98,7 @@ class InferencePool:
         self._idle_s, self._max_warm = idle_s, max_warm
         self._lock = threading.Lock()
         self._servers: dict[ModelKey, Server] = {}
-        threading.Thread(target=self._reap, name="inference-reaper", daemon=True).start()
+        self._reaper: threading.Thread | None = None
 
     def ask(self, *, run: str | None, base: str | None, prompt: str, with_adapter: bool = True,
             max_new_tokens: int = 64) -> str:
@@ -117,6 +117,9 @@ class InferencePool:
                 self._servers.pop(oldest.key).close()
             server = self._start(key)
             self._servers[key] = server
+            if self._reaper is None:
+                self._reaper = threading.Thread(target=self._reap, name="inference-reaper", daemon=True)
+                self._reaper.start()
             return server
 
     @staticmethod
