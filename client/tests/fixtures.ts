@@ -99,12 +99,22 @@ export const appInfo: AppInfo = {
   transport: 'browser',
 };
 
+/** What a run's snapshot and its summary both say about it. */
+const run = {
+  training_id: 't-1',
+  profile_id: 'identity',
+  dataset_id: 'lumen',
+  started_at: '2025-03-01T10:00:00Z',
+  message: '',
+  error: null,
+  flow_run_id: null,
+  resumed_from: null,
+} as const;
+
 export function status(overrides: Partial<TrainingStatus> = {}): TrainingStatus {
   return {
-    training_id: 't-1',
+    ...run,
     status: 'running',
-    profile_id: 'identity',
-    dataset_id: 'lumen',
     epoch: 2,
     total_epochs: 3,
     step: 14,
@@ -113,13 +123,8 @@ export function status(overrides: Partial<TrainingStatus> = {}): TrainingStatus 
     eval_loss: null,
     tokens_per_s: 1530.4,
     eta_s: 75,
-    message: '',
-    error: null,
-    started_at: '2025-03-01T10:00:00Z',
     finished_at: null,
-    flow_run_id: null,
     queue_position: null,
-    resumed_from: null,
     can_resume: false,
     ...overrides,
   };
@@ -139,22 +144,15 @@ export const points: MetricPoint[] = [
 
 export function summary(overrides: Partial<TrainingRunSummary> = {}): TrainingRunSummary {
   return {
-    training_id: 't-1',
-    profile_id: 'identity',
-    dataset_id: 'lumen',
+    ...run,
     status: 'done',
-    started_at: '2025-03-01T10:00:00Z',
     finished_at: '2025-03-01T10:02:05Z',
     epochs: 3,
     final_loss: 0.4321,
     eval_loss: 0.5678,
     duration_s: 125,
-    error: null,
     ollama_model: null,
     adapter_dir: '/home/me/.ollama-trainer/runs/t-1/adapter',
-    flow_run_id: null,
-    resumed_from: null,
-    message: '',
     name: '',
     ...overrides,
   };

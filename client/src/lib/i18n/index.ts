@@ -30,6 +30,18 @@ export function t(key: MessageKey, params: Record<string, string | number> = {})
   return fill(messages[localeState.current][key] ?? en[key] ?? key, params);
 }
 
+/** The texts of a cancel that asks first (ConfirmAction): `<prefix>.cancel`, `.cancelConfirm`,
+ * `.cancelYes`, `.cancelNo` and `.cancelling`. */
+export function cancelTexts(prefix: 'job' | 'flowRun') {
+  return {
+    label: t(`${prefix}.cancel`),
+    question: t(`${prefix}.cancelConfirm`),
+    yes: t(`${prefix}.cancelYes`),
+    no: t(`${prefix}.cancelNo`),
+    busyLabel: t(`${prefix}.cancelling`),
+  };
+}
+
 /** What an error code means and what to do, in the window's language; null for a code the
  * client has no words for (then the backend's message stands alone). */
 export function errorText(code: string): string | null {

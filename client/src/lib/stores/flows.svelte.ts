@@ -125,10 +125,6 @@ export class FlowRunStore {
     return this.#run.loaded ? this.#run.error : null;
   }
 
-  get loading(): boolean {
-    return this.#run.loading;
-  }
-
   get cancelling(): boolean {
     return this.#cancel.loading;
   }

@@ -37,10 +37,6 @@ export class OllamaConnectionStore {
     return this.#connection.error;
   }
 
-  get checking(): boolean {
-    return this.#connection.loading;
-  }
-
   get saving(): boolean {
     return this.#save.loading;
   }

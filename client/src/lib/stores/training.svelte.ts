@@ -101,10 +101,6 @@ export class TrainingJob {
     return this.#cancel.loading;
   }
 
-  get loading(): boolean {
-    return this.#open.loading;
-  }
-
   /** The backend this job talks to (its result card uses the same one). */
   get call(): Invoke {
     return this.#call;
