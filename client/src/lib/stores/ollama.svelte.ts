@@ -9,7 +9,10 @@ import { shared } from './shared';
 
 /** What the export may ask Ollama to quantize to; null keeps the F16 model. */
 export type QuantizeChoice = NonNullable<ExportRequest['quantize']>;
-export const QUANTIZE_CHOICES: QuantizeChoice[] = ['q8_0', 'q4_K_M'];
+// A Record over the contract's union: a quantization added to ExportRequest fails the type check
+// until it is listed here.
+const QUANTIZE: Record<QuantizeChoice, true> = { q8_0: true, q4_K_M: true };
+export const QUANTIZE_CHOICES = Object.keys(QUANTIZE) as QuantizeChoice[];
 
 export const CONNECTION_CHECK_MS = 30_000;
 export const EXPORT_POLL_MS = 500;
