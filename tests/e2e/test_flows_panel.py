@@ -38,7 +38,7 @@ def test_train_default_from_the_flows_view(data_home, tiny_model, tmp_path, page
         expect(page.locator('[role="status"][data-state="done"]').first).to_be_visible(timeout=LONG)
         screenshot(page, "flows-done.png")
 
-        link = page.get_by_role("link", name="Open in TrainingPanel")
+        link = page.get_by_role("link", name="Open training")
         href = link.get_attribute("href")
         training_id = href.rsplit("/", 1)[-1]
         link.click()

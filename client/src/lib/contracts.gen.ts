@@ -2,6 +2,13 @@
 // Generated from backend/ollama_trainer/contracts.py, do not edit.
 // Regenerate with: npm run gen:contracts
 
+/**
+ * A command that only needs to say it was done.
+ */
+export interface Ack {
+  ok: boolean;
+}
+
 export interface AppInfo {
   config_dir: string;
   data_dir: string;
@@ -38,6 +45,13 @@ export interface ChatRequest {
   system?: string | null;
 }
 
+export interface CloseAppRequest {
+  /**
+   * True: the running job goes on without the app; False: it stops and saves
+   */
+  keep_running: boolean;
+}
+
 export interface DatasetEntry {
   description: string;
   /**
@@ -55,6 +69,10 @@ export interface DatasetEntry {
    */
   path: string;
   source: 'builtin' | 'user';
+}
+
+export interface DatasetIdRequest {
+  id: string;
 }
 
 export interface DatasetInfo {
@@ -82,6 +100,10 @@ export interface DatasetInfo {
    * Tokens after the chat template, when counted
    */
   tokens: number | null;
+  /**
+   * Counted with the default model's tokenizer (else about: words x 1.3)
+   */
+  tokens_exact: boolean;
   valid: boolean;
   warnings: DatasetIssue[];
 }
@@ -94,6 +116,31 @@ export interface DatasetIssue {
   line: number | null;
   message: string;
   severity: 'error' | 'warning';
+}
+
+export interface DatasetPreview {
+  id: string;
+  rows: PreviewRow[];
+  /**
+   * Examples in the whole file
+   */
+  total: number;
+}
+
+export interface PreviewRow {
+  line: number;
+  /**
+   * [{role, content}] of a chat-like example
+   */
+  messages:
+    | {
+        [k: string]: unknown;
+      }[]
+    | null;
+  /**
+   * A text example's text
+   */
+  text: string | null;
 }
 
 export interface ErrorInfo {
@@ -272,6 +319,12 @@ export interface FlowInfo {
   file: string;
   id: string;
   /**
+   * What each input stands for: a profile, dataset or run id to choose, a number, a folder, a boolean or text
+   */
+  input_kinds: {
+    [k: string]: 'profile' | 'dataset' | 'training' | 'number' | 'boolean' | 'folder' | 'text';
+  };
+  /**
    * Input names and defaults (None: required)
    */
   inputs: {
@@ -338,9 +391,70 @@ export interface FlowRunIdRequest {
 }
 
 export interface ImportDatasetRequest {
+  description?: string | null;
   id?: string | null;
   name?: string | null;
   path: string;
+  /**
+   * Replace the user's dataset with this id (never done silently)
+   */
+  replace?: boolean;
+}
+
+/**
+ * Who trains on this machine now (any process), and who waits.
+ */
+export interface JobSlotInfo {
+  /**
+   * The running job was started by this app
+   */
+  here: boolean;
+  queued: TrainingStatus[];
+  running: TrainingStatus | null;
+}
+
+/**
+ * PULSE v1: the snapshot the UI polls.
+ */
+export interface TrainingStatus {
+  /**
+   * Ended without finishing, with a checkpoint to continue from
+   */
+  can_resume: boolean;
+  dataset_id: string | null;
+  epoch: number;
+  error: string | null;
+  eta_s: number | null;
+  eval_loss: number | null;
+  finished_at: string | null;
+  flow_run_id: string | null;
+  loss: number | null;
+  message: string;
+  profile_id: string | null;
+  /**
+   * While queued: 1 = next to start
+   */
+  queue_position: number | null;
+  /**
+   * The run this one continues from its checkpoint
+   */
+  resumed_from: string | null;
+  started_at: string | null;
+  status:
+    | 'idle'
+    | 'queued'
+    | 'preparing'
+    | 'running'
+    | 'exporting'
+    | 'done'
+    | 'error'
+    | 'cancelled'
+    | 'interrupted';
+  step: number;
+  tokens_per_s: number | null;
+  total_epochs: number;
+  total_steps: number;
+  training_id: string;
 }
 
 export interface LimitRequest {
@@ -398,6 +512,31 @@ export interface PickedFile {
   path: string | null;
 }
 
+export interface PreviewRequest {
+  id: string;
+  limit?: number;
+}
+
+export interface RenameRunRequest {
+  /**
+   * A name for the run; empty clears it
+   */
+  name: string;
+  training_id: string;
+}
+
+export interface ResumeTrainingRequest {
+  /**
+   * Train to this many epochs; default: the run's
+   */
+  epochs?: number | null;
+  queue?: boolean;
+  /**
+   * The run to continue from its last checkpoint
+   */
+  training_id: string;
+}
+
 export interface RunFlowRequest {
   flow_id: string;
   inputs?: {
@@ -416,11 +555,19 @@ export interface SampleAnswer {
    */
   after_tokens: number[];
   before: string;
+  /**
+   * The dataset's answer, when the prompt came from its eval split
+   */
+  expected: string | null;
   prompt: string;
   /**
    * The prompt as the chat template rendered it
    */
   prompt_text: string | null;
+  /**
+   * The dataset's held-out prompts, its eval split, or (a set too small to split) its training data
+   */
+  source: 'dataset' | 'eval_split' | 'training';
 }
 
 /**
@@ -441,6 +588,10 @@ export interface StartTrainingRequest {
   epochs?: number | null;
   overrides?: TrainingOverrides | null;
   profile_id: string;
+  /**
+   * Wait in line when another job runs (else job_running)
+   */
+  queue?: boolean;
   /**
    * A training_id whose last checkpoint to continue
    */
@@ -520,50 +671,6 @@ export interface TrainingRunDetails {
   summary: TrainingRunSummary | null;
 }
 
-/**
- * PULSE v1: the snapshot the UI polls.
- */
-export interface TrainingStatus {
-  /**
-   * Ended without finishing, with a checkpoint to continue from
-   */
-  can_resume: boolean;
-  dataset_id: string | null;
-  epoch: number;
-  error: string | null;
-  eta_s: number | null;
-  eval_loss: number | null;
-  finished_at: string | null;
-  flow_run_id: string | null;
-  loss: number | null;
-  message: string;
-  profile_id: string | null;
-  /**
-   * While queued: 1 = next to start
-   */
-  queue_position: number | null;
-  /**
-   * The run this one continues from its checkpoint
-   */
-  resumed_from: string | null;
-  started_at: string | null;
-  status:
-    | 'idle'
-    | 'queued'
-    | 'preparing'
-    | 'running'
-    | 'exporting'
-    | 'done'
-    | 'error'
-    | 'cancelled'
-    | 'interrupted';
-  step: number;
-  tokens_per_s: number | null;
-  total_epochs: number;
-  total_steps: number;
-  training_id: string;
-}
-
 export interface TrainingRunSummary {
   adapter_dir: string | null;
   dataset_id: string;
@@ -578,6 +685,10 @@ export interface TrainingRunSummary {
    * How it ended, in words: 'cancelled; checkpoint saved at step 4'
    */
   message: string;
+  /**
+   * The name the user gave the run
+   */
+  name: string;
   ollama_model: string | null;
   profile_id: string;
   /**
@@ -598,6 +709,24 @@ export interface TrainingRunSummary {
   training_id: string;
 }
 
+export interface UpdateDatasetRequest {
+  description?: string | null;
+  id: string;
+  name?: string | null;
+}
+
+/**
+ * A dataset file's content from the page (a file input or drag and drop).
+ */
+export interface UploadDatasetRequest {
+  content: string;
+  description?: string | null;
+  filename: string;
+  id?: string | null;
+  name?: string | null;
+  replace?: boolean;
+}
+
 // -- constants from contracts.py ------------------------------------------------------
 
 export const ERROR_CODES = ['invalid_argument', 'invalid_input', 'invalid_epochs', 'invalid_dataset', 'invalid_catalog', 'invalid_profile', 'invalid_flow', 'invalid_host', 'invalid_model_name', 'invalid_output_dir', 'invalid_ollama_name', 'not_available', 'no_teacher', 'no_documents', 'not_found', 'unknown_command', 'unknown_training', 'unknown_profile', 'unknown_dataset', 'unknown_flow', 'unknown_flow_run', 'unknown_ollama_model', 'unknown_teacher', 'file_not_found', 'documents_not_found', 'base_model_not_found', 'ollama_store_missing', 'no_checkpoint', 'no_adapter', 'not_exportable', 'nothing_to_resume', 'dataset_exists', 'conflict', 'job_running', 'export_running', 'documents_job_running', 'cancelled', 'ollama_unreachable', 'ollama_too_old', 'ollama_create_failed', 'ollama_upload_failed', 'ollama_chat_failed', 'teacher_failing', 'ollama_client_missing', 'ollama_store_error', 'invalid_ollama_manifest', 'unreadable_blob', 'step_failed', 'model_file_failed', 'ask_failed', 'export_interrupted', 'internal_error'] as const;
@@ -609,27 +738,37 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 // -- field defaults and bounds, per model ----------------------------------------------
 
 export const FIELD_DEFAULTS = {
+  Ack: { ok: true },
   AskRequest: { with_adapter: true },
   DatasetEntry: { description: '', source: 'builtin' },
-  DatasetInfo: { description: '', examples: 0, source: 'builtin', valid: false },
+  DatasetInfo: { description: '', examples: 0, source: 'builtin', tokens_exact: false, valid: false },
   DatasetIssue: { severity: 'error' },
   ExportState: { message: '', state: 'idle' },
   FlowInfo: { description: '', source: 'builtin' },
   FlowRun: { flow_name: '' },
   FlowStep: { continue_on_error: false },
   FlowStepRun: { continue_on_error: false, status: 'pending' },
+  ImportDatasetRequest: { replace: false },
+  JobSlotInfo: { here: false },
   LimitRequest: { limit: 10 },
   LoraSettings: { alpha: 32, dropout: 0, r: 16 },
   MetricsRequest: { since_step: 0 },
+  PreviewRequest: { limit: 5 },
+  ResumeTrainingRequest: { queue: false },
+  SampleAnswer: { source: 'dataset' },
+  StartTrainingRequest: { queue: false },
   TrainingProfile: { auto_export: false, batch_size: 4, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, learning_rate: 0.001, max_seq_len: 512, precision: 'auto', seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05 },
-  TrainingRunSummary: { message: '' },
+  TrainingRunSummary: { message: '', name: '' },
   TrainingStatus: { can_resume: false, epoch: 0, message: '', step: 0, total_epochs: 0, total_steps: 0 },
+  UploadDatasetRequest: { replace: false },
 } as const;
 export const FIELD_BOUNDS = {
   ExportState: { progress: { minimum: 0, maximum: 1 } },
   LimitRequest: { limit: { minimum: 1, maximum: 10000 } },
   LoraSettings: { alpha: { minimum: 1, maximum: 4096 }, dropout: { minimum: 0, exclusiveMaximum: 1 }, r: { minimum: 1, maximum: 1024 } },
   MetricsRequest: { since_step: { minimum: 0 } },
+  PreviewRequest: { limit: { minimum: 1, maximum: 50 } },
+  ResumeTrainingRequest: { epochs: { minimum: 1, maximum: 100 } },
   StartTrainingRequest: { epochs: { minimum: 1, maximum: 100 } },
   TrainingOverrides: { batch_size: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 } },
   TrainingProfile: { batch_size: { minimum: 1, maximum: 1024 }, batch_tokens: { minimum: 16, maximum: 10000000 }, default_epochs: { minimum: 1, maximum: 100 }, eval_fraction: { minimum: 0, exclusiveMaximum: 0.9 }, gradient_accumulation: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 }, stall_timeout_s: { minimum: 5, maximum: 86400 }, warmup_ratio: { minimum: 0, exclusiveMaximum: 1 } },
@@ -643,11 +782,14 @@ export interface CommandMap {
   ask_ollama: { request: ChatRequest; result: ChatAnswer };
   cancel_flow_run: { request: FlowRunIdRequest; result: FlowRun };
   cancel_training_job: { request: TrainingIdRequest; result: TrainingStatus };
+  close_app: { request: CloseAppRequest; result: Ack };
+  delete_dataset: { request: DatasetIdRequest; result: Ack };
   export_to_ollama: { request: ExportRequest; result: ExportState };
   get_active_training: { request: null; result: TrainingStatus | null };
   get_export_state: { request: TrainingIdRequest; result: ExportState };
   get_flow_run: { request: FlowRunIdRequest; result: FlowRun };
   get_flow_runs: { request: LimitRequest; result: FlowRun[] };
+  get_job_slot: { request: null; result: JobSlotInfo };
   get_ollama_connection: { request: OllamaHostRequest; result: OllamaConnection };
   get_settings: { request: null; result: Settings };
   get_training_history: { request: LimitRequest; result: TrainingRunSummary[] };
@@ -659,9 +801,14 @@ export interface CommandMap {
   list_flows: { request: null; result: FlowInfo[] };
   list_training_profiles: { request: null; result: TrainingProfile[] };
   pick_dataset_file: { request: null; result: PickedFile };
+  preview_dataset: { request: PreviewRequest; result: DatasetPreview };
+  rename_training_run: { request: RenameRunRequest; result: TrainingRunSummary };
+  resume_training_job: { request: ResumeTrainingRequest; result: StartTrainingResult };
   run_flow: { request: RunFlowRequest; result: RunFlowResult };
   start_training_job: { request: StartTrainingRequest; result: StartTrainingResult };
+  update_dataset: { request: UpdateDatasetRequest; result: DatasetInfo };
   update_settings: { request: Settings; result: Settings };
+  upload_dataset: { request: UploadDatasetRequest; result: DatasetInfo };
 }
 
 export type CommandName = keyof CommandMap;
