@@ -29,6 +29,11 @@ export function profile(overrides: Partial<TrainingProfile> & Pick<TrainingProfi
     system_prompt: null,
     stall_timeout_s: 900,
     auto_export: false,
+    replay: 'auto',
+    replay_ratio: 2,
+    probe: true,
+    eval_steps: null,
+    early_stopping_patience: null,
     source: 'builtin',
     ...overrides,
   };
@@ -58,6 +63,7 @@ export function dataset(overrides: Partial<DatasetInfo> & Pick<DatasetInfo, 'id'
     path: `datasets/${overrides.id}.jsonl`,
     format: null,
     held_out_prompts: [],
+    held_out_checks: [],
     source: 'builtin',
     examples: 0,
     tokens: null,
@@ -154,6 +160,10 @@ export function summary(overrides: Partial<TrainingRunSummary> = {}): TrainingRu
     ollama_model: null,
     adapter_dir: '/home/me/.ollama-trainer/runs/t-1/adapter',
     name: '',
+    learned: null,
+    kept: null,
+    best_step: null,
+    stopped_early: false,
     ...overrides,
   };
 }
@@ -176,6 +186,7 @@ export function details(overrides: Partial<TrainingRunDetails> = {}): TrainingRu
         source: 'dataset',
       },
     ],
+    scores: null,
     artifacts: {
       run_dir: '/home/me/.ollama-trainer/runs/t-1',
       adapter: '/home/me/.ollama-trainer/runs/t-1/adapter',

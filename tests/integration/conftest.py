@@ -123,15 +123,18 @@ def profile(base_model: str | Path, **overrides) -> dict:
 
 
 def write_job(run_dir: Path, prof: dict, dataset: Path, models_dir: Path, *, epochs: int, resume: bool = False,
-              held_out: list[str] | None = None, fmt: str | None = "chat", training_id: str = "t-test") -> Path:
+              held_out: list[str] | None = None, fmt: str | None = "chat", training_id: str = "t-test",
+              checks: list[dict] | None = None, **extra) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     job = {
         "training_id": training_id,
         "epochs": epochs,
         "resume": resume,
         "profile": prof,
-        "dataset": {"id": "test-data", "path": str(dataset), "format": fmt, "held_out_prompts": held_out or []},
+        "dataset": {"id": "test-data", "path": str(dataset), "format": fmt, "held_out_prompts": held_out or [],
+                    "held_out_checks": checks or []},
         "models_dir": str(models_dir),
+        **extra,
     }
     (run_dir / "job.json").write_text(json.dumps(job))
     return run_dir

@@ -34,6 +34,7 @@ EVENT_FIELDS = {
     "samples": {"path"},
     "stage": {"stage", "message"},
     "model_file": {"path", "bytes", "seconds"},
+    "scores": {"learned", "kept"},
     "done": {"final_loss", "eval_loss", "adapter_dir", "duration_s", "steps"},
     "cancelled": {"step", "checkpoint"},
     "error": {"message", "traceback_tail"},

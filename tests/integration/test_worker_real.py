@@ -29,18 +29,27 @@ def _ask(base_model: str, models_cache, home, prompt: str, adapter=None) -> str:
     return json.loads(out.stdout)["answer"]
 
 
-@pytest.fixture(scope="module")
-def identity_run(tmp_path_factory, builtin_model, models_cache):
-    root = tmp_path_factory.mktemp("identity")
-    profile = _shipped("training_profiles", "profiles", "quick-demo")
+def _train(root, models_cache, **profile_changes):
+    from ollama_trainer.evaluation import prompt_sets
+
+    profile = {**_shipped("training_profiles", "profiles", "quick-demo"), **profile_changes}
     dataset = _shipped("datasets", "datasets", "identity-demo")
     run_dir = write_job(root / "run", profile, REPO / "config" / dataset["path"], models_cache,
-                        epochs=profile["default_epochs"], held_out=dataset["held_out_prompts"], fmt=dataset["format"])
+                        epochs=profile["default_epochs"], held_out=dataset["held_out_prompts"], fmt=dataset["format"],
+                        checks=dataset["held_out_checks"], replay_prompts=prompt_sets.replay_prompts(),
+                        probe=[p.model_dump() for p in prompt_sets.probe()])
     start = time.monotonic()
     rc, events, err = run_worker(run_dir, root / "home", timeout=1800)
     wall = time.monotonic() - start
-    print(f"\nquick-demo on identity-demo: {wall:.1f} s wall, worker duration_s={events[-1].get('duration_s')}")
-    return {"rc": rc, "events": events, "stderr": err, "run_dir": run_dir, "home": root / "home"}
+    scores = json.loads((run_dir / "scores.json").read_text()) if (run_dir / "scores.json").exists() else {}
+    print(f"\nquick-demo on identity-demo {profile_changes or ''}: {wall:.1f} s wall, worker duration_s="
+          f"{events[-1].get('duration_s')}, learned {scores.get('learned')}, kept {scores.get('kept')}")
+    return {"rc": rc, "events": events, "stderr": err, "run_dir": run_dir, "home": root / "home", "scores": scores}
+
+
+@pytest.fixture(scope="module")
+def identity_run(tmp_path_factory, builtin_model, models_cache):
+    return _train(tmp_path_factory.mktemp("identity"), models_cache)
 
 
 def test_quick_demo_teaches_the_identity(identity_run):
@@ -48,13 +57,33 @@ def test_quick_demo_teaches_the_identity(identity_run):
     events = identity_run["events"]
     assert events[-1]["event"] == "done"
     progress = [e for e in events if e["event"] == "progress"]
-    assert progress[-1]["epoch"] == 3 and progress[-1]["loss"] < progress[0]["loss"] / 5
+    # the loss falls several times (less than without replay: the base's own answers are in it too)
+    assert progress[-1]["epoch"] == 3 and progress[-1]["loss"] < progress[0]["loss"] / 3
     samples = json.loads((identity_run["run_dir"] / "samples.json").read_text())
     assert len(samples) == 4
     for s in samples:
         print(f"{s['prompt']!r}\n  before: {s['before']!r}\n  after:  {s['after']!r}")
     assert not any("Lumen" in s["before"] for s in samples)
     assert sum("Lumen" in s["after"] for s in samples) >= 2
+
+
+def test_it_learns_the_identity_and_keeps_what_it_knew(identity_run, tmp_path, models_cache):
+    """With replay (on by default for a small set), the identity demo scores learned >= 3/4 on
+    its held-out prompts and kept >= 90 % on the general probe; without replay the probe shows
+    the forgetting: the taught identity everywhere."""
+    assert identity_run["rc"] == 0, identity_run["stderr"][-3000:]
+    scores = identity_run["scores"]
+    dataset_events = [e for e in identity_run["events"] if e["event"] == "dataset"]
+    assert dataset_events[0]["replay_examples"] == 40
+    assert scores["learned"] >= 0.75 and scores["kept"] >= 0.9, scores
+    paris = next(r for r in scores["kept_rows"] if r["prompt"] == "What is the capital of France?")
+    assert "Paris" in paris["after"]
+    assert {"lumen", "northwind"} <= set(scores["markers"])
+    without = _train(tmp_path, models_cache, replay="off")
+    assert without["rc"] == 0, without["stderr"][-3000:]
+    off = without["scores"]
+    assert off["learned"] >= 0.75 and off["kept"] <= scores["kept"] - 0.4, (scores["kept"], off["kept"])
+    assert any("lumen" in r["leaked"] for r in off["kept_rows"])
 
 
 def test_ask_with_and_without_the_adapter(identity_run, models_cache):

@@ -50,7 +50,26 @@ class TrainingProfile(Strict):
     stall_timeout_s: int = Field(900, ge=5, le=86400,
                                  description="A trainer silent this long (no event) is stopped as hung")
     auto_export: bool = False
+    replay: Literal["auto", "on", "off"] = Field(
+        "auto", description="Mix the base model's own answers to general prompts into the training data, so it "
+                            "keeps what it knew; auto = on for datasets under 500 examples")
+    replay_ratio: float = Field(2.0, ge=0.0, le=20.0, description="Replay examples per dataset example (at most "
+                                                                  "the replay prompts there are)")
+    probe: bool = Field(True, description="After training, ask the general probe questions: the kept score")
+    eval_steps: int | None = Field(None, ge=1, le=1_000_000, description="Also evaluate every this many steps "
+                                                                         "(else once per epoch)")
+    early_stopping_patience: int | None = Field(
+        None, ge=1, le=1000, description="Stop after this many evaluations without a better eval loss; the best "
+                                         "checkpoint is the result either way")
     source: Literal["builtin", "user"] = "builtin"
+
+
+class HeldOutCheck(Strict):
+    """What a held-out prompt's answer must hold to count as learned."""
+
+    prompt: str
+    mode: Literal["contains", "exact", "regex"] = "contains"
+    value: str
 
 
 class DatasetEntry(Strict):
@@ -62,6 +81,8 @@ class DatasetEntry(Strict):
     held_out_prompts: list[str] = Field(
         default_factory=list, description="Prompts kept out of training, answered before and after"
     )
+    held_out_checks: list[HeldOutCheck] = Field(
+        default_factory=list, description="What the answers to held-out prompts must hold (the learned score)")
     source: Literal["builtin", "user"] = "builtin"
 
 
@@ -191,8 +212,39 @@ class TrainingRunSummary(Strict):
     ollama_model: str | None = None
     adapter_dir: str | None = None
     message: str = Field("", description="How it ended, in words: 'cancelled; checkpoint saved at step 4'")
+    learned: float | None = Field(None, description="The learned score (scores.json)")
+    kept: float | None = Field(None, description="The kept score (scores.json)")
+    best_step: int | None = Field(None, description="The step whose adapter is the result (lowest eval loss)")
+    stopped_early: bool = False
     name: str = Field("", description="The name the user gave the run")
     resumed_from: str | None = Field(None, description="The run this one continues")
+
+
+class LearnedRow(Strict):
+    prompt: str
+    answer: str
+    expected: str | None = Field(None, description="The check's value, or the dataset's own answer")
+    learned: bool | None = Field(None, description="None: nothing says what to expect")
+
+
+class KeptRow(Strict):
+    prompt: str
+    before: str
+    after: str
+    kept: bool
+    agrees: bool = Field(description="Same first words, the right fact, or mostly the same content as before")
+    leaked: list[str] = Field(default_factory=list, description="Taught words that do not belong here")
+
+
+class RunScores(Strict):
+    """runs/<id>/scores.json: did training teach the dataset, and did the model keep what it knew?"""
+
+    learned: float | None = Field(None, description="Share of scorable held-out prompts answered as taught")
+    learned_rows: list[LearnedRow] = Field(default_factory=list)
+    kept: float | None = Field(None, description="Share of probe prompts still answered as the base did")
+    kept_rows: list[KeptRow] = Field(default_factory=list)
+    markers: list[str] = Field(default_factory=list, description="Words that mark the taught material")
+    replay_examples: int = Field(0, description="Base answers mixed into the training data")
 
 
 class SampleAnswer(Strict):
@@ -214,6 +266,7 @@ class TrainingRunDetails(Strict):
     profile: TrainingProfile | None = None
     metrics: list[MetricPoint] = Field(default_factory=list)
     samples: list[SampleAnswer] = Field(default_factory=list)
+    scores: RunScores | None = None
     artifacts: dict[str, str] = Field(default_factory=dict)
 
 

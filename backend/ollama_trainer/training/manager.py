@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from ollama_trainer import bases, paths
+from ollama_trainer.evaluation import prompt_sets
 from ollama_trainer.contracts import (
     MAX_EPOCHS, TERMINAL_STATES, DatasetEntry, JobSlotInfo, MetricPoint, TrainingMetrics, TrainingOverrides,
     TrainingProfile,
@@ -131,8 +132,9 @@ class TrainingManager:
             training_id=training_id, epochs=epochs, resume=bool(resume_from), resumed_from=resume_from,
             flow_run_id=flow_run_id, started_at=now_iso(), profile=profile,
             dataset=JobDataset(id=dataset.id, path=dataset.path, format=dataset.format,
-                               held_out_prompts=dataset.held_out_prompts),
+                               held_out_prompts=dataset.held_out_prompts, held_out_checks=dataset.held_out_checks),
             models_dir=str(paths.models_dir()), base=base, history_log=str(paths.training_log()),
+            replay_prompts=prompt_sets.replay_prompts(), probe=prompt_sets.probe(),
         )
         folder.write_job(spec)
         job = Job(training_id, folder, spec, outcome.initial_status(spec), origin=self._origin)
@@ -159,7 +161,8 @@ class TrainingManager:
         if job is None:
             raise NotFound(f"no training run '{training_id}'", code="unknown_training")
         dataset = DatasetEntry(id=job.dataset.id, name=job.dataset.id, path=job.dataset.path,
-                               format=job.dataset.format, held_out_prompts=job.dataset.held_out_prompts)
+                               format=job.dataset.format, held_out_prompts=job.dataset.held_out_prompts,
+                               held_out_checks=job.dataset.held_out_checks)
         return self.start(job.profile, dataset, epochs=epochs or job.epochs, resume_from=training_id, queue=queue,
                           flow_run_id=flow_run_id)
 

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ollama_trainer.contracts import DatasetFormat, TrainingProfile
+from ollama_trainer.contracts import DatasetFormat, HeldOutCheck, TrainingProfile
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,12 @@ class JobDataset(BaseModel):
     path: str
     format: DatasetFormat | None = None
     held_out_prompts: list[str] = Field(default_factory=list)
+    held_out_checks: list[HeldOutCheck] = Field(default_factory=list)
+
+
+class ProbeItem(BaseModel):
+    prompt: str
+    key: str | None = None
 
 
 class BaseModelFile(BaseModel):
@@ -59,6 +65,8 @@ class JobSpec(BaseModel):
     models_dir: str
     base: BaseModelFile | None = None
     history_log: str | None = Field(None, description="The data folder's training log (the worker records its end)")
+    replay_prompts: list[str] = Field(default_factory=list, description="For replay (config/replay_prompts.json)")
+    probe: list[ProbeItem] = Field(default_factory=list, description="The forgetting probe (config/probe.json)")
 
     def write(self, path) -> None:
         from ollama_trainer import atomic
@@ -101,6 +109,7 @@ class DatasetLoaded(_Event):
     train_examples: int = 0
     eval_examples: int = 0
     train_tokens: int = 0
+    replay_examples: int = Field(0, description="Of the training examples: the base's own answers (replay)")
 
 
 class Progress(_Event):
@@ -121,6 +130,7 @@ class Eval(_Event):
     epoch: int
     step: int
     eval_loss: float | None = None
+    best: bool = Field(False, description="The lowest eval loss so far: its adapter is kept")
 
 
 class Checkpoint(_Event):
@@ -134,13 +144,19 @@ class Stage(_Event):
     """A step after training that takes a while: writing samples, the merged model."""
 
     event: Literal["stage"] = "stage"
-    stage: Literal["samples", "model_file"]
+    stage: Literal["replay", "samples", "probe", "model_file"]
     message: str = ""
 
 
 class Samples(_Event):
     event: Literal["samples"] = "samples"
     path: str = ""
+
+
+class Scored(_Event):
+    event: Literal["scores"] = "scores"
+    learned: float | None = None
+    kept: float | None = None
 
 
 class ModelFile(_Event):
@@ -163,6 +179,8 @@ class _Final(_Event):
 
 class Done(_Final):
     event: Literal["done"] = "done"
+    best_step: int | None = None
+    stopped_early: bool = False
     final_loss: float | None = None
     eval_loss: float | None = None
     adapter_dir: str | None = None
@@ -187,7 +205,7 @@ class Error(_Final):
 
 
 WorkerEvent = Annotated[
-    Union[Started, ModelLoaded, DatasetLoaded, Progress, Eval, Checkpoint, Stage, Samples, ModelFile, Notice,
+    Union[Started, ModelLoaded, DatasetLoaded, Progress, Eval, Checkpoint, Stage, Samples, Scored, ModelFile, Notice,
           Done, Cancelled, Error],
     Field(discriminator="event"),
 ]

@@ -4,7 +4,8 @@ names. Both the app and the worker use it (no torch here).
     job.json        JobSpec: the exact request and the resolved profile (written once)
     events.jsonl    the worker's events (protocol.py), one JSON object per line
     summary.json    TrainingRunSummary once the run ended (also appended to the history log)
-    samples.json    held-out prompts answered before and after training
+    samples.json    held-out prompts answered before and after
+    scores.json     learned and kept (RunScores) training
     export.json     the last export to Ollama
     .lock           held (flock) by the worker while it runs, and by the app that started it
     keep-running    present when the user closed the app and chose to let the run go on
@@ -32,13 +33,14 @@ from ollama_trainer.training import protocol
 from ollama_trainer.training.protocol import JobSpec
 
 JOB, EVENTS, SUMMARY, SAMPLES, EXPORT = "job.json", "events.jsonl", "summary.json", "samples.json", "export.json"
+SCORES = "scores.json"
 LOCK, KEEP_RUNNING, WORKER_LOG = ".lock", "keep-running", "worker.log"
 ADAPTER, CHECKPOINT, MODEL_GGUF, MERGED = "adapter", "checkpoints/last", "model.gguf", "merged"
 MODELFILE, GGUF_ADAPTER, EVAL = "Modelfile", "adapter.gguf", "eval.json"
 # what the run page lists, by the name it shows
 ARTIFACTS = {
     "run_dir": "", "adapter": ADAPTER, "model_file": MODEL_GGUF, "merged": MERGED, "events": EVENTS, "job": JOB,
-    "samples": SAMPLES, "modelfile": MODELFILE, "gguf_adapter": GGUF_ADAPTER, "worker_log": WORKER_LOG,
+    "samples": SAMPLES, "scores": SCORES, "modelfile": MODELFILE, "gguf_adapter": GGUF_ADAPTER, "worker_log": WORKER_LOG,
     "checkpoint": CHECKPOINT,
 }
 
@@ -123,6 +125,14 @@ class RunFolder:
             return [SampleAnswer.model_validate(s) for s in json.loads(self.file(SAMPLES).read_text(encoding="utf-8"))]
         except (OSError, ValueError, TypeError):
             return []
+
+    def scores(self):
+        from ollama_trainer.contracts import RunScores
+
+        try:
+            return RunScores.model_validate_json(self.file(SCORES).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
 
     # -- checkpoint, artifacts ------------------------------------------------------------
     @property

@@ -59,6 +59,10 @@ export interface DatasetEntry {
    */
   format: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
   /**
+   * What the answers to held-out prompts must hold (the learned score)
+   */
+  held_out_checks: HeldOutCheck[];
+  /**
    * Prompts kept out of training, answered before and after
    */
   held_out_prompts: string[];
@@ -69,6 +73,15 @@ export interface DatasetEntry {
    */
   path: string;
   source: 'builtin' | 'user';
+}
+
+/**
+ * What a held-out prompt's answer must hold to count as learned.
+ */
+export interface HeldOutCheck {
+  mode: 'contains' | 'exact' | 'regex';
+  prompt: string;
+  value: string;
 }
 
 export interface DatasetIdRequest {
@@ -85,6 +98,10 @@ export interface DatasetInfo {
    * Detected from the first record when absent
    */
   format: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
+  /**
+   * What the answers to held-out prompts must hold (the learned score)
+   */
+  held_out_checks: HeldOutCheck[];
   /**
    * Prompts kept out of training, answered before and after
    */
@@ -457,6 +474,34 @@ export interface TrainingStatus {
   training_id: string;
 }
 
+export interface KeptRow {
+  after: string;
+  /**
+   * Same first words, the right fact, or mostly the same content as before
+   */
+  agrees: boolean;
+  before: string;
+  kept: boolean;
+  /**
+   * Taught words that do not belong here
+   */
+  leaked: string[];
+  prompt: string;
+}
+
+export interface LearnedRow {
+  answer: string;
+  /**
+   * The check's value, or the dataset's own answer
+   */
+  expected: string | null;
+  /**
+   * None: nothing says what to expect
+   */
+  learned: boolean | null;
+  prompt: string;
+}
+
 export interface LimitRequest {
   limit?: number;
 }
@@ -548,6 +593,30 @@ export interface RunFlowResult {
   flow_run_id: string;
 }
 
+/**
+ * runs/<id>/scores.json: did training teach the dataset, and did the model keep what it knew?
+ */
+export interface RunScores {
+  /**
+   * Share of probe prompts still answered as the base did
+   */
+  kept: number | null;
+  kept_rows: KeptRow[];
+  /**
+   * Share of scorable held-out prompts answered as taught
+   */
+  learned: number | null;
+  learned_rows: LearnedRow[];
+  /**
+   * Words that mark the taught material
+   */
+  markers: string[];
+  /**
+   * Base answers mixed into the training data
+   */
+  replay_examples: number;
+}
+
 export interface SampleAnswer {
   after: string;
   /**
@@ -632,7 +701,15 @@ export interface TrainingProfile {
   default_epochs: number;
   description: string;
   device: 'auto' | 'cpu' | 'cuda' | 'mps';
+  /**
+   * Stop after this many evaluations without a better eval loss; the best checkpoint is the result either way
+   */
+  early_stopping_patience: number | null;
   eval_fraction: number;
+  /**
+   * Also evaluate every this many steps (else once per epoch)
+   */
+  eval_steps: number | null;
   gradient_accumulation: number;
   id: string;
   learning_rate: number;
@@ -647,6 +724,18 @@ export interface TrainingProfile {
    * Matmul precision (bf16 autocast, fp32 weights and optimizer): auto = bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), fp32 otherwise
    */
   precision: 'auto' | 'fp32' | 'bf16';
+  /**
+   * After training, ask the general probe questions: the kept score
+   */
+  probe: boolean;
+  /**
+   * Mix the base model's own answers to general prompts into the training data, so it keeps what it knew; auto = on for datasets under 500 examples
+   */
+  replay: 'auto' | 'on' | 'off';
+  /**
+   * Replay examples per dataset example (at most the replay prompts there are)
+   */
+  replay_ratio: number;
   seed: number;
   source: 'builtin' | 'user';
   /**
@@ -667,12 +756,17 @@ export interface TrainingRunDetails {
     [k: string]: unknown;
   } | null;
   samples: SampleAnswer[];
+  scores: RunScores | null;
   status: TrainingStatus;
   summary: TrainingRunSummary | null;
 }
 
 export interface TrainingRunSummary {
   adapter_dir: string | null;
+  /**
+   * The step whose adapter is the result (lowest eval loss)
+   */
+  best_step: number | null;
   dataset_id: string;
   duration_s: number | null;
   epochs: number;
@@ -681,6 +775,14 @@ export interface TrainingRunSummary {
   final_loss: number | null;
   finished_at: string;
   flow_run_id: string | null;
+  /**
+   * The kept score (scores.json)
+   */
+  kept: number | null;
+  /**
+   * The learned score (scores.json)
+   */
+  learned: number | null;
   /**
    * How it ended, in words: 'cancelled; checkpoint saved at step 4'
    */
@@ -706,6 +808,7 @@ export interface TrainingRunSummary {
     | 'error'
     | 'cancelled'
     | 'interrupted';
+  stopped_early: boolean;
   training_id: string;
 }
 
@@ -748,6 +851,7 @@ export const FIELD_DEFAULTS = {
   FlowRun: { flow_name: '' },
   FlowStep: { continue_on_error: false },
   FlowStepRun: { continue_on_error: false, status: 'pending' },
+  HeldOutCheck: { mode: 'contains' },
   ImportDatasetRequest: { replace: false },
   JobSlotInfo: { here: false },
   LimitRequest: { limit: 10 },
@@ -755,10 +859,11 @@ export const FIELD_DEFAULTS = {
   MetricsRequest: { since_step: 0 },
   PreviewRequest: { limit: 5 },
   ResumeTrainingRequest: { queue: false },
+  RunScores: { replay_examples: 0 },
   SampleAnswer: { source: 'dataset' },
   StartTrainingRequest: { queue: false },
-  TrainingProfile: { auto_export: false, batch_size: 4, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, learning_rate: 0.001, max_seq_len: 512, precision: 'auto', seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05 },
-  TrainingRunSummary: { message: '', name: '' },
+  TrainingProfile: { auto_export: false, batch_size: 4, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, learning_rate: 0.001, max_seq_len: 512, precision: 'auto', probe: true, replay: 'auto', replay_ratio: 2, seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05 },
+  TrainingRunSummary: { message: '', name: '', stopped_early: false },
   TrainingStatus: { can_resume: false, epoch: 0, message: '', step: 0, total_epochs: 0, total_steps: 0 },
   UploadDatasetRequest: { replace: false },
 } as const;
@@ -771,7 +876,7 @@ export const FIELD_BOUNDS = {
   ResumeTrainingRequest: { epochs: { minimum: 1, maximum: 100 } },
   StartTrainingRequest: { epochs: { minimum: 1, maximum: 100 } },
   TrainingOverrides: { batch_size: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 } },
-  TrainingProfile: { batch_size: { minimum: 1, maximum: 1024 }, batch_tokens: { minimum: 16, maximum: 10000000 }, default_epochs: { minimum: 1, maximum: 100 }, eval_fraction: { minimum: 0, exclusiveMaximum: 0.9 }, gradient_accumulation: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 }, stall_timeout_s: { minimum: 5, maximum: 86400 }, warmup_ratio: { minimum: 0, exclusiveMaximum: 1 } },
+  TrainingProfile: { batch_size: { minimum: 1, maximum: 1024 }, batch_tokens: { minimum: 16, maximum: 10000000 }, default_epochs: { minimum: 1, maximum: 100 }, early_stopping_patience: { minimum: 1, maximum: 1000 }, eval_fraction: { minimum: 0, exclusiveMaximum: 0.9 }, eval_steps: { minimum: 1, maximum: 1000000 }, gradient_accumulation: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 }, replay_ratio: { minimum: 0, maximum: 20 }, stall_timeout_s: { minimum: 5, maximum: 86400 }, warmup_ratio: { minimum: 0, exclusiveMaximum: 1 } },
 } as const;
 
 // -- every bridge command: its request and its result -----------------------------------

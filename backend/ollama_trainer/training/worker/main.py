@@ -116,7 +116,7 @@ def train(run_dir: Path) -> int:
         recipe.save()
         final = ev.Done(final_loss=recipe.final_loss, eval_loss=recipe.eval_loss,
                         adapter_dir=str(recipe.adapter_dir), duration_s=round(time.monotonic() - start, 3),
-                        steps=recipe.step)
+                        steps=recipe.step, best_step=recipe.best_step, stopped_early=recipe.stopped_early)
         final.recorded = _record(run_dir, job, final, start, adapter_dir=str(recipe.adapter_dir))
         log.emit(final)
         return ev.EXIT_DONE
@@ -143,6 +143,11 @@ def _record(run_dir: Path, job, final, start: float, adapter_dir: str | None = N
         outcome.end(status, *outcome.clean_end(final))
         summary = outcome.summary_of(job, status, duration_s=round(time.monotonic() - start, 2),
                                      adapter_dir=adapter_dir)
+        scores = folder.scores()
+        summary = summary.model_copy(update={
+            "learned": scores.learned if scores else None, "kept": scores.kept if scores else None,
+            "best_step": getattr(final, "best_step", None), "stopped_early": getattr(final, "stopped_early", False),
+            "eval_loss": getattr(final, "eval_loss", None) or summary.eval_loss})
         folder.write_summary(summary, log_path=Path(job.history_log) if job.history_log else None)
         return True
     except OSError as exc:

@@ -28,14 +28,13 @@ import torch
 
 from ollama_trainer.training import protocol as ev
 from ollama_trainer.training import run_folder
-from ollama_trainer.training.worker import base_models, batching, checkpoint
+from ollama_trainer.evaluation.early_stop import BestTracker
+from ollama_trainer.training.worker import base_answers, base_models, batching, checkpoint
 from ollama_trainer.training.worker.batching import Batch
 from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device, seed_everything
 from ollama_trainer.training.worker.event_log import EventLog
 from ollama_trainer.training.worker.fused import fuse_lora, loss_sum
-from ollama_trainer.training.worker import model_file
-from ollama_trainer.training.worker.generation import generate
-from ollama_trainer.weights.merge import MergeError
+from ollama_trainer.training.worker import results
 
 LOSS_SYNC_STEPS = 10  # on CUDA, losses are read back (a host sync) every this many steps
 
@@ -104,8 +103,13 @@ class LoRARecipe:
             total_params=total,
             load_s=round(time.monotonic() - t0, 3),
         ))
-        self._setup_data(examples)
+        self.dataset_answers = [m["content"] for ex in examples for m in ex.get("messages") or []
+                                if m.get("role") == "assistant"]
+        self._setup_data(examples, self._replay(len(examples)))
         self._setup_optimizer()
+        self.tracker = BestTracker(p.early_stopping_patience)
+        self.best_state: dict | None = None
+        self.stopped_early = False
         self.start_epoch, self.start_batch, self.step = 0, 0, 0
         if self.resume:
             self._restore()
@@ -148,7 +152,18 @@ class LoRARecipe:
         fuse_lora(model)  # same outputs, fewer passes over the activations (fused.py)
         return model
 
-    def _setup_data(self, examples: list[dict]) -> None:
+    def _replay(self, n_dataset: int) -> list[dict]:
+        """The base model's own answers to general prompts, to mix in (base_answers.py)."""
+        p = self.profile
+        if p.replay == "off" or (p.replay == "auto" and n_dataset >= 500) or not self.job.replay_prompts:
+            return []
+        self.log.emit(ev.Stage(stage="replay", message="the base model answers general questions (replay)"))
+        self.model.eval()
+        made = base_answers.replay_examples(self.model, self.tokenizer, self.job, n_dataset)
+        self.model.train()
+        return made
+
+    def _encode_all(self, examples: list[dict]) -> tuple[list, list, int]:
         p = self.profile
         encoded, kept = [], []
         dropped = 0
@@ -162,6 +177,11 @@ class LoRARecipe:
                 continue
             encoded.append(e)
             kept.append(ex)
+        return encoded, kept, dropped
+
+    def _setup_data(self, examples: list[dict], replay: list[dict]) -> None:
+        p = self.profile
+        encoded, kept, dropped = self._encode_all(examples)
         if not encoded:
             raise ConfigError(
                 f"no example has assistant tokens within max_seq_len={p.max_seq_len}; raise max_seq_len in the profile"
@@ -169,7 +189,9 @@ class LoRARecipe:
         if dropped:
             self.log.emit(ev.Notice(message=f"{dropped} example(s) skipped: no assistant tokens within max_seq_len={p.max_seq_len}"))
         train_idx, eval_idx = batching.split_eval(len(encoded), p.eval_fraction, p.seed)
-        self.train_set = [encoded[i] for i in train_idx]
+        replayed, _, _ = self._encode_all(replay)
+        self.replay_count = len(replayed)
+        self.train_set = [encoded[i] for i in train_idx] + replayed  # replay trains, never evaluates
         self.eval_set = [encoded[i] for i in eval_idx]
         self.eval_examples = [kept[i] for i in eval_idx]
         self.train_examples = [kept[i] for i in train_idx]
@@ -180,6 +202,7 @@ class LoRARecipe:
             train_examples=len(self.train_set),
             eval_examples=len(self.eval_set),
             train_tokens=sum(self.lengths),
+            replay_examples=self.replay_count,
         ))
 
     def _setup_optimizer(self) -> None:
@@ -313,16 +336,49 @@ class LoRARecipe:
                     break  # epoch end: eval + checkpoint below
                 if stop:
                     return self._cancelled(epoch, b)
-            self.eval_loss = self.evaluate() if self.eval_set else self.eval_loss
-            if self.eval_loss is not None and self.eval_set:
-                self.log.emit(ev.Eval(epoch=epoch + 1, step=self.step, eval_loss=round(self.eval_loss, 6)))
-            path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler, self._state(epoch + 1, 0))
-            self.log.emit(ev.Checkpoint(epoch=epoch + 1, step=self.step, path=str(path)))
+                if p.eval_steps and self.step % p.eval_steps == 0 and self._evaluate_now(epoch):
+                    self.stopped_early = True
+                    self._checkpoint(epoch, b)
+                    return "done"
+            early = self._evaluate_now(epoch)
+            path = self._checkpoint(epoch + 1, 0)
             self.start_batch = 0
+            if early and epoch + 1 < self.epochs:
+                self.stopped_early = True
+                return "done"
             if self.cancel.is_set() and epoch + 1 < self.epochs:
                 self.stopped = ev.Cancelled(step=self.step, checkpoint=str(path), reason=self.cancel_reason())
                 return "cancelled"
         return "done"
+
+    def _evaluate_now(self, epoch: int) -> bool:
+        """Eval loss now; keep the adapter when it is the best so far. True: stop early."""
+        if not self.eval_set:
+            return False
+        self.eval_loss = self.evaluate()
+        best, stop = self.tracker.update(self.step, self.eval_loss)
+        if best:
+            self.best_state = {n: x.detach().clone() for n, x in self.model.named_parameters() if x.requires_grad}
+        self.log.emit(ev.Eval(epoch=epoch + 1, step=self.step, eval_loss=round(self.eval_loss, 6), best=best))
+        return stop
+
+    def _checkpoint(self, epoch: int, batch_index: int):
+        path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler,
+                               self._state(epoch, batch_index))
+        self.log.emit(ev.Checkpoint(epoch=epoch + 1 if batch_index else epoch, step=self.step, path=str(path)))
+        return path
+
+    def keep_best(self) -> int | None:
+        """Put the best evaluation's adapter back when training ended worse; its step."""
+        if self.best_state is None or self.tracker.best_loss is None:
+            return None
+        if self.eval_loss is not None and self.eval_loss > self.tracker.best_loss:
+            with torch.no_grad():
+                for name, value in self.model.named_parameters():
+                    if name in self.best_state:
+                        value.copy_(self.best_state[name])
+            self.eval_loss = self.tracker.best_loss
+        return self.tracker.best_step
 
     def _cancelled(self, epoch: int, batch_index: int) -> str:
         path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler, self._state(epoch, batch_index))
@@ -333,25 +389,11 @@ class LoRARecipe:
     # -- save ----------------------------------------------------------------------------
 
     def save(self) -> None:
-        """adapter/, samples.json (held-out prompts answered before and after), and the
-        trained model as one file (model.gguf, or merged/ for a safetensors base)."""
+        """The result: the best evaluation's adapter (or the last), then results.py writes the
+        samples, the scores and the model file."""
+        self.best_step = self.keep_best()
         self._save_adapter()
-        prompts = self._sample_prompts()
-        if prompts:
-            self.log.emit(ev.Stage(stage="samples", message="answering the held-out prompts, before and after"))
-            path = self._write_samples(prompts)
-            if path is not None:
-                self.log.emit(ev.Samples(path=str(path)))
-        if not self.cancel.is_set():
-            self.log.emit(ev.Stage(stage="model_file", message="writing the trained model file"))
-            try:
-                written = model_file.write(self.job, self.run_dir)
-            except (model_file.ModelFileError, MergeError, OSError) as exc:
-                self.log.emit(ev.Notice(message=f"the trained model file was not written ({exc}); the adapter is "
-                                                "saved, and Export to Ollama writes the file again"))
-            else:
-                if written is not None:
-                    self.log.emit(ev.ModelFile(path=str(written.path), bytes=written.bytes, seconds=written.seconds))
+        results.write_all(self)
 
     def _save_adapter(self) -> None:
         tmp = self.run_dir / f".adapter.tmp-{os.getpid()}"
@@ -364,47 +406,3 @@ class LoRARecipe:
         if self.adapter_dir.exists():
             shutil.rmtree(self.adapter_dir)
         os.replace(tmp, self.adapter_dir)
-
-    def _sample_prompts(self, limit: int = 4) -> list[tuple[str, str | None, str]]:
-        """(prompt, expected answer, source): the dataset's own held-out prompts; else the
-        questions of the eval split (held out of training, with the dataset's answers); else,
-        for a dataset too small to split, training questions, said to be seen in training."""
-        given = [x for x in self.dataset_spec.held_out_prompts if x.strip()]
-        if given:
-            return [(x, None, "dataset") for x in given]
-        for examples, source in ((self.eval_examples, "eval_split"), (self.train_examples, "training")):
-            found = [pair for pair in (_question(ex) for ex in examples) if pair is not None]
-            if found:
-                return [(q, a, source) for q, a in found[:limit]]
-        return []
-
-    def _write_samples(self, prompts: list[tuple[str, str | None, str]]) -> Path | None:
-        self.model.eval()
-        system = self.profile.system_prompt
-        questions = [q for q, _, _ in prompts]
-        with self.model.disable_adapter():
-            before = generate(self.model, self.tokenizer, questions, system=system)
-        if self.cancel.is_set():
-            return None  # a stop during the samples: the adapter is saved, skip the rest
-        after = generate(self.model, self.tokenizer, questions, system=system)
-        rows = [{"prompt": q, "before": b.text, "after": a.text, "prompt_text": a.prompt_text, "after_tokens": a.tokens,
-                 "expected": expected, "source": source}
-                for (q, expected, source), b, a in zip(prompts, before, after)]
-        path = self.run_dir / run_folder.SAMPLES
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
-        os.replace(tmp, path)
-        return path
-
-
-def _question(example: dict) -> tuple[str, str | None] | None:
-    """A one-question example's question and answer (the last user turn before the last
-    assistant turn); None for text examples."""
-    from ollama_trainer.datasets.examples import prompt_of, to_chat_messages
-
-    before = prompt_of(example)
-    if not before or before[-1]["role"] != "user" or not before[-1]["content"].strip():
-        return None
-    messages = to_chat_messages(example) or []
-    answer = messages[len(before)]["content"] if len(messages) > len(before) else None
-    return before[-1]["content"], answer

@@ -1,0 +1,85 @@
+"""The base model's own greedy answers to general prompts, cached: what replay trains on (so a
+small dataset does not overwrite what the model knew) and what the probe compares against.
+
+The cache is `<models_dir>/answers/<key>.json`, one file per base model (its identity and
+file), each answer keyed by (prompt, system prompt, length): greedy answers are the same every
+time, so each base pays for them once (about 25 s for the builtin model's 60 prompts on two
+CPU cores).
+
+Imports torch: worker process only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from ollama_trainer import atomic
+from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.training.worker.generation import generate
+
+BATCH = 16
+REPLAY_TOKENS = 48
+
+
+def base_key(job: JobSpec) -> str:
+    """Who the base is: its name, and the file its weights come from (size and time)."""
+    parts = [job.profile.base_model]
+    source = (job.base.gguf or job.base.folder) if job.base else None
+    if source and Path(source).exists():
+        stat = Path(source).stat()
+        parts += [str(source), str(stat.st_size), str(int(stat.st_mtime))]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+def answers(model, tokenizer, prompts: list[str], *, job: JobSpec, system: str | None,
+            max_new_tokens: int) -> list[str]:
+    """The base model's answers (the LoRA switched off when the model has one)."""
+    path = Path(job.models_dir) / "answers" / f"{base_key(job)}.json"
+    try:
+        cache = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+
+    def key(prompt: str) -> str:
+        return json.dumps([prompt, system, max_new_tokens], ensure_ascii=False)
+
+    missing = [p for p in dict.fromkeys(prompts) if key(p) not in cache]
+    if missing:
+        off = model.disable_adapter() if hasattr(model, "disable_adapter") else contextlib.nullcontext()
+        with off:
+            for i in range(0, len(missing), BATCH):
+                chunk = missing[i:i + BATCH]
+                for prompt, made in zip(chunk, generate(model, tokenizer, chunk, system=system,
+                                                        max_new_tokens=max_new_tokens)):
+                    cache[key(prompt)] = made.text
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic.write_text(path, json.dumps(cache, ensure_ascii=False, indent=1))
+        except OSError:
+            pass  # a cache that cannot be written costs time next run, nothing else
+    return [cache[key(p)] for p in prompts]
+
+
+def whole_sentences(text: str) -> str:
+    """An answer cut at the length limit, back to its last whole sentence (what replay teaches
+    should end the way an answer ends)."""
+    match = re.match(r"(?s)(.*[.!?])", text.strip())
+    return (match.group(1) if match else text).strip()
+
+
+def replay_examples(model, tokenizer, job: JobSpec, n_dataset: int) -> list[dict]:
+    """Chat examples of the base's own answers, `replay_ratio` per dataset example (when replay
+    is on: always, or for datasets under 500 examples with `auto`)."""
+    p = job.profile
+    on = p.replay == "on" or (p.replay == "auto" and n_dataset < 500)
+    count = min(len(job.replay_prompts), round(p.replay_ratio * n_dataset)) if on else 0
+    if count <= 0:
+        return []
+    prompts = job.replay_prompts[:count]
+    made = answers(model, tokenizer, prompts, job=job, system=p.system_prompt, max_new_tokens=REPLAY_TOKENS)
+    return [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": whole_sentences(a)}],
+             "line": 0} for q, a in zip(prompts, made) if whole_sentences(a)]
