@@ -9,7 +9,7 @@ from ollama_trainer import __version__, catalog, device_probe, paths, settings, 
 from ollama_trainer.bridge.registry import command
 from ollama_trainer.errors import DomainError
 from ollama_trainer.contracts import (
-    Ack, AppInfo, CloseAppRequest, DatasetIdRequest, DatasetInfo, DatasetPreview, ImportDatasetRequest,
+    Ack, AppInfo, CloseAppRequest, CompareRequest, CompareResult, DatasetIdRequest, DatasetInfo, DatasetPreview, ImportDatasetRequest,
     PreviewRequest, UpdateDatasetRequest, UploadDatasetRequest, JobSlotInfo, LimitRequest, MetricsRequest,
     PickedFile, RenameRunRequest, ResumeTrainingRequest, StartTrainingRequest,
     StartTrainingResult, TrainingIdRequest, TrainingMetrics, TrainingProfile, TrainingRunDetails,
@@ -145,6 +145,12 @@ class Commands:
     @command(LimitRequest, result=list[TrainingRunSummary])
     def get_training_history(self, req: LimitRequest) -> list[TrainingRunSummary]:
         return history.recent(req.limit)
+
+    @command(CompareRequest, result=CompareResult)
+    def compare_runs(self, req: CompareRequest) -> CompareResult:
+        from ollama_trainer.training.compare import compare
+
+        return compare(req.training_ids)
 
     @command(TrainingIdRequest, result=TrainingRunDetails)
     def get_training_run(self, req: TrainingIdRequest) -> TrainingRunDetails:

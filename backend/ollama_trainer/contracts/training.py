@@ -326,3 +326,23 @@ class JobSlotInfo(Strict):
     running: TrainingStatus | None = None
     here: bool = Field(False, description="The running job was started by this app")
     queued: list[TrainingStatus] = Field(default_factory=list)
+
+
+class CompareRequest(Request):
+    training_ids: list[Id] = Field(min_length=2, max_length=8)
+
+
+class ComparedRun(Strict):
+    training_id: str
+    summary: TrainingRunSummary | None
+    settings: dict[str, str | int | float | bool | None] = Field(description="The profile's settings, dotted keys")
+    metrics: list[MetricPoint]
+    scores: RunScores | None
+    samples: list[SampleAnswer]
+
+
+class CompareResult(Strict):
+    runs: list[ComparedRun]
+    settings: list[str] = Field(description="Every setting any of the runs has, sorted")
+    differing: list[str] = Field(description="The settings whose values are not the same in every run")
+

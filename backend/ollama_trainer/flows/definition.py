@@ -49,8 +49,8 @@ COMMANDS: dict[str, CommandSpec] = {
     "EXPORT": CommandSpec(frozenset({"training_id"}), frozenset({"model_name", "host", "quantize"}),
                           frozenset({"ollama_model", "model_name", "training_id", "host", "modelfile", "command",
                                      "model_file", "check"})),
-    "EVAL": CommandSpec(frozenset({"training_id"}), frozenset({"prompts"}),
-                        frozenset({"training_id", "eval_path", "answers", "count"})),
+    "EVAL": CommandSpec(frozenset({"training_id"}), frozenset({"prompts", "min_kept", "min_learned"}),
+                        frozenset({"training_id", "eval_path", "answers", "count", "learned", "kept", "scores"})),
 }
 
 

@@ -173,6 +173,8 @@ def export(args: dict, ctx: StepContext) -> dict:
 class EvalArgs(_Args):
     training_id: Id
     prompts: list[str] | None = None
+    min_kept: float | None = Field(None, ge=0, le=1, description="Fail when the kept score is lower")
+    min_learned: float | None = Field(None, ge=0, le=1, description="Fail when the learned score is lower")
 
 
 def evaluate(args: dict, ctx: StepContext, *, ask=None) -> dict:
@@ -213,8 +215,19 @@ def _evaluate(args: dict, ctx: StepContext, ask) -> dict:
     payload = {"training_id": a.training_id, "flow_run_id": ctx.flow_run_id,
                "base_model": job.profile.base_model,
                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "answers": answers}
+    scores = folder.scores()
+    learned = scores.learned if scores else None
+    kept = scores.kept if scores else None
+    payload.update(learned=learned, kept=kept)
     atomic.write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-    return {"training_id": a.training_id, "eval_path": str(path), "answers": answers, "count": len(answers)}
+    outputs = {"training_id": a.training_id, "eval_path": str(path), "answers": answers, "count": len(answers),
+               "learned": learned, "kept": kept, "scores": scores.model_dump() if scores else None}
+    for name, floor, value in (("kept", a.min_kept, kept), ("learned", a.min_learned, learned)):
+        if floor is not None and (value is None or value < floor):
+            shown = "unknown (the run has no scores)" if value is None else f"{value:.0%}"
+            raise StepFailed(f"run '{a.training_id}' scores {name} {shown}, under the flow's min_{name} of "
+                             f"{floor:.0%}" + (": it forgets too much of what it knew" if name == "kept" else ""))
+    return outputs
 
 
 StepFunction = Callable[[dict, StepContext], dict]

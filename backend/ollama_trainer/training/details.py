@@ -23,5 +23,6 @@ def run_details(manager: TrainingManager, training_id: str) -> TrainingRunDetail
         profile=job.profile if job else None,
         metrics=manager.metrics(training_id, 0).points,
         samples=folder.samples(),
+        scores=folder.scores(),
         artifacts=folder.artifacts(),
     )

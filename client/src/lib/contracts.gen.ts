@@ -52,6 +52,181 @@ export interface CloseAppRequest {
   keep_running: boolean;
 }
 
+export interface CompareRequest {
+  /**
+   * @minItems 2
+   * @maxItems 8
+   */
+  training_ids:
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string];
+}
+
+export interface CompareResult {
+  /**
+   * The settings whose values are not the same in every run
+   */
+  differing: string[];
+  runs: ComparedRun[];
+  /**
+   * Every setting any of the runs has, sorted
+   */
+  settings: string[];
+}
+
+export interface ComparedRun {
+  metrics: MetricPoint[];
+  samples: SampleAnswer[];
+  scores: RunScores | null;
+  /**
+   * The profile's settings, dotted keys
+   */
+  settings: {
+    [k: string]: string | number | boolean | null;
+  };
+  summary: TrainingRunSummary | null;
+  training_id: string;
+}
+
+export interface MetricPoint {
+  epoch: number;
+  eval_loss: number | null;
+  loss: number | null;
+  lr: number | null;
+  step: number;
+  tokens_per_s: number | null;
+}
+
+export interface SampleAnswer {
+  after: string;
+  /**
+   * The trained model's greedy answer, as token ids
+   */
+  after_tokens: number[];
+  before: string;
+  /**
+   * The dataset's answer, when the prompt came from its eval split
+   */
+  expected: string | null;
+  prompt: string;
+  /**
+   * The prompt as the chat template rendered it
+   */
+  prompt_text: string | null;
+  /**
+   * The dataset's held-out prompts, its eval split, or (a set too small to split) its training data
+   */
+  source: 'dataset' | 'eval_split' | 'training';
+}
+
+/**
+ * runs/<id>/scores.json: did training teach the dataset, and did the model keep what it knew?
+ */
+export interface RunScores {
+  /**
+   * Share of probe prompts still answered as the base did
+   */
+  kept: number | null;
+  kept_rows: KeptRow[];
+  /**
+   * Share of scorable held-out prompts answered as taught
+   */
+  learned: number | null;
+  learned_rows: LearnedRow[];
+  /**
+   * Words that mark the taught material
+   */
+  markers: string[];
+  /**
+   * Base answers mixed into the training data
+   */
+  replay_examples: number;
+}
+
+export interface KeptRow {
+  after: string;
+  /**
+   * Same first words, the right fact, or mostly the same content as before
+   */
+  agrees: boolean;
+  before: string;
+  kept: boolean;
+  /**
+   * Taught words that do not belong here
+   */
+  leaked: string[];
+  prompt: string;
+}
+
+export interface LearnedRow {
+  answer: string;
+  /**
+   * The check's value, or the dataset's own answer
+   */
+  expected: string | null;
+  /**
+   * None: nothing says what to expect
+   */
+  learned: boolean | null;
+  prompt: string;
+}
+
+export interface TrainingRunSummary {
+  adapter_dir: string | null;
+  /**
+   * The step whose adapter is the result (lowest eval loss)
+   */
+  best_step: number | null;
+  dataset_id: string;
+  duration_s: number | null;
+  epochs: number;
+  error: string | null;
+  eval_loss: number | null;
+  final_loss: number | null;
+  finished_at: string;
+  flow_run_id: string | null;
+  /**
+   * The kept score (scores.json)
+   */
+  kept: number | null;
+  /**
+   * The learned score (scores.json)
+   */
+  learned: number | null;
+  /**
+   * How it ended, in words: 'cancelled; checkpoint saved at step 4'
+   */
+  message: string;
+  /**
+   * The name the user gave the run
+   */
+  name: string;
+  ollama_model: string | null;
+  profile_id: string;
+  /**
+   * The run this one continues
+   */
+  resumed_from: string | null;
+  started_at: string;
+  status:
+    | 'idle'
+    | 'queued'
+    | 'preparing'
+    | 'running'
+    | 'exporting'
+    | 'done'
+    | 'error'
+    | 'cancelled'
+    | 'interrupted';
+  stopped_early: boolean;
+  training_id: string;
+}
+
 export interface DatasetEntry {
   description: string;
   /**
@@ -474,34 +649,6 @@ export interface TrainingStatus {
   training_id: string;
 }
 
-export interface KeptRow {
-  after: string;
-  /**
-   * Same first words, the right fact, or mostly the same content as before
-   */
-  agrees: boolean;
-  before: string;
-  kept: boolean;
-  /**
-   * Taught words that do not belong here
-   */
-  leaked: string[];
-  prompt: string;
-}
-
-export interface LearnedRow {
-  answer: string;
-  /**
-   * The check's value, or the dataset's own answer
-   */
-  expected: string | null;
-  /**
-   * None: nothing says what to expect
-   */
-  learned: boolean | null;
-  prompt: string;
-}
-
 export interface LimitRequest {
   limit?: number;
 }
@@ -514,15 +661,6 @@ export interface LoraSettings {
   dropout: number;
   r: number;
   target_modules: string[];
-}
-
-export interface MetricPoint {
-  epoch: number;
-  eval_loss: number | null;
-  loss: number | null;
-  lr: number | null;
-  step: number;
-  tokens_per_s: number | null;
 }
 
 export interface MetricsRequest {
@@ -591,52 +729,6 @@ export interface RunFlowRequest {
 
 export interface RunFlowResult {
   flow_run_id: string;
-}
-
-/**
- * runs/<id>/scores.json: did training teach the dataset, and did the model keep what it knew?
- */
-export interface RunScores {
-  /**
-   * Share of probe prompts still answered as the base did
-   */
-  kept: number | null;
-  kept_rows: KeptRow[];
-  /**
-   * Share of scorable held-out prompts answered as taught
-   */
-  learned: number | null;
-  learned_rows: LearnedRow[];
-  /**
-   * Words that mark the taught material
-   */
-  markers: string[];
-  /**
-   * Base answers mixed into the training data
-   */
-  replay_examples: number;
-}
-
-export interface SampleAnswer {
-  after: string;
-  /**
-   * The trained model's greedy answer, as token ids
-   */
-  after_tokens: number[];
-  before: string;
-  /**
-   * The dataset's answer, when the prompt came from its eval split
-   */
-  expected: string | null;
-  prompt: string;
-  /**
-   * The prompt as the chat template rendered it
-   */
-  prompt_text: string | null;
-  /**
-   * The dataset's held-out prompts, its eval split, or (a set too small to split) its training data
-   */
-  source: 'dataset' | 'eval_split' | 'training';
 }
 
 /**
@@ -761,57 +853,6 @@ export interface TrainingRunDetails {
   summary: TrainingRunSummary | null;
 }
 
-export interface TrainingRunSummary {
-  adapter_dir: string | null;
-  /**
-   * The step whose adapter is the result (lowest eval loss)
-   */
-  best_step: number | null;
-  dataset_id: string;
-  duration_s: number | null;
-  epochs: number;
-  error: string | null;
-  eval_loss: number | null;
-  final_loss: number | null;
-  finished_at: string;
-  flow_run_id: string | null;
-  /**
-   * The kept score (scores.json)
-   */
-  kept: number | null;
-  /**
-   * The learned score (scores.json)
-   */
-  learned: number | null;
-  /**
-   * How it ended, in words: 'cancelled; checkpoint saved at step 4'
-   */
-  message: string;
-  /**
-   * The name the user gave the run
-   */
-  name: string;
-  ollama_model: string | null;
-  profile_id: string;
-  /**
-   * The run this one continues
-   */
-  resumed_from: string | null;
-  started_at: string;
-  status:
-    | 'idle'
-    | 'queued'
-    | 'preparing'
-    | 'running'
-    | 'exporting'
-    | 'done'
-    | 'error'
-    | 'cancelled'
-    | 'interrupted';
-  stopped_early: boolean;
-  training_id: string;
-}
-
 export interface UpdateDatasetRequest {
   description?: string | null;
   id: string;
@@ -888,6 +929,7 @@ export interface CommandMap {
   cancel_flow_run: { request: FlowRunIdRequest; result: FlowRun };
   cancel_training_job: { request: TrainingIdRequest; result: TrainingStatus };
   close_app: { request: CloseAppRequest; result: Ack };
+  compare_runs: { request: CompareRequest; result: CompareResult };
   delete_dataset: { request: DatasetIdRequest; result: Ack };
   export_to_ollama: { request: ExportRequest; result: ExportState };
   get_active_training: { request: null; result: TrainingStatus | null };
