@@ -138,7 +138,7 @@ export function status(overrides: Partial<TrainingStatus> = {}): TrainingStatus 
 
 /** One logged point: a training loss, or (with eval_loss) an eval. */
 export function point(step: number, epoch: number, fields: Partial<MetricPoint> = {}): MetricPoint {
-  return { step, epoch, loss: null, eval_loss: null, lr: null, tokens_per_s: null, ...fields };
+  return { step, epoch, loss: null, eval_loss: null, lr: null, tokens_per_s: null, tokens: null, ...fields };
 }
 
 export const points: MetricPoint[] = [

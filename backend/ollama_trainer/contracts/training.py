@@ -188,6 +188,7 @@ class MetricPoint(Strict):
     eval_loss: float | None = None
     lr: float | None = None
     tokens_per_s: float | None = None
+    tokens: int | None = Field(None, description="Tokens trained on so far (the x axis 'by tokens')")
 
 
 class TrainingMetrics(Strict):

@@ -30,7 +30,8 @@ def read_events(path: Path) -> Iterator[p.WorkerEvent]:
 def metric_point(event: p.WorkerEvent) -> MetricPoint | None:
     if isinstance(event, p.Progress):
         epoch = event.epoch_progress if event.epoch_progress is not None else float(event.epoch)
-        return MetricPoint(step=event.step, epoch=epoch, loss=event.loss, lr=event.lr, tokens_per_s=event.tokens_per_s)
+        return MetricPoint(step=event.step, epoch=epoch, loss=event.loss, lr=event.lr, tokens_per_s=event.tokens_per_s,
+                           tokens=event.tokens)
     if isinstance(event, p.Eval):
         return MetricPoint(step=event.step, epoch=float(event.epoch), eval_loss=event.eval_loss)
     return None

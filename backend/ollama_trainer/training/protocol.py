@@ -123,6 +123,7 @@ class Progress(_Event):
     tokens_per_s: float | None = None
     eta_s: float | None = None
     epoch_progress: float | None = None
+    tokens: int | None = Field(None, description="Non-padding tokens trained on so far, this step's included")
 
 
 class Eval(_Event):

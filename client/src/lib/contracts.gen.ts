@@ -99,6 +99,10 @@ export interface MetricPoint {
   loss: number | null;
   lr: number | null;
   step: number;
+  /**
+   * Tokens trained on so far (the x axis 'by tokens')
+   */
+  tokens: number | null;
   tokens_per_s: number | null;
 }
 

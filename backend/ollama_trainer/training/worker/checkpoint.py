@@ -38,6 +38,7 @@ class CheckpointState:
     last_loss: float | None = None
     last_eval_loss: float | None = None
     profile: dict = field(default_factory=dict)
+    tokens_seen: int = 0
 
 
 def _rng_state() -> dict:

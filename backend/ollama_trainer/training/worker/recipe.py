@@ -110,7 +110,7 @@ class LoRARecipe:
         self.tracker = BestTracker(p.early_stopping_patience)
         self.best_state: dict | None = None
         self.stopped_early = False
-        self.start_epoch, self.start_batch, self.step = 0, 0, 0
+        self.start_epoch, self.start_batch, self.step, self.tokens_seen = 0, 0, 0, 0
         if self.resume:
             self._restore()
 
@@ -225,6 +225,7 @@ class LoRARecipe:
             last_loss=self.final_loss,
             last_eval_loss=self.eval_loss,
             profile=self.profile.model_dump(),
+            tokens_seen=self.tokens_seen,
         )
 
     def _restore(self) -> None:
@@ -246,6 +247,7 @@ class LoRARecipe:
             ) from exc
         self.step, self.start_epoch, self.start_batch = state.step, state.epoch, state.batch_index
         self.final_loss, self.eval_loss = state.last_loss, state.last_eval_loss
+        self.tokens_seen = state.tokens_seen
         if self.start_batch >= len(self._batches(self.start_epoch)):
             self.start_epoch, self.start_batch = self.start_epoch + 1, 0
 
@@ -281,7 +283,7 @@ class LoRARecipe:
         if self.cancel.is_set():  # stopped while loading: nothing is in progress, stop now
             return self._cancelled(self.start_epoch, self.start_batch)
         step_times: list[float] = []
-        pending: list[tuple] = []  # (epoch, step, lr, loss tensor) not yet read back
+        pending: list[tuple] = []  # (epoch, step, lr, loss tensor, tokens so far) not yet read back
         window = {"t0": time.monotonic(), "tokens": 0}
 
         def flush() -> None:
@@ -293,12 +295,12 @@ class LoRARecipe:
             elapsed = time.monotonic() - window["t0"]
             values = torch.stack([x[3] for x in pending]).tolist()
             tps = round(window["tokens"] / max(elapsed, 1e-9), 1)
-            for (epoch, step, lr, _), value in zip(pending, values):
+            for (epoch, step, lr, _, seen), value in zip(pending, values):
                 step_times.append(elapsed / len(pending))
                 self.final_loss = value
                 self.log.emit(ev.Progress(
                     epoch=epoch + 1, total_epochs=self.epochs, step=step, total_steps=self.total_steps,
-                    loss=round(value, 6), lr=lr, tokens_per_s=tps,
+                    loss=round(value, 6), lr=lr, tokens_per_s=tps, tokens=seen,
                     eta_s=round(sum(step_times) / len(step_times) * (self.total_steps - step), 1),
                 ))
             pending.clear()
@@ -315,6 +317,7 @@ class LoRARecipe:
                 cpu_batches = [batching.collate(items, self.tokenizer.pad_token_id) for items in group]
                 n_targets = sum(x.n_targets for x in cpu_batches)
                 window["tokens"] += sum(x.n_tokens for x in cpu_batches)
+                self.tokens_seen += sum(x.n_tokens for x in cpu_batches)
                 lr = self.optimizer.param_groups[0]["lr"]
                 step_loss = torch.zeros((), device=self.device)
                 for cb in cpu_batches:
@@ -328,7 +331,7 @@ class LoRARecipe:
                 self.optimizer.zero_grad(set_to_none=True)
                 b += len(group)
                 self.step += 1
-                pending.append((epoch, self.step, lr, step_loss))
+                pending.append((epoch, self.step, lr, step_loss, self.tokens_seen))
                 last, stop = b >= len(batches), self.cancel.is_set()
                 if len(pending) >= sync_every or last or stop:
                     flush()
