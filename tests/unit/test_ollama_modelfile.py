@@ -21,7 +21,8 @@ SMOLLM2_JINJA = (
 def test_family_table():
     assert mf.chat_family("smollm2:135m") is mf.SMOLLM2
     assert mf.chat_family("registry.ollama.ai/library/smollm2:360m").name == "smollm2"
-    assert mf.chat_family("llama3.2:1b") is None
+    assert mf.chat_family("llama3.2:1b").name == "llama3"  # a known family by its Ollama name
+    assert mf.chat_family("mistral:7b") is None
     qwen_like = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
     fam = mf.chat_family("anything:1b", qwen_like)
     assert (fam.name, fam.stops, fam.default_system) == ("chatml", ("<|im_end|>", "<|im_start|>"), None)
@@ -113,3 +114,36 @@ def test_the_template_in_the_brief_would_repeat_the_system_prompt(go_render):
     naive = ("{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}{{- range .Messages }}"
              "<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n")
     assert go_render(naive, "Be brief.", CONVERSATIONS[0]).count("<|im_start|>system") == 2
+
+
+# -- every chat format: Ollama's Go template renders what training's Jinja template renders -----
+FORMAT_CONVERSATIONS = [
+    [{"role": "user", "content": "Who are you?"}],
+    [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "2+2?"}],
+]
+
+
+@pytest.mark.parametrize("name", ["chatml", "gemma", "llama3"])
+@pytest.mark.parametrize("system", [None, "Be brief."])
+@pytest.mark.parametrize("messages", FORMAT_CONVERSATIONS)
+def test_each_format_renders_the_same_in_ollama_and_in_training(go_render, name, system, messages):
+    import jinja2
+
+    from ollama_trainer import chat_formats
+
+    fmt = chat_formats.FORMATS[name]
+    trained = ([{"role": "system", "content": system}] if system else []) + messages
+    jinja = jinja2.Template(fmt.jinja).render(messages=trained, add_generation_prompt=True, bos_token=fmt.bos)
+    ollama = go_render(fmt.go, system, messages)
+    assert jinja == fmt.bos + ollama  # the engine adds the BOS token that the Jinja side writes as text
+
+
+def test_formats_are_found_from_templates_and_architectures():
+    from ollama_trainer import chat_formats as cf
+
+    assert cf.choose(ollama_template=cf.GEMMA_GO, chat_template=None, architecture="gemma3") is cf.GEMMA
+    assert cf.choose(ollama_template=None, chat_template=None, architecture="gemma3") is cf.GEMMA  # no template
+    assert cf.choose(ollama_template=None, chat_template=SMOLLM2_JINJA, architecture="llama") is cf.SMOLLM2
+    assert cf.choose(ollama_template=cf.CHATML_GO, chat_template=SMOLLM2_JINJA, architecture="llama") is cf.SMOLLM2
+    assert cf.choose(ollama_template=None, chat_template="[INST] {{ x }}", architecture="llama") is None
+    assert cf.training_jinja(cf.SMOLLM2) is None and cf.training_jinja(cf.GEMMA) == cf.GEMMA_JINJA

@@ -18,49 +18,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ollama_trainer import chat_formats
+
 DEFAULT_TEMPERATURE = 0.2
 
-# Ollama collates every system message into .System and also keeps them in .Messages, so the
-# loop skips role "system" (else the system prompt would appear twice). The generation prompt
-# ends with a newline, exactly like the tokenizer's add_generation_prompt.
-CHATML_TEMPLATE = (
-    "{{- if .System }}<|im_start|>system\n"
-    "{{ .System }}<|im_end|>\n"
-    "{{ end }}"
-    "{{- range .Messages }}{{- if ne .Role \"system\" }}<|im_start|>{{ .Role }}\n"
-    "{{ .Content }}<|im_end|>\n"
-    "{{ end }}{{- end }}"
-    "<|im_start|>assistant\n"
-)
-CHATML_STOPS = ("<|im_end|>", "<|im_start|>")
-SMOLLM2_DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+CHATML_TEMPLATE = chat_formats.CHATML_GO
+CHATML_STOPS = chat_formats.CHATML.stops
+SMOLLM2_DEFAULT_SYSTEM = chat_formats.SMOLLM2_DEFAULT_SYSTEM
+ChatFamily = chat_formats.ChatFormat
+CHATML, SMOLLM2 = chat_formats.CHATML, chat_formats.SMOLLM2
 
-
-@dataclass(frozen=True)
-class ChatFamily:
-    name: str
-    template: str
-    stops: tuple[str, ...]
-    default_system: str | None = None  # what the tokenizer inserts when a chat has no system message
-
-
-CHATML = ChatFamily("chatml", CHATML_TEMPLATE, CHATML_STOPS)
-SMOLLM2 = ChatFamily("smollm2", CHATML_TEMPLATE, CHATML_STOPS, SMOLLM2_DEFAULT_SYSTEM)
-
-# (prefix of the Ollama base name, family). Matched on the name without registry/namespace.
+# (prefix of the Ollama base name, format), for a base known only by its Ollama name.
 FAMILIES_BY_OLLAMA_BASE: tuple[tuple[str, ChatFamily], ...] = (
-    ("smollm2", SMOLLM2),
+    ("smollm2", SMOLLM2), ("gemma3", chat_formats.GEMMA), ("qwen", CHATML), ("llama3", chat_formats.LLAMA3),
 )
 
 
 def chat_family(ollama_base: str, chat_template: str | None = None) -> ChatFamily | None:
     """The chat format for a base: from the tokenizer's chat template when known (it is what the
-    adapter was trained with), else from the Ollama base name; None when unknown."""
+    model was trained with), else from the Ollama base name; None when unknown."""
     if chat_template:
-        if "<|im_start|>" in chat_template:
-            default = SMOLLM2_DEFAULT_SYSTEM if SMOLLM2_DEFAULT_SYSTEM in chat_template else None
-            return ChatFamily("smollm2" if default else "chatml", CHATML_TEMPLATE, CHATML_STOPS, default)
-        return None
+        return chat_formats.from_template(chat_template)
     short = ollama_base.rsplit("/", 1)[-1].lower()
     for prefix, family in FAMILIES_BY_OLLAMA_BASE:
         if short.startswith(prefix):
@@ -108,10 +86,10 @@ class ModelfileSpec:
 
 
 def build_spec(*, source: str, system_prompt: str | None, chat_template: str | None, base_name: str = "",
-               temperature: float = DEFAULT_TEMPERATURE) -> ModelfileSpec:
-    """`chat_template` is the tokenizer's (what training rendered with); `base_name` a hint
-    for the family when there is none (an Ollama name like smollm2:135m)."""
-    family = chat_family(base_name, chat_template)
+               chat_format: str | None = None, temperature: float = DEFAULT_TEMPERATURE) -> ModelfileSpec:
+    """`chat_format` is the format the run trained in (job.json); without it, the format of
+    `chat_template` (the tokenizer's), else `base_name` as a hint (an Ollama name)."""
+    family = chat_formats.FORMATS.get(chat_format or "") or chat_family(base_name, chat_template)
     notes: list[str] = []
     if family is None:
         notes.append(f"unknown chat format for base '{base_name or 'this model'}': no TEMPLATE written, Ollama "
@@ -121,7 +99,7 @@ def build_spec(*, source: str, system_prompt: str | None, chat_template: str | N
     if not system_prompt and family.default_system:
         notes.append("no system prompt in the profile: SYSTEM is the tokenizer's default, which the "
                      "model was trained with")
-    return ModelfileSpec(source, family.template, family.stops, temperature, system, notes)
+    return ModelfileSpec(source, family.go, family.stops, temperature, system, notes)
 
 
 def _triple_quoted(text: str) -> str:
