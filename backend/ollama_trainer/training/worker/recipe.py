@@ -91,7 +91,7 @@ class LoRARecipe:
         examples = self._load_dataset()  # before the model: a bad file fails in a second
 
         t0 = time.monotonic()
-        model, self.tokenizer = base_models.load(p.base_model, self.models_dir)
+        model, self.tokenizer = base_models.load(p.base_model, self.models_dir, base=self.job.base)
         self.model = self._setup_lora(model).to(self.device)
         trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
         total = sum(x.numel() for x in self.model.parameters())
