@@ -66,9 +66,11 @@ def tokenize(model: str | Path, texts: list[str]) -> list[list[int]]:
     return run({"model": str(model), "tokenize": list(texts)})["tokens"]
 
 
-def complete(model: str | Path, prompts: list[str], max_tokens: int = 24) -> list[dict]:
-    """Greedy continuation of each raw prompt: [{"tokens": [ids], "text": str}, ...]."""
-    items = [{"prompt": p, "max_tokens": max_tokens} for p in prompts]
+def complete(model: str | Path, prompts: list[str], max_tokens: int = 24, *, bos: bool = False) -> list[dict]:
+    """Greedy continuation of each raw prompt: [{"tokens": [ids], "text": str}, ...]. With
+    `bos`, the model's BOS token goes first when the model adds one (what Ollama's engine does
+    with a rendered prompt)."""
+    items = [{"prompt": p, "max_tokens": max_tokens, "bos": bos} for p in prompts]
     return run({"model": str(model), "complete": items})["completions"]
 
 

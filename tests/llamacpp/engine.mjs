@@ -5,7 +5,8 @@
 // one JSON reply on stdout (nothing else goes to stdout; llama.cpp's logs go to stderr):
 //   {"model": PATH, "info": true}                    -> {"info": {...GGUF metadata llama.cpp read}}
 //   {"model": PATH, "tokenize": ["text", ...]}       -> {"tokens": [[id, ...], ...]}
-//   {"model": PATH, "complete": [{"prompt": "raw text", "max_tokens": N}, ...]}
+//   {"model": PATH, "complete": [{"prompt": "raw text", "max_tokens": N, "bos": false}, ...]}
+//     ("bos": true puts the model's BOS token first when the model adds one, as Ollama does)
 //                                                    -> {"completions": [{"tokens": [...], "text": "..."}]}
 //   {"model": PATH, "chat": [{"system": "..." | null, "prompt": "..."}], "max_tokens": N}
 //                                                    -> {"answers": ["...", ...]}
@@ -88,11 +89,15 @@ function modelInfo(model) {
 }
 
 /** Greedy continuation of a raw prompt, until an end-of-generation token or max_tokens. */
-async function complete(model, sequence, prompt, maxTokens) {
+async function complete(model, sequence, prompt, maxTokens, bos = false) {
     await sequence.clearHistory();
     const tokens = [];
     if (maxTokens > 0) {
-        for await (const token of sequence.evaluate(tokenize(model, prompt), {temperature: 0})) {
+        const input = tokenize(model, prompt);
+        if (bos && model.tokens.bos != null && model.tokens.shouldPrependBosToken && input[0] !== model.tokens.bos) {
+            input.unshift(model.tokens.bos);
+        }
+        for await (const token of sequence.evaluate(input, {temperature: 0})) {
             if (model.isEogToken(token)) break;
             tokens.push(token);
             if (tokens.length >= maxTokens) break;
@@ -159,7 +164,8 @@ async function handle(request) {
             if (request.complete) {
                 reply.completions = [];
                 for (const item of request.complete) {
-                    reply.completions.push(await complete(model, sequence, item.prompt, item.max_tokens ?? 24));
+                    reply.completions.push(await complete(model, sequence, item.prompt, item.max_tokens ?? 24,
+                                                          item.bos === true));
                 }
             }
             if (request.chat) reply.answers = await chat(model, sequence, request.chat, request.max_tokens ?? 64);

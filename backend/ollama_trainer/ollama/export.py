@@ -31,7 +31,7 @@ from typing import Callable, get_args
 import httpx
 
 from ollama_trainer.timestamps import now_iso
-from ollama_trainer import atomic, paths
+from ollama_trainer import atomic, chat_formats, paths
 from ollama_trainer.errors import Conflict, DomainError, InvalidArgument, NotFound
 from ollama_trainer.contracts import MODEL_NAME_PATTERN, ExportResult, ExportState, QuantizeChoice, TrainingRunSummary
 from ollama_trainer.ollama import blobs, export_check, model_source, modelfile
@@ -249,7 +249,9 @@ def _export(p: _Prepared, on_status: Callable[[str], None] | None) -> ExportResu
         status(f"creating {p.name}" + (f" (quantizing to {p.quantize})" if p.quantize else ""))
         _create(client, p.name, files, spec, p.quantize, statuses, status, fail)
         status("checking that Ollama answers as the trained model")
-        state.check = export_check.check(client, p.host, p.name, export_check.first_sample(run_dir))
+        fmt = chat_formats.FORMATS.get((p.job.base.chat_format if p.job.base else None) or "")
+        state.check = export_check.check(client, p.host, p.name, export_check.first_sample(run_dir),
+                                         bos=fmt.bos if fmt else "")
     except ExportFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - every client failure becomes a coded DomainError

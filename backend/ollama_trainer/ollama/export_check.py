@@ -42,8 +42,9 @@ def same_answer(a: str, b: str) -> bool:
     return shorter >= SAME_START_CHARS and (a.startswith(b) or b.startswith(a))
 
 
-def check(client, host: str, model: str, sample: SampleAnswer | None) -> ExportCheck:
-    """`client` is the official ollama client for `host`."""
+def check(client, host: str, model: str, sample: SampleAnswer | None, *, bos: str = "") -> ExportCheck:
+    """`client` is the official ollama client for `host`; `bos` is the text the trainer's
+    template starts with that Ollama's engine adds as a token instead (Gemma's <bos>)."""
     try:
         client.show(model)
     except Exception as exc:  # noqa: BLE001 - any failure means Ollama does not know it
@@ -54,7 +55,8 @@ def check(client, host: str, model: str, sample: SampleAnswer | None) -> ExportC
         return ExportCheck(known=True, rendered="not_checked", answer="not_checked",
                            message="Ollama knows the model; not checked further: the run has no held-out answers")
     messages = [{"role": "user", "content": sample.prompt}]
-    rendered, rendered_prompt = _render_check(host, model, messages, sample.prompt_text)
+    expected = sample.prompt_text.removeprefix(bos) if sample.prompt_text else None
+    rendered, rendered_prompt = _render_check(host, model, messages, expected)
     try:
         reply = client.chat(model=model, messages=messages, stream=False, options={"temperature": 0})
         ollama_answer = reply.message.content or ""
@@ -63,7 +65,7 @@ def check(client, host: str, model: str, sample: SampleAnswer | None) -> ExportC
         log.warning("export check: chat with %s failed: %s", model, exc)
         ollama_answer, answer = None, "not_checked"
     return ExportCheck(known=True, rendered=rendered, answer=answer, prompt=sample.prompt,
-                       expected_prompt=sample.prompt_text, rendered_prompt=rendered_prompt,
+                       expected_prompt=expected, rendered_prompt=rendered_prompt,
                        app_answer=sample.after, ollama_answer=ollama_answer,
                        message=_message(rendered, answer))
 
