@@ -17,7 +17,7 @@ import httpx
 from ollama_trainer import catalog, paths
 from ollama_trainer.bridge.http import TOKEN_HEADER
 from ollama_trainer.flows.runner import FlowRunner
-from ollama_trainer.training import history
+from ollama_trainer.training import history, job_slot
 from ollama_trainer.training.manager import TrainingManager
 from tests.e2e.conftest import start_app, write_tiny_catalog
 from tests.integration.conftest import REPO
@@ -65,6 +65,9 @@ def kill_app(app, training_id: str) -> None:
     app.proc.stdout.close()
     # PR_SET_PDEATHSIG: the orphaned worker gets SIGTERM, saves where it is and exits.
     wait_until(lambda: not alive(pid), timeout=60, what="the orphaned worker to exit")
+    # Its main thread can read as a zombie while its other threads still hold the open files
+    # (the job slot's lock among them): the worker is gone once the slot is free.
+    wait_until(lambda: job_slot.holder() is None, timeout=60, what="the orphaned worker's job slot")
 
 
 def test_app_killed_during_a_run_then_interrupted_and_resumed(data_home, tiny_model, tmp_path):
@@ -119,7 +122,7 @@ def test_app_killed_during_a_flow_then_both_interrupted(data_home, tiny_model, t
 APPEND_CHILD = textwrap.dedent("""
     import os, sys, time
     from ollama_trainer import paths
-    from ollama_trainer.training import history
+    from ollama_trainer.training import history, job_slot
     from tests.unit.test_history_log import summary
 
     start = int(sys.argv[1])
