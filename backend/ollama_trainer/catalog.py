@@ -56,6 +56,11 @@ def _entries(path: Path, key: str, model, source: str) -> list:
     return out
 
 
+def user_entries(path: Path, key: str, model) -> list:
+    """The user's own entries in one of the data folder's files."""
+    return _entries(path, key, model, "user")
+
+
 def _merge(builtin: list, user: list) -> list:
     by_id = {e.id: e for e in builtin}
     by_id.update({e.id: e for e in user})

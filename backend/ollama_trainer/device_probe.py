@@ -22,7 +22,7 @@ def _cpu_name() -> str:
 
 
 def probe(timeout: float = 60.0) -> dict:
-    """{device, device_name}; the first call takes a couple of seconds (torch import)."""
+    """{device, device_name[, memory_gb: the GPU's]}; the first call takes a couple of seconds (torch import)."""
     global _result
     with _lock:
         if _result is None:
@@ -33,7 +33,8 @@ def probe(timeout: float = 60.0) -> dict:
 
             try:
                 found = worker_client.call("probe", ProbeReply, timeout=timeout)
-                _result = {"device": found.device, "device_name": found.device_name or _result["device_name"]}
+                _result = {"device": found.device, "device_name": found.device_name or _result["device_name"],
+                           "memory_gb": found.memory_gb}
             except (DomainError, OSError):
                 pass
         return dict(_result)

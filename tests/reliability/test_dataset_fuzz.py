@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ollama_trainer.contracts import DatasetEntry
 from ollama_trainer.datasets import load
 from ollama_trainer.errors import DomainError
-from ollama_trainer.training.manager import check_dataset
+from ollama_trainer.training.plan import check_dataset
 from tests.unit.test_datasets_properties import json_lines
 
 FORMATS = [None, "chat", "alpaca", "prompt_completion", "text"]

@@ -18,6 +18,9 @@ from ollama_trainer.contracts import (
 from ollama_trainer.contracts import (
     AskRequest, ChatAnswer, ChatRequest, ExportRequest, ExportState, OllamaConnection, OllamaHostRequest, Settings,
 )
+from ollama_trainer.contracts import (
+    BaseModelList, PickBaseRequest, ProfileIdRequest, RunPreview, RunPreviewRequest, SaveProfileRequest,
+)
 from ollama_trainer.contracts import FlowInfo, FlowRun, FlowRunIdRequest, RunFlowRequest, RunFlowResult
 from ollama_trainer.flows.runner import FlowRunner
 from ollama_trainer.training import history
@@ -87,17 +90,51 @@ class Commands:
 
     @command(result=PickedFile)
     def pick_dataset_file(self) -> PickedFile:
+        return PickedFile(path=self._pick())
+
+    def _pick(self, *kind: str) -> str | None:
         if self._file_picker is None:
-            raise DomainError("the file dialog is only in the desktop window; type the file's path instead",
+            raise DomainError("the file dialog is only in the desktop window; type the path instead",
                               code="not_available")
-        return PickedFile(path=self._file_picker())
+        return self._file_picker(*kind)
+
+    # -- base models and profiles -----------------------------------------------------------
+    @command(result=BaseModelList)
+    def list_base_models(self) -> BaseModelList:
+        from ollama_trainer import base_catalog
+
+        return base_catalog.list_bases()
+
+    @command(PickBaseRequest, result=PickedFile)
+    def pick_base_model(self, req: PickBaseRequest) -> PickedFile:
+        return PickedFile(path=self._pick("folder" if req.folder else "gguf"))
+
+    @command(SaveProfileRequest, result=TrainingProfile)
+    def save_training_profile(self, req: SaveProfileRequest) -> TrainingProfile:
+        from ollama_trainer import user_profiles
+
+        return user_profiles.save(req.profile, replace=req.replace)
+
+    @command(ProfileIdRequest, result=Ack)
+    def delete_training_profile(self, req: ProfileIdRequest) -> Ack:
+        from ollama_trainer import user_profiles
+
+        user_profiles.delete(req.profile_id)
+        return Ack()
+
+    @command(RunPreviewRequest, result=RunPreview)
+    def preview_training_run(self, req: RunPreviewRequest) -> RunPreview:
+        from ollama_trainer.training import run_preview
+
+        return run_preview.preview(catalog.get_profile(req.profile_id), catalog.get_dataset_entry(req.dataset_id),
+                                   epochs=req.epochs, overrides=req.overrides, base=req.base)
 
     # -- training ---------------------------------------------------------------------------
     @command(StartTrainingRequest, result=StartTrainingResult)
     def start_training_job(self, req: StartTrainingRequest) -> StartTrainingResult:
         training_id = self._manager.start(
             catalog.get_profile(req.profile_id), catalog.get_dataset_entry(req.dataset_id),
-            epochs=req.epochs, overrides=req.overrides, resume_from=req.resume_from, queue=req.queue,
+            epochs=req.epochs, overrides=req.overrides, resume_from=req.resume_from, queue=req.queue, base=req.base,
         )
         return StartTrainingResult(training_id=training_id)
 

@@ -44,20 +44,26 @@ def make_js_api(commands: object) -> object:
 
 
 class FilePicker:
-    """The window's native open-file dialog, for `pick_dataset_file`. Bound to the window once
-    it exists; called from a bridge thread, as pywebview allows."""
+    """The window's native open dialog: a dataset file (`pick_dataset_file`), or a base model's
+    GGUF file or safetensors folder (`pick_base_model`). Bound to the window once it exists;
+    called from a bridge thread, as pywebview allows."""
+
+    FILE_TYPES = {"dataset": ("JSON lines (*.jsonl)", "All files (*.*)"),
+                  "gguf": ("GGUF model files (*.gguf)", "All files (*.*)")}
 
     def __init__(self):
         self.window = None
 
-    def __call__(self) -> str | None:
+    def __call__(self, kind: str = "dataset") -> str | None:
         if self.window is None:
             return None
         import webview
 
-        chosen = self.window.create_file_dialog(
-            webview.FileDialog.OPEN, allow_multiple=False,
-            file_types=("JSON lines (*.jsonl)", "All files (*.*)"))
+        if kind == "folder":
+            chosen = self.window.create_file_dialog(webview.FileDialog.FOLDER)
+        else:
+            chosen = self.window.create_file_dialog(
+                webview.FileDialog.OPEN, allow_multiple=False, file_types=self.FILE_TYPES[kind])
         return str(chosen[0]) if chosen else None
 
 

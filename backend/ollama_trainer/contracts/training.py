@@ -25,7 +25,8 @@ class TrainingProfile(Strict):
     name: str = Field(min_length=1)
     description: str = ""
     default_epochs: int = Field(3, ge=1, le=MAX_EPOCHS)
-    base_model: str = Field(description="'smollm2-135m-instruct', a Hugging Face id or a local folder")
+    base_model: str = Field(description="builtin (SmolLM2-135M Instruct), ollama:NAME[:TAG] from the local Ollama "
+                                        "store, a .gguf file, a safetensors folder or a Hugging Face id")
     ollama_base: str | None = Field(
         None, description="An Ollama name for the base (e.g. smollm2:135m): a hint for its chat format only; "
                           "the export sends the whole trained model, no base is pulled")
@@ -122,6 +123,9 @@ class StartTrainingRequest(Request):
     overrides: TrainingOverrides | None = None
     resume_from: Id | None = Field(None, description="A training_id whose last checkpoint to continue")
     queue: bool = Field(False, description="Wait in line when another job runs (else job_running)")
+    base: str | None = Field(None, max_length=4096,
+                             description="Train this base instead of the profile's: builtin, ollama:NAME[:TAG], "
+                                         "a .gguf file or a safetensors folder")
 
 
 class ResumeTrainingRequest(Request):
@@ -197,6 +201,19 @@ class TrainingMetrics(Strict):
     last_step: int
 
 
+class RunEstimate(Strict):
+    """Before a run: how long and how much memory, from the base's size, the tokens and the
+    device (docs/PERFORMANCE.md has the measured figures it is fitted to)."""
+
+    duration_s: float
+    memory_gb: float
+    tokens_per_s: float = Field(description="The training speed assumed")
+    tokens: int = Field(description="Tokens to train on, all epochs (padding excluded)")
+    basis: Literal["formula", "history"] = Field(
+        "formula", description="history: the median speed of earlier runs on this base here")
+    device: str = "cpu"
+
+
 class TrainingRunSummary(Strict):
     training_id: str
     profile_id: str
@@ -219,6 +236,11 @@ class TrainingRunSummary(Strict):
     stopped_early: bool = False
     name: str = Field("", description="The name the user gave the run")
     resumed_from: str | None = Field(None, description="The run this one continues")
+    base_model: str | None = Field(None, description="The base it trained: builtin, ollama:NAME, a file or folder")
+    base_key: str | None = Field(None, description="Identifies the base's weights (a digest)")
+    estimate: RunEstimate | None = Field(None, description="What the run was expected to take, before its first step")
+    peak_memory_gb: float | None = Field(None, description="The trainer's peak resident memory, measured")
+    tokens_per_s: float | None = Field(None, description="The training speed, measured over the whole run")
 
 
 class LearnedRow(Strict):

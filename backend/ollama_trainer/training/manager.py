@@ -20,18 +20,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from ollama_trainer import bases, paths
-from ollama_trainer.evaluation import prompt_sets
 from ollama_trainer.contracts import (
-    MAX_EPOCHS, TERMINAL_STATES, DatasetEntry, JobSlotInfo, MetricPoint, TrainingMetrics, TrainingOverrides,
+    TERMINAL_STATES, DatasetEntry, JobSlotInfo, MetricPoint, TrainingMetrics, TrainingOverrides,
     TrainingProfile,
     TrainingRunSummary, TrainingStatus,
 )
+from ollama_trainer import paths
 from ollama_trainer.errors import Conflict, DomainError, NotFound
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer.training import events as ev
-from ollama_trainer.training import job_slot, outcome, protocol, worker_client
-from ollama_trainer.training.protocol import JobDataset, JobSpec
+from ollama_trainer.training import job_slot, outcome, plan, protocol, worker_client
+from ollama_trainer.training.protocol import JobSpec
 from ollama_trainer.training.run_folder import CHECKPOINT, JOB, WORKER_LOG, RunFolder
 from ollama_trainer.training.supervisor import Ending, Supervisor
 
@@ -71,33 +70,6 @@ class Job:
         return self.spec.profile
 
 
-def validate_epochs(epochs: int | None, profile: TrainingProfile) -> int:
-    value = profile.default_epochs if epochs is None else epochs
-    if not isinstance(value, int) or not 1 <= value <= MAX_EPOCHS:
-        raise DomainError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}, not {epochs!r}", code="invalid_epochs")
-    return value
-
-
-def check_dataset(entry: DatasetEntry) -> None:
-    from ollama_trainer import datasets
-
-    loaded = datasets.load(entry.path, entry.format)
-    if not loaded.valid:
-        lines = loaded.report_lines()[:5] or [f"{entry.path}: no examples"]
-        more = len(loaded.errors) - len(lines)
-        raise DomainError(
-            f"dataset '{entry.id}' has errors: " + "; ".join(lines) + (f" (and {more} more)" if more > 0 else ""),
-            code="invalid_dataset",
-        )
-
-
-def apply_overrides(profile: TrainingProfile, overrides: TrainingOverrides | None) -> TrainingProfile:
-    if overrides is None:
-        return profile
-    changes = {k: v for k, v in overrides.model_dump().items() if v is not None}
-    return profile.model_copy(update=changes)
-
-
 class TrainingManager:
     def __init__(self, *, python: str = sys.executable, cancel_grace_s: float = 30.0,
                  on_finished: list[OnFinished] | None = None, origin: str = "app"):
@@ -112,14 +84,10 @@ class TrainingManager:
     # -- start ------------------------------------------------------------------------------
     def start(self, profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | None = None,
               overrides: TrainingOverrides | None = None, flow_run_id: str | None = None,
-              resume_from: str | None = None, queue: bool = False) -> str:
-        """Start a run (or queue it while another job holds the slot, with `queue`)."""
-        epochs = validate_epochs(epochs, profile)
-        profile = apply_overrides(profile, overrides)
-        check_dataset(dataset)
-        base = bases.resolve(profile.base_model)  # a missing folder fails here, before any run exists
-        if base.ollama_system and not profile.system_prompt:  # train with the system prompt Ollama gives it
-            profile = profile.model_copy(update={"system_prompt": base.ollama_system})
+              resume_from: str | None = None, queue: bool = False, base: str | None = None) -> str:
+        """Start a run (or queue it while another job holds the slot, with `queue`); `base`
+        trains another base model than the profile's."""
+        profile, resolved, epochs = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
         if resume_from:
             self._check_resumable(resume_from, epochs)
         training_id = new_training_id()
@@ -130,14 +98,8 @@ class TrainingManager:
         folder.path.mkdir(parents=True)
         if resume_from:
             shutil.copytree(RunFolder.of(resume_from).checkpoint, folder.file(CHECKPOINT))
-        spec = JobSpec(
-            training_id=training_id, epochs=epochs, resume=bool(resume_from), resumed_from=resume_from,
-            flow_run_id=flow_run_id, started_at=now_iso(), profile=profile,
-            dataset=JobDataset(id=dataset.id, path=dataset.path, format=dataset.format,
-                               held_out_prompts=dataset.held_out_prompts, held_out_checks=dataset.held_out_checks),
-            models_dir=str(paths.models_dir()), base=base, history_log=str(paths.training_log()),
-            replay_prompts=prompt_sets.replay_prompts(), probe=prompt_sets.probe(),
-        )
+        spec = plan.job_spec(training_id, profile, dataset, resolved, epochs, resume=bool(resume_from),
+                             resumed_from=resume_from, flow_run_id=flow_run_id, started_at=now_iso())
         folder.write_job(spec)
         job = Job(training_id, folder, spec, outcome.initial_status(spec), origin=self._origin)
         job.lock_fd = folder.lock()

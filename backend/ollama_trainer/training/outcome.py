@@ -105,7 +105,8 @@ def summary_of(job: JobSpec, status: TrainingStatus, *, duration_s: float | None
         started_at=job.started_at or now_iso(), finished_at=status.finished_at or now_iso(), epochs=job.epochs,
         final_loss=status.loss, eval_loss=status.eval_loss, duration_s=duration_s, error=status.error,
         flow_run_id=job.flow_run_id, adapter_dir=adapter_dir if status.status == "done" else None,
-        message=status.message, resumed_from=job.resumed_from,
+        message=status.message, resumed_from=job.resumed_from, base_model=job.profile.base_model,
+        base_key=job.base.key if job.base else None,
     )
 
 

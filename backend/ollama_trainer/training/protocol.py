@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ollama_trainer.contracts import DatasetFormat, HeldOutCheck, TrainingProfile
+from ollama_trainer.contracts import DatasetFormat, HeldOutCheck, RunEstimate, TrainingProfile
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ class JobSpec(BaseModel):
     history_log: str | None = Field(None, description="The data folder's training log (the worker records its end)")
     replay_prompts: list[str] = Field(default_factory=list, description="For replay (config/replay_prompts.json)")
     probe: list[ProbeItem] = Field(default_factory=list, description="The forgetting probe (config/probe.json)")
+    speeds: list[float] = Field(default_factory=list,
+                                description="Tokens/s of earlier runs on this base here: the estimate's speed")
 
     def write(self, path) -> None:
         from ollama_trainer import atomic
@@ -117,6 +119,7 @@ class DatasetLoaded(_Event):
     eval_examples: int = 0
     train_tokens: int = 0
     replay_examples: int = Field(0, description="Of the training examples: the base's own answers (replay)")
+    estimate: RunEstimate | None = Field(None, description="How long and how much memory, before the first step")
 
 
 class Progress(_Event):
@@ -189,6 +192,8 @@ class Done(_Final):
     event: Literal["done"] = "done"
     best_step: int | None = None
     stopped_early: bool = False
+    peak_memory_gb: float | None = Field(None, description="The worker's peak resident memory")
+    tokens_per_s: float | None = Field(None, description="Tokens trained / seconds training, this session")
     final_loss: float | None = None
     eval_loss: float | None = None
     adapter_dir: str | None = None
@@ -265,3 +270,20 @@ class ProbeReply(_Reply):
     device: Literal["cpu", "cuda", "mps"] = "cpu"
     device_name: str | None = None
     torch: str | None = None
+    memory_gb: float | None = Field(None, description="The GPU's memory (None on a CPU)")
+
+
+class PreviewReply(_Reply):
+    """What a run would train on (worker `preview`), counted with the base's tokenizer."""
+
+    examples: int = 0
+    train_examples: int = 0
+    eval_examples: int = 0
+    replay_examples: int = 0
+    replay_cached: bool = Field(False, description="The base's replay answers are cached: none to generate")
+    probe_cached: bool = Field(False, description="The base's probe answers are cached")
+    dropped: int = Field(0, description="Examples with no trainable tokens within max_seq_len")
+    truncated: int = Field(0, description="Examples cut at max_seq_len")
+    trainable_tokens: int = Field(0, description="Per epoch, the dataset's own: the tokens the loss is computed on")
+    total_tokens: int = Field(0, description="Per epoch, the dataset's training split: every token the model reads")
+    replay_tokens: int = Field(0, description="Per epoch, about: the replay examples' tokens")

@@ -33,6 +33,53 @@ export interface AskRequest {
   with_adapter?: boolean;
 }
 
+export interface BaseModelInfo {
+  architecture: string | null;
+  /**
+   * The chat format training renders in (chat_formats)
+   */
+  chat_format: string | null;
+  family: string | null;
+  kind: 'builtin' | 'ollama' | 'gguf' | 'folder' | 'hub';
+  name: string;
+  /**
+   * As Ollama words it: 135M, 268.10M, 3.2B
+   */
+  parameter_size: string | null;
+  /**
+   * The weights' file or folder
+   */
+  path: string | null;
+  /**
+   * The weights' file type: Q4_K_M, F16 ...
+   */
+  quantization: string | null;
+  /**
+   * Why not, when it cannot
+   */
+  reason: string | null;
+  /**
+   * What a profile's base_model (or --base) names: builtin, ollama:NAME[:TAG], a path
+   */
+  source: string;
+  /**
+   * Can be trained and exported on this machine
+   */
+  trainable: boolean;
+}
+
+export interface BaseModelList {
+  bases: BaseModelInfo[];
+  /**
+   * Why the store's models are missing, when they are
+   */
+  note: string | null;
+  /**
+   * The Ollama model store read, when there is one
+   */
+  store: string | null;
+}
+
 export interface ChatAnswer {
   answer: string;
   model: string;
@@ -183,6 +230,14 @@ export interface LearnedRow {
 export interface TrainingRunSummary {
   adapter_dir: string | null;
   /**
+   * Identifies the base's weights (a digest)
+   */
+  base_key: string | null;
+  /**
+   * The base it trained: builtin, ollama:NAME, a file or folder
+   */
+  base_model: string | null;
+  /**
    * The step whose adapter is the result (lowest eval loss)
    */
   best_step: number | null;
@@ -190,6 +245,10 @@ export interface TrainingRunSummary {
   duration_s: number | null;
   epochs: number;
   error: string | null;
+  /**
+   * What the run was expected to take, before its first step
+   */
+  estimate: RunEstimate | null;
   eval_loss: number | null;
   final_loss: number | null;
   finished_at: string;
@@ -211,6 +270,10 @@ export interface TrainingRunSummary {
    */
   name: string;
   ollama_model: string | null;
+  /**
+   * The trainer's peak resident memory, measured
+   */
+  peak_memory_gb: number | null;
   profile_id: string;
   /**
    * The run this one continues
@@ -228,7 +291,33 @@ export interface TrainingRunSummary {
     | 'cancelled'
     | 'interrupted';
   stopped_early: boolean;
+  /**
+   * The training speed, measured over the whole run
+   */
+  tokens_per_s: number | null;
   training_id: string;
+}
+
+/**
+ * Before a run: how long and how much memory, from the base's size, the tokens and the
+ * device (docs/PERFORMANCE.md has the measured figures it is fitted to).
+ */
+export interface RunEstimate {
+  /**
+   * history: the median speed of earlier runs on this base here
+   */
+  basis: 'formula' | 'history';
+  device: string;
+  duration_s: number;
+  memory_gb: number;
+  /**
+   * Tokens to train on, all epochs (padding excluded)
+   */
+  tokens: number;
+  /**
+   * The training speed assumed
+   */
+  tokens_per_s: number;
 }
 
 export interface DatasetEntry {
@@ -376,6 +465,8 @@ export interface ErrorInfo {
     | 'not_exportable'
     | 'nothing_to_resume'
     | 'dataset_exists'
+    | 'profile_exists'
+    | 'not_trainable'
     | 'conflict'
     | 'job_running'
     | 'export_running'
@@ -692,6 +783,13 @@ export interface OllamaHostRequest {
   host?: string | null;
 }
 
+export interface PickBaseRequest {
+  /**
+   * A safetensors folder (else a .gguf file)
+   */
+  folder?: boolean;
+}
+
 export interface PickedFile {
   /**
    * The chosen file, or None when the dialog was cancelled
@@ -702,6 +800,10 @@ export interface PickedFile {
 export interface PreviewRequest {
   id: string;
   limit?: number;
+}
+
+export interface ProfileIdRequest {
+  profile_id: string;
 }
 
 export interface RenameRunRequest {
@@ -735,32 +837,57 @@ export interface RunFlowResult {
   flow_run_id: string;
 }
 
-/**
- * What the user set in the window (data folder's settings.json).
- */
-export interface Settings {
+export interface RunPreview {
   /**
-   * None: OLLAMA_HOST or the default address
+   * Free RAM now (VRAM on a GPU)
    */
-  ollama_host?: string | null;
+  available_memory_gb: number | null;
+  base_model: string;
+  can_start: boolean;
+  dataset_id: string;
+  device: string;
+  /**
+   * Examples with no trainable tokens within max_seq_len: not trained on
+   */
+  dropped: number;
+  epochs: number;
+  estimate: RunEstimate;
+  eval_examples: number;
+  examples: number;
+  profile_id: string;
+  /**
+   * Why it cannot start, when it cannot
+   */
+  reason: string | null;
+  /**
+   * The base's own answers mixed in (replay)
+   */
+  replay_examples: number;
+  /**
+   * Per epoch: every token the model reads
+   */
+  total_tokens: number;
+  train_examples: number;
+  /**
+   * Per epoch, after masking: the tokens the loss is computed on
+   */
+  trainable_tokens: number;
+  /**
+   * Examples cut at max_seq_len
+   */
+  truncated: number;
+  warnings: string[];
 }
 
-export interface StartTrainingRequest {
-  dataset_id: string;
+export interface RunPreviewRequest {
   /**
-   * The profile's default_epochs when absent
+   * Instead of the profile's base_model
    */
+  base?: string | null;
+  dataset_id: string;
   epochs?: number | null;
   overrides?: TrainingOverrides | null;
   profile_id: string;
-  /**
-   * Wait in line when another job runs (else job_running)
-   */
-  queue?: boolean;
-  /**
-   * A training_id whose last checkpoint to continue
-   */
-  resume_from?: string | null;
 }
 
 export interface TrainingOverrides {
@@ -769,24 +896,18 @@ export interface TrainingOverrides {
   max_seq_len?: number | null;
 }
 
-export interface StartTrainingResult {
-  training_id: string;
-}
-
-export interface TrainingIdRequest {
-  training_id: string;
-}
-
-export interface TrainingMetrics {
-  last_step: number;
-  points: MetricPoint[];
-  training_id: string;
+export interface SaveProfileRequest {
+  profile: TrainingProfile;
+  /**
+   * Overwrite the user's profile with this id (else profile_exists)
+   */
+  replace?: boolean;
 }
 
 export interface TrainingProfile {
   auto_export: boolean;
   /**
-   * 'smollm2-135m-instruct', a Hugging Face id or a local folder
+   * builtin (SmolLM2-135M Instruct), ollama:NAME[:TAG] from the local Ollama store, a .gguf file, a safetensors folder or a Hugging Face id
    */
   base_model: string;
   batch_size: number;
@@ -842,6 +963,52 @@ export interface TrainingProfile {
   warmup_ratio: number;
 }
 
+/**
+ * What the user set in the window (data folder's settings.json).
+ */
+export interface Settings {
+  /**
+   * None: OLLAMA_HOST or the default address
+   */
+  ollama_host?: string | null;
+}
+
+export interface StartTrainingRequest {
+  /**
+   * Train this base instead of the profile's: builtin, ollama:NAME[:TAG], a .gguf file or a safetensors folder
+   */
+  base?: string | null;
+  dataset_id: string;
+  /**
+   * The profile's default_epochs when absent
+   */
+  epochs?: number | null;
+  overrides?: TrainingOverrides | null;
+  profile_id: string;
+  /**
+   * Wait in line when another job runs (else job_running)
+   */
+  queue?: boolean;
+  /**
+   * A training_id whose last checkpoint to continue
+   */
+  resume_from?: string | null;
+}
+
+export interface StartTrainingResult {
+  training_id: string;
+}
+
+export interface TrainingIdRequest {
+  training_id: string;
+}
+
+export interface TrainingMetrics {
+  last_step: number;
+  points: MetricPoint[];
+  training_id: string;
+}
+
 export interface TrainingRunDetails {
   artifacts: {
     [k: string]: string;
@@ -877,7 +1044,7 @@ export interface UploadDatasetRequest {
 
 // -- constants from contracts.py ------------------------------------------------------
 
-export const ERROR_CODES = ['invalid_argument', 'invalid_input', 'invalid_epochs', 'invalid_dataset', 'invalid_catalog', 'invalid_profile', 'invalid_flow', 'invalid_host', 'invalid_model_name', 'invalid_output_dir', 'invalid_ollama_name', 'not_available', 'no_teacher', 'no_documents', 'not_found', 'unknown_command', 'unknown_training', 'unknown_profile', 'unknown_dataset', 'unknown_flow', 'unknown_flow_run', 'unknown_ollama_model', 'unknown_teacher', 'file_not_found', 'documents_not_found', 'base_model_not_found', 'ollama_store_missing', 'no_checkpoint', 'no_adapter', 'not_exportable', 'nothing_to_resume', 'dataset_exists', 'conflict', 'job_running', 'export_running', 'documents_job_running', 'cancelled', 'ollama_unreachable', 'ollama_too_old', 'ollama_create_failed', 'ollama_upload_failed', 'ollama_chat_failed', 'teacher_failing', 'ollama_client_missing', 'ollama_store_error', 'invalid_ollama_manifest', 'unreadable_blob', 'step_failed', 'model_file_failed', 'ask_failed', 'export_interrupted', 'internal_error'] as const;
+export const ERROR_CODES = ['invalid_argument', 'invalid_input', 'invalid_epochs', 'invalid_dataset', 'invalid_catalog', 'invalid_profile', 'invalid_flow', 'invalid_host', 'invalid_model_name', 'invalid_output_dir', 'invalid_ollama_name', 'not_available', 'no_teacher', 'no_documents', 'not_found', 'unknown_command', 'unknown_training', 'unknown_profile', 'unknown_dataset', 'unknown_flow', 'unknown_flow_run', 'unknown_ollama_model', 'unknown_teacher', 'file_not_found', 'documents_not_found', 'base_model_not_found', 'ollama_store_missing', 'no_checkpoint', 'no_adapter', 'not_exportable', 'nothing_to_resume', 'dataset_exists', 'profile_exists', 'not_trainable', 'conflict', 'job_running', 'export_running', 'documents_job_running', 'cancelled', 'ollama_unreachable', 'ollama_too_old', 'ollama_create_failed', 'ollama_upload_failed', 'ollama_chat_failed', 'teacher_failing', 'ollama_client_missing', 'ollama_store_error', 'invalid_ollama_manifest', 'unreadable_blob', 'step_failed', 'model_file_failed', 'ask_failed', 'export_interrupted', 'internal_error'] as const;
 export const FLOW_TERMINAL_STATES = ['cancelled', 'done', 'error', 'interrupted'] as const;
 export const MAX_EPOCHS = 100 as const;
 export const TERMINAL_STATES = ['cancelled', 'done', 'error', 'interrupted'] as const;
@@ -902,10 +1069,13 @@ export const FIELD_DEFAULTS = {
   LimitRequest: { limit: 10 },
   LoraSettings: { alpha: 32, dropout: 0, r: 16 },
   MetricsRequest: { since_step: 0 },
+  PickBaseRequest: { folder: false },
   PreviewRequest: { limit: 5 },
   ResumeTrainingRequest: { queue: false },
+  RunEstimate: { basis: 'formula', device: 'cpu' },
   RunScores: { replay_examples: 0 },
   SampleAnswer: { source: 'dataset' },
+  SaveProfileRequest: { replace: false },
   StartTrainingRequest: { queue: false },
   TrainingProfile: { auto_export: false, batch_size: 4, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, learning_rate: 0.001, max_seq_len: 512, precision: 'auto', probe: true, replay: 'auto', replay_ratio: 2, seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05 },
   TrainingRunSummary: { message: '', name: '', stopped_early: false },
@@ -919,6 +1089,7 @@ export const FIELD_BOUNDS = {
   MetricsRequest: { since_step: { minimum: 0 } },
   PreviewRequest: { limit: { minimum: 1, maximum: 50 } },
   ResumeTrainingRequest: { epochs: { minimum: 1, maximum: 100 } },
+  RunPreviewRequest: { epochs: { minimum: 1, maximum: 100 } },
   StartTrainingRequest: { epochs: { minimum: 1, maximum: 100 } },
   TrainingOverrides: { batch_size: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 } },
   TrainingProfile: { batch_size: { minimum: 1, maximum: 1024 }, batch_tokens: { minimum: 16, maximum: 10000000 }, default_epochs: { minimum: 1, maximum: 100 }, early_stopping_patience: { minimum: 1, maximum: 1000 }, eval_fraction: { minimum: 0, exclusiveMaximum: 0.9 }, eval_steps: { minimum: 1, maximum: 1000000 }, gradient_accumulation: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 }, replay_ratio: { minimum: 0, maximum: 20 }, stall_timeout_s: { minimum: 5, maximum: 86400 }, warmup_ratio: { minimum: 0, exclusiveMaximum: 1 } },
@@ -935,6 +1106,7 @@ export interface CommandMap {
   close_app: { request: CloseAppRequest; result: Ack };
   compare_runs: { request: CompareRequest; result: CompareResult };
   delete_dataset: { request: DatasetIdRequest; result: Ack };
+  delete_training_profile: { request: ProfileIdRequest; result: Ack };
   export_to_ollama: { request: ExportRequest; result: ExportState };
   get_active_training: { request: null; result: TrainingStatus | null };
   get_export_state: { request: TrainingIdRequest; result: ExportState };
@@ -948,14 +1120,18 @@ export interface CommandMap {
   get_training_run: { request: TrainingIdRequest; result: TrainingRunDetails };
   get_training_status: { request: TrainingIdRequest; result: TrainingStatus };
   import_dataset: { request: ImportDatasetRequest; result: DatasetInfo };
+  list_base_models: { request: null; result: BaseModelList };
   list_datasets: { request: null; result: DatasetInfo[] };
   list_flows: { request: null; result: FlowInfo[] };
   list_training_profiles: { request: null; result: TrainingProfile[] };
+  pick_base_model: { request: PickBaseRequest; result: PickedFile };
   pick_dataset_file: { request: null; result: PickedFile };
   preview_dataset: { request: PreviewRequest; result: DatasetPreview };
+  preview_training_run: { request: RunPreviewRequest; result: RunPreview };
   rename_training_run: { request: RenameRunRequest; result: TrainingRunSummary };
   resume_training_job: { request: ResumeTrainingRequest; result: StartTrainingResult };
   run_flow: { request: RunFlowRequest; result: RunFlowResult };
+  save_training_profile: { request: SaveProfileRequest; result: TrainingProfile };
   start_training_job: { request: StartTrainingRequest; result: StartTrainingResult };
   update_dataset: { request: UpdateDatasetRequest; result: DatasetInfo };
   update_settings: { request: Settings; result: Settings };

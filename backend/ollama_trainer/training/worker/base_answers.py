@@ -23,6 +23,7 @@ from ollama_trainer.training.worker.generation import generate
 
 BATCH = 16
 REPLAY_TOKENS = 48
+REPLAY_AUTO_BELOW = 500  # replay 'auto' is on for datasets smaller than this
 
 
 def base_key(job: JobSpec) -> str:
@@ -35,17 +36,35 @@ def base_key(job: JobSpec) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
+def _cache_path(job: JobSpec) -> Path:
+    return Path(job.models_dir) / "answers" / f"{base_key(job)}.json"
+
+
+def _read_cache(job: JobSpec) -> dict:
+    try:
+        return json.loads(_cache_path(job).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _key(prompt: str, system: str | None, max_new_tokens: int) -> str:
+    return json.dumps([prompt, system, max_new_tokens], ensure_ascii=False)
+
+
+def cached(job: JobSpec, prompts: list[str], *, system: str | None, max_new_tokens: int) -> bool:
+    """Whether every answer is in the cache already (nothing to generate)."""
+    cache = _read_cache(job)
+    return all(_key(p, system, max_new_tokens) in cache for p in prompts)
+
+
 def answers(model, tokenizer, prompts: list[str], *, job: JobSpec, system: str | None,
             max_new_tokens: int) -> list[str]:
     """The base model's answers (the LoRA switched off when the model has one)."""
-    path = Path(job.models_dir) / "answers" / f"{base_key(job)}.json"
-    try:
-        cache = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        cache = {}
+    path = _cache_path(job)
+    cache = _read_cache(job)
 
     def key(prompt: str) -> str:
-        return json.dumps([prompt, system, max_new_tokens], ensure_ascii=False)
+        return _key(prompt, system, max_new_tokens)
 
     missing = [p for p in dict.fromkeys(prompts) if key(p) not in cache]
     if missing:
@@ -71,12 +90,19 @@ def whole_sentences(text: str) -> str:
     return (match.group(1) if match else text).strip()
 
 
-def replay_examples(model, tokenizer, job: JobSpec, n_dataset: int) -> list[dict]:
-    """Chat examples of the base's own answers, `replay_ratio` per dataset example (when replay
-    is on: always, or for datasets under 500 examples with `auto`)."""
+def replay_count(job: JobSpec, n_dataset: int) -> int:
+    """How many of the base's own answers a dataset of `n_dataset` examples gets: `replay_ratio`
+    per example when replay is on (always, or for datasets under REPLAY_AUTO_BELOW examples
+    with `auto`), at most one per replay prompt."""
     p = job.profile
-    on = p.replay == "on" or (p.replay == "auto" and n_dataset < 500)
-    count = min(len(job.replay_prompts), round(p.replay_ratio * n_dataset)) if on else 0
+    on = p.replay == "on" or (p.replay == "auto" and n_dataset < REPLAY_AUTO_BELOW)
+    return min(len(job.replay_prompts), round(p.replay_ratio * n_dataset)) if on else 0
+
+
+def replay_examples(model, tokenizer, job: JobSpec, n_dataset: int) -> list[dict]:
+    """Chat examples of the base's own answers (replay_count of them)."""
+    p = job.profile
+    count = replay_count(job, n_dataset)
     if count <= 0:
         return []
     prompts = job.replay_prompts[:count]

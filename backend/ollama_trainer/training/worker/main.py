@@ -110,28 +110,37 @@ def train(run_dir: Path) -> int:
         outcome = recipe.train()
         if outcome == "cancelled":
             final = recipe.stopped or ev.Cancelled(reason=_reason["why"])
-            final.recorded = _record(run_dir, job, final, start)
+            final.recorded = _record(run_dir, job, final, start, estimate=recipe.estimate)
             log.emit(final)  # after the summary: whoever sees the final event finds it recorded
             return ev.EXIT_INTERRUPTED if final.reason == "app_stopped" else ev.EXIT_CANCELLED
         recipe.save()
         final = ev.Done(final_loss=recipe.final_loss, eval_loss=recipe.eval_loss,
                         adapter_dir=str(recipe.adapter_dir), duration_s=round(time.monotonic() - start, 3),
-                        steps=recipe.step, best_step=recipe.best_step, stopped_early=recipe.stopped_early)
-        final.recorded = _record(run_dir, job, final, start, adapter_dir=str(recipe.adapter_dir))
+                        steps=recipe.step, best_step=recipe.best_step, stopped_early=recipe.stopped_early,
+                        peak_memory_gb=_peak_memory_gb(),
+                        tokens_per_s=round(recipe.trained_tokens / recipe.train_seconds, 1) if recipe.train_seconds else None)
+        final.recorded = _record(run_dir, job, final, start, adapter_dir=str(recipe.adapter_dir),
+                                 estimate=recipe.estimate)
         log.emit(final)
         return ev.EXIT_DONE
     except Exception as exc:  # noqa: BLE001 - every failure becomes one error event
         known = isinstance(exc, known_errors)
         message = str(exc) if known else (_resource_message(exc) or f"{type(exc).__name__}: {exc}")
         final = ev.Error(message=message, traceback_tail="" if known else _traceback_tail(exc))
-        final.recorded = _record(run_dir, job, final, start)
+        final.recorded = _record(run_dir, job, final, start, estimate=getattr(recipe, "estimate", None))
         log.emit(final)
         return ev.EXIT_ERROR
     finally:
         log.close()
 
 
-def _record(run_dir: Path, job, final, start: float, adapter_dir: str | None = None) -> bool:
+def _peak_memory_gb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2)  # KiB on Linux
+
+
+def _record(run_dir: Path, job, final, start: float, adapter_dir: str | None = None, estimate=None) -> bool:
     """Write the run's summary (the worker saw how it ended). A failure (a full disk) is
     left to the app, which writes it from the final event (`recorded` false)."""
     from ollama_trainer.training import outcome
@@ -147,6 +156,8 @@ def _record(run_dir: Path, job, final, start: float, adapter_dir: str | None = N
         summary = summary.model_copy(update={
             "learned": scores.learned if scores else None, "kept": scores.kept if scores else None,
             "best_step": getattr(final, "best_step", None), "stopped_early": getattr(final, "stopped_early", False),
+            "peak_memory_gb": getattr(final, "peak_memory_gb", None), "estimate": estimate,
+            "tokens_per_s": getattr(final, "tokens_per_s", None),
             "eval_loss": getattr(final, "eval_loss", None) or summary.eval_loss})
         folder.write_summary(summary, log_path=Path(job.history_log) if job.history_log else None)
         return True
@@ -201,7 +212,10 @@ def probe() -> int:
     from ollama_trainer.training.worker.devices import device_name, pick_device
 
     device = pick_device("auto")
-    print(json.dumps({"device": device.type, "device_name": device_name(device), "torch": torch.__version__}), flush=True)
+    memory = (round(torch.cuda.get_device_properties(device).total_memory / 1024**3, 1)
+              if device.type == "cuda" else None)
+    print(json.dumps({"device": device.type, "device_name": device_name(device), "torch": torch.__version__,
+                      "memory_gb": memory}), flush=True)
     return ev.EXIT_DONE
 
 
@@ -217,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--prompt", required=True)
     a.add_argument("--max-new-tokens", type=int, default=64)
     a.add_argument("--system")
+    w = sub.add_parser("preview", help="count what a job would train on (JobSpec JSON in FILE)")
+    w.add_argument("--job", required=True)
     v = sub.add_parser("serve", help="keep a model loaded and answer JSON-line questions on stdin")
     v.add_argument("--base-model", required=True)
     v.add_argument("--adapter")
@@ -238,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         return ask(args)
     if args.cmd == "merge":
         return merge(Path(args.run_dir))
+    if args.cmd == "preview":
+        from ollama_trainer.training.worker.preview import main as preview
+
+        return preview(args.job)
     if args.cmd == "serve":
         from ollama_trainer.training.worker.serve import serve
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from ollama_trainer.training import protocol as ev
-from ollama_trainer.training import run_folder
+from ollama_trainer.training import estimate, run_folder
 from ollama_trainer.evaluation.early_stop import BestTracker
 from ollama_trainer.training.worker import base_answers, base_models, batching, checkpoint
 from ollama_trainer.training.worker.batching import Batch
@@ -35,6 +35,7 @@ from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, 
 from ollama_trainer.training.worker.event_log import EventLog
 from ollama_trainer.training.worker.fused import fuse_lora, loss_sum
 from ollama_trainer.training.worker import results
+from ollama_trainer.training.worker.probe import PROBE_TOKENS
 
 LOSS_SYNC_STEPS = 10  # on CUDA, losses are read back (a host sync) every this many steps
 
@@ -94,7 +95,7 @@ class LoRARecipe:
         model, self.tokenizer = base_models.load(p.base_model, self.models_dir, base=self.job.base)
         self.model = self._setup_lora(model).to(self.device)
         trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
-        total = sum(x.numel() for x in self.model.parameters())
+        total = self.total_params = sum(x.numel() for x in self.model.parameters())
         self.log.emit(ev.ModelLoaded(
             base_model=p.base_model,
             device=self.device.type,
@@ -111,8 +112,25 @@ class LoRARecipe:
         self.best_state: dict | None = None
         self.stopped_early = False
         self.start_epoch, self.start_batch, self.step, self.tokens_seen = 0, 0, 0, 0
+        self.train_seconds, self.trained_tokens = 0.0, 0  # this session's, for the measured speed
         if self.resume:
             self._restore()
+        self.estimate = self._estimate()
+        self.log.emit(ev.DatasetLoaded(
+            train_examples=len(self.train_set), eval_examples=len(self.eval_set), train_tokens=sum(self.lengths),
+            replay_examples=self.replay_count, estimate=self.estimate,
+        ))
+
+    def _estimate(self):
+        job = self.job
+        p = self.profile
+        left = max(0, sum(self.lengths) * self.epochs - self.tokens_seen)
+        probe_cached = base_answers.cached(job, [x.prompt for x in job.probe], system=p.system_prompt,
+                                           max_new_tokens=PROBE_TOKENS)
+        generated = estimate.generated_tokens(probe=len(job.probe) if p.probe else 0, replay=0, replay_cached=True,
+                                              probe_cached=probe_cached)  # replay is generated already
+        return estimate.for_run(self.total_params, left, device=self.device.type, generated=generated,
+                                speeds=job.speeds)
 
     def _load_dataset(self) -> list[dict]:
         from ollama_trainer import datasets
@@ -154,8 +172,7 @@ class LoRARecipe:
 
     def _replay(self, n_dataset: int) -> list[dict]:
         """The base model's own answers to general prompts, to mix in (base_answers.py)."""
-        p = self.profile
-        if p.replay == "off" or (p.replay == "auto" and n_dataset >= 500) or not self.job.replay_prompts:
+        if base_answers.replay_count(self.job, n_dataset) <= 0:
             return []
         self.log.emit(ev.Stage(stage="replay", message="the base model answers general questions (replay)"))
         self.model.eval()
@@ -198,12 +215,6 @@ class LoRARecipe:
         self.lengths = [len(e.input_ids) for e in self.train_set]
         # batches per epoch vary with a token budget: count each epoch's (a pure function of it)
         self.total_steps = sum(math.ceil(len(self._batches(e)) / p.gradient_accumulation) for e in range(self.epochs))
-        self.log.emit(ev.DatasetLoaded(
-            train_examples=len(self.train_set),
-            eval_examples=len(self.eval_set),
-            train_tokens=sum(self.lengths),
-            replay_examples=self.replay_count,
-        ))
 
     def _setup_optimizer(self) -> None:
         params = [x for x in self.model.parameters() if x.requires_grad]
@@ -293,6 +304,8 @@ class LoRARecipe:
             if not pending:
                 return
             elapsed = time.monotonic() - window["t0"]
+            self.train_seconds += elapsed
+            self.trained_tokens += window["tokens"]
             values = torch.stack([x[3] for x in pending]).tolist()
             tps = round(window["tokens"] / max(elapsed, 1e-9), 1)
             for (epoch, step, lr, _, seen), value in zip(pending, values):

@@ -1,0 +1,83 @@
+"""The base models a user can train here: the builtin default and every model in the local
+Ollama store, each with its family, size and quantization, and whether it can be trained on
+this machine or why not (an architecture the app cannot train or export, a vision model, a
+model built with an adapter, more memory than the machine has)."""
+
+from __future__ import annotations
+
+import threading
+
+from ollama_trainer import bases
+from ollama_trainer.contracts import BaseModelInfo, BaseModelList
+from ollama_trainer.errors import DomainError
+from ollama_trainer.training import estimate
+from ollama_trainer.weights import architectures, gguf_info
+
+_headers: dict[str, gguf_info.GGUFInfo] = {}  # by blob digest: a header never changes
+_lock = threading.Lock()
+
+
+def _header(path, digest: str | None) -> gguf_info.GGUFInfo:
+    key = digest or str(path)
+    with _lock:
+        if key not in _headers:
+            _headers[key] = gguf_info.read_info(path)
+        return _headers[key]
+
+
+def why_not(architecture: str | None, parameters: int | None) -> str | None:
+    """None when a model of this architecture and size can be trained and exported here."""
+    try:
+        architectures.get(architecture or "")
+    except architectures.UnsupportedArchitecture as exc:
+        return str(exc)
+    if parameters:
+        need, have = estimate.memory_gb(parameters), estimate.total_memory_gb()
+        if have and need > have:
+            return f"needs about {need:.0f} GB of memory to train, this machine has {have:.0f} GB"
+    return None
+
+
+def list_bases() -> BaseModelList:
+    out = []
+    builtin = bases.resolve(bases.BUILTIN_ID)
+    out.append(BaseModelInfo(
+        source=bases.BUILTIN_ID, name="SmolLM2 135M Instruct (builtin)", kind="builtin",
+        architecture=builtin.architecture, family=builtin.architecture,
+        parameter_size=gguf_info.size_label(builtin.parameters or 0), quantization="Q4_1",
+        trainable=True, reason=None, chat_format=builtin.chat_format, path=builtin.gguf))
+    from ollama_trainer.ollama import store
+
+    root = store.store_root()
+    note = None if root else ("no Ollama model store on this machine (looked in OLLAMA_MODELS, ~/.ollama/models and "
+                              "/usr/share/ollama/.ollama/models)")
+    for model in store.list_models(root=root) if root else []:
+        out.append(_from_store(model))
+    return BaseModelList(bases=out, store=str(root) if root else None, note=note)
+
+
+def _from_store(model) -> BaseModelInfo:
+    source = f"{bases.OLLAMA_PREFIX}{model.name}"
+    common = dict(source=source, name=str(model.name), kind="ollama", family=model.family,
+                  parameter_size=model.parameter_size, quantization=model.quantization,
+                  path=str(model.model_path) if model.model_path else None)
+    if not model.ok:
+        return BaseModelInfo(**common, trainable=False, reason=model.error.message)
+    if model.has_projector:
+        return BaseModelInfo(**common, trainable=False, reason="a vision model: the app trains text models only")
+    if model.has_adapter:
+        return BaseModelInfo(**common, trainable=False,
+                             reason="built with a LoRA adapter on a base: train on that base model instead")
+    try:
+        info = _header(model.model_path, model.digest)
+    except gguf_info.GGUFFileError as exc:
+        return BaseModelInfo(**common, trainable=False, reason=str(exc))
+    common.update(parameter_size=info.parameter_size, quantization=info.file_type, family=model.family or
+                  info.architecture)
+    try:
+        fmt = bases.resolve(source).chat_format
+    except DomainError:
+        fmt = None
+    reason = why_not(info.architecture, info.parameters)
+    return BaseModelInfo(**common, architecture=info.architecture, trainable=reason is None, reason=reason,
+                         chat_format=fmt)

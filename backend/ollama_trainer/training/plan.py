@@ -1,0 +1,94 @@
+"""What a run will be, before it exists: the profile with the user's overrides and base, the
+resolved base model, the epochs, and the JobSpec the worker reads. The manager starts runs
+from it and the run preview counts what a run would train on from the same JobSpec, so the
+preview and the run cannot disagree about the profile, the base or the prompt format.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from ollama_trainer import bases, paths
+from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry, TrainingOverrides, TrainingProfile
+from ollama_trainer.errors import DomainError
+from ollama_trainer.evaluation import prompt_sets
+from ollama_trainer.training.protocol import BaseModelFile, JobDataset, JobSpec
+
+SPEED_HISTORY = 20  # the estimate's speed: the median of this many latest runs on the same base
+
+
+def validate_epochs(epochs: int | None, profile: TrainingProfile) -> int:
+    value = profile.default_epochs if epochs is None else epochs
+    if not isinstance(value, int) or not 1 <= value <= MAX_EPOCHS:
+        raise DomainError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}, not {epochs!r}", code="invalid_epochs")
+    return value
+
+
+def check_dataset(entry: DatasetEntry) -> None:
+    from ollama_trainer import datasets
+
+    loaded = datasets.load(entry.path, entry.format)
+    if not loaded.valid:
+        lines = loaded.report_lines()[:5] or [f"{entry.path}: no examples"]
+        more = len(loaded.errors) - len(lines)
+        raise DomainError(
+            f"dataset '{entry.id}' has errors: " + "; ".join(lines) + (f" (and {more} more)" if more > 0 else ""),
+            code="invalid_dataset",
+        )
+
+
+def apply_overrides(profile: TrainingProfile, overrides: TrainingOverrides | None) -> TrainingProfile:
+    if overrides is None:
+        return profile
+    changes = {k: v for k, v in overrides.model_dump().items() if v is not None}
+    return profile.model_copy(update=changes)
+
+
+def resolve(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | None = None,
+            overrides: TrainingOverrides | None = None,
+            base: str | None = None) -> tuple[TrainingProfile, BaseModelFile, int]:
+    """(the profile as it will train, its resolved base, the epochs); the errors a person can
+    fix (epochs, a broken dataset, a base that is not there) are raised here, before any run
+    folder exists. `base` trains another base than the profile's."""
+    epochs = validate_epochs(epochs, profile)
+    if base:
+        profile = profile.model_copy(update={"base_model": bases.canonical(base)})
+    profile = apply_overrides(profile, overrides)
+    check_dataset(dataset)
+    resolved = bases.resolve(profile.base_model)
+    if resolved.ollama_system and not profile.system_prompt:  # train with the system prompt Ollama gives it
+        profile = profile.model_copy(update={"system_prompt": resolved.ollama_system})
+    return profile, resolved, epochs
+
+
+def earlier_speeds(base: BaseModelFile, device: str | None = None) -> list[float]:
+    """Tokens/s of the latest finished runs on the same weights here (newest first)."""
+    from ollama_trainer.training import history
+
+    if not base.key:
+        return []
+    out = []
+    for summary in history.recent(200):
+        if summary.base_key == base.key and summary.tokens_per_s and summary.status == "done" and (
+                device is None or summary.estimate is None or summary.estimate.device == device):
+            out.append(summary.tokens_per_s)
+        if len(out) >= SPEED_HISTORY:
+            break
+    return out
+
+
+def median_speed(speeds: list[float]) -> float | None:
+    return statistics.median(speeds) if speeds else None
+
+
+def job_spec(training_id: str, profile: TrainingProfile, dataset: DatasetEntry, base: BaseModelFile, epochs: int,
+             **extra) -> JobSpec:
+    """The job.json of a run (or of a preview: training_id 'preview')."""
+    return JobSpec(
+        training_id=training_id, epochs=epochs, profile=profile,
+        dataset=JobDataset(id=dataset.id, path=dataset.path, format=dataset.format,
+                           held_out_prompts=dataset.held_out_prompts, held_out_checks=dataset.held_out_checks),
+        models_dir=str(paths.models_dir()), base=base, history_log=str(paths.training_log()),
+        replay_prompts=prompt_sets.replay_prompts(), probe=prompt_sets.probe(), speeds=earlier_speeds(base),
+        **extra,
+    )

@@ -1,0 +1,113 @@
+"""Before Start: what a run would train on and what it would cost. The worker counts the
+examples and the trainable tokens with the base's own tokenizer and chat format (worker
+`preview`, from the same JobSpec a run gets: plan.py); this side adds the estimate (estimate.py),
+the free memory and the warnings, and refuses a run that would train on nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from ollama_trainer import device_probe
+from ollama_trainer.contracts import DatasetEntry, RunPreview, TrainingOverrides, TrainingProfile
+from ollama_trainer.training import estimate, plan, worker_client
+from ollama_trainer.training.protocol import PreviewReply
+
+PREVIEW_TIMEOUT_S = 300.0
+# Steps x learning rate below this learns little on a small set: the Quick demo on the identity
+# set is 48 x 0.001 = 0.048 and learns 4/4; Standard LoRA's 3 epochs there are 24 x 0.0002 =
+# 0.0048 and learn nothing.
+LEARNING_BUDGET = 0.02
+DEFAULT_PARAMETERS = 135_000_000  # a base whose size is not known (a hub id): the builtin's
+
+_cache: OrderedDict[str, PreviewReply] = OrderedDict()
+_cache_lock = threading.Lock()
+_CACHE_SIZE = 32
+
+
+def _dataset_identity(path: str) -> str:
+    try:
+        stat = os.stat(path)
+        return f"{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        return "missing"
+
+
+def count(spec) -> PreviewReply:
+    """The worker's count for a JobSpec, cached by everything it depends on."""
+    key = json.dumps([spec.profile.model_dump(mode="json"), spec.dataset.model_dump(mode="json"),
+                      _dataset_identity(spec.dataset.path), spec.base.model_dump(mode="json") if spec.base else None],
+                     sort_keys=True)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    with tempfile.TemporaryDirectory(prefix="ot-preview-") as tmp:
+        path = Path(tmp) / "job.json"
+        spec.write(path)
+        reply = worker_client.call("preview", PreviewReply, timeout=PREVIEW_TIMEOUT_S, code="invalid_dataset",
+                                   job=path)
+    with _cache_lock:
+        _cache[key] = reply
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return reply
+
+
+def optimizer_steps(examples: int, profile: TrainingProfile, epochs: int) -> int:
+    """About how many optimizer steps a run makes (a token budget can make batches smaller)."""
+    per_epoch = math.ceil(math.ceil(examples / profile.batch_size) / profile.gradient_accumulation)
+    return per_epoch * epochs
+
+
+def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | None = None,
+            overrides: TrainingOverrides | None = None, base: str | None = None) -> RunPreview:
+    profile, resolved, epochs = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
+    spec = plan.job_spec("preview", profile, dataset, resolved, epochs)
+    counted = count(spec)
+    found = device_probe.probe()
+    device = found["device"] if profile.device == "auto" else profile.device
+    parameters = resolved.parameters or DEFAULT_PARAMETERS
+    generated = estimate.generated_tokens(probe=len(spec.probe) if profile.probe else 0,
+                                          replay=counted.replay_examples, replay_cached=counted.replay_cached,
+                                          probe_cached=counted.probe_cached)
+    tokens = (counted.total_tokens + counted.replay_tokens) * epochs
+    guess = estimate.for_run(parameters, tokens, device=device, generated=generated, speeds=spec.speeds)
+    available = found.get("memory_gb") if device == "cuda" else estimate.available_memory_gb()
+
+    warnings = []
+    reason = None
+    if counted.trainable_tokens == 0:
+        reason = (f"nothing in dataset '{dataset.id}' would be trained on: every example's answer lies beyond "
+                  f"max_seq_len ({profile.max_seq_len} tokens) or is empty; raise max_seq_len or shorten the "
+                  "prompts")
+    if available is not None and guess.memory_gb > available:
+        where = "GPU memory" if device == "cuda" else "free memory"
+        warnings.append(f"the run needs about {guess.memory_gb:.1f} GB and this machine has {available:.1f} GB of "
+                        f"{where} now: close other programs, lower max_seq_len or batch_size, or choose a smaller "
+                        "base model")
+    if counted.dropped:
+        warnings.append(f"{counted.dropped} example(s) have no answer tokens within max_seq_len "
+                        f"({profile.max_seq_len}) and are left out")
+    if counted.truncated:
+        warnings.append(f"{counted.truncated} example(s) are longer than max_seq_len ({profile.max_seq_len}) "
+                        "and are cut")
+    steps = optimizer_steps(counted.train_examples + counted.replay_examples, profile, epochs)
+    if counted.train_examples and steps * profile.learning_rate < LEARNING_BUDGET:
+        warnings.append(f"{counted.train_examples} training examples give {steps} optimizer steps at learning rate "
+                        f"{profile.learning_rate:g}: likely too few to learn anything; use more epochs or a higher "
+                        "learning rate (the Quick demo profile teaches its 24 examples in 3 epochs at 0.001)")
+    if resolved.parameters is None:
+        warnings.append("the base's size is not known before it loads: the estimate assumes 135M parameters")
+    return RunPreview(
+        profile_id=profile.id, dataset_id=dataset.id, base_model=profile.base_model, epochs=epochs, device=device,
+        examples=counted.examples, train_examples=counted.train_examples, eval_examples=counted.eval_examples,
+        replay_examples=counted.replay_examples, dropped=counted.dropped, truncated=counted.truncated,
+        trainable_tokens=counted.trainable_tokens, total_tokens=counted.total_tokens + counted.replay_tokens,
+        estimate=guess, available_memory_gb=available, warnings=warnings, can_start=reason is None, reason=reason)

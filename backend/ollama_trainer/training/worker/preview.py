@@ -1,0 +1,80 @@
+"""What a run would train on, counted with the base's own tokenizer and chat format, without
+loading its weights: `python -m ollama_trainer.training.worker preview --job FILE` (a JobSpec)
+prints one JSON line (protocol.PreviewReply).
+
+Imports transformers (the tokenizer): worker process only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ollama_trainer import chat_formats, datasets
+from ollama_trainer.training.protocol import JobSpec, PreviewReply
+from ollama_trainer.training.worker import base_answers, base_models, batching
+from ollama_trainer.training.worker.probe import PROBE_TOKENS
+
+REPLAY_TOKENS_GUESS = 40  # a replay answer not generated yet: about this many tokens
+
+
+def tokenizer_for(job: JobSpec):
+    from transformers import AutoTokenizer
+
+    base = job.base
+    converted = None
+    if base is not None and base.gguf:
+        final = (Path(job.models_dir) / base_models.BUILTIN_ID if base.kind == "builtin"
+                 else Path(job.models_dir) / "converted" / f"{base.architecture or 'model'}-{base.key}")
+        converted = final if (final / "config.json").is_file() else None
+    if base is not None and base.gguf and converted is None:  # not converted yet: the GGUF's own tokenizer
+        tokenizer = AutoTokenizer.from_pretrained(str(Path(base.gguf).parent), gguf_file=Path(base.gguf).name)
+    else:
+        source, base = base_models.resolve(job.profile.base_model, Path(job.models_dir), base)
+        tokenizer = AutoTokenizer.from_pretrained(str(source))
+    jinja = chat_formats.training_jinja(chat_formats.FORMATS.get((base.chat_format if base else None) or ""))
+    if jinja is not None:
+        tokenizer.chat_template = jinja
+    elif not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = chat_formats.CHATML_JINJA
+    return tokenizer
+
+
+def preview(job_path: Path) -> PreviewReply:
+    job = JobSpec.read(job_path)
+    p = job.profile
+    loaded = datasets.load(job.dataset.path, job.dataset.format)
+    if not loaded.valid:
+        return PreviewReply(error="; ".join(loaded.report_lines()[:3]) or "the dataset has no examples")
+    tokenizer = tokenizer_for(job)
+    kept, dropped, truncated = [], 0, 0  # (trained tokens, all tokens) of each example that trains
+    for ex in loaded.examples:
+        e = batching.encode(tokenizer, ex, p.max_seq_len, p.system_prompt)
+        if e.trained_tokens == 0:
+            dropped += 1
+            continue
+        truncated += len(batching.encode(tokenizer, ex, 10**9, p.system_prompt).input_ids) > p.max_seq_len
+        kept.append((e.trained_tokens, len(e.input_ids)))
+    # the recipe splits the examples that train (batching.split_eval on the encoded set)
+    train_idx, eval_idx = batching.split_eval(len(kept), p.eval_fraction, p.seed) if kept else ([], [])
+    n = len(loaded.examples)
+    replay = base_answers.replay_count(job, n)
+    return PreviewReply(
+        examples=n, train_examples=len(train_idx), eval_examples=len(eval_idx), replay_examples=replay,
+        replay_cached=base_answers.cached(job, job.replay_prompts[:replay], system=p.system_prompt,
+                                          max_new_tokens=base_answers.REPLAY_TOKENS),
+        probe_cached=base_answers.cached(job, [x.prompt for x in job.probe], system=p.system_prompt,
+                                         max_new_tokens=PROBE_TOKENS),
+        dropped=dropped, truncated=truncated,
+        trainable_tokens=sum(kept[i][0] for i in train_idx),
+        total_tokens=sum(kept[i][1] for i in train_idx),
+        replay_tokens=replay * REPLAY_TOKENS_GUESS)
+
+
+def main(job_path: str) -> int:
+    try:
+        reply = preview(Path(job_path))
+    except Exception as exc:  # noqa: BLE001 - one reply line either way
+        reply = PreviewReply(error=f"{type(exc).__name__}: {exc}")
+    print(json.dumps(reply.model_dump()), flush=True)
+    return 1 if reply.error else 0
