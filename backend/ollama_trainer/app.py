@@ -51,17 +51,17 @@ def run_browser(port: int = 0, open_browser: bool = True) -> int:
     commands = Commands(transport="browser", manager=manager, flows=flows, inference=inference)
     device_probe.start_background_probe()
     server = BridgeServer(commands, port=port)
-    print(f"Ollama Trainer is running at {server.url}  (Ctrl-C to stop)", flush=True)
-    if open_browser:
-        webbrowser.open(server.url)
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` closes as cleanly as Ctrl-C
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` closes as cleanly as Ctrl-C, from the first moment
     try:
+        print(f"Ollama Trainer is running at {server.url}  (Ctrl-C to stop)", flush=True)
+        if open_browser:
+            webbrowser.open(server.url)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
-        _shutdown(manager, flows)
+        _shutdown(manager, flows, inference)
     return 0
 
 
@@ -104,7 +104,7 @@ class CloseGuard:
         self.keep_running: bool | None = None  # None until the user answered
 
     def on_closing(self):  # the GUI thread: never wait on the page here
-        if self.keep_running is not None or not self.manager.active_ids():
+        if self.keep_running is not None or not self.manager.active_ids(own=True):
             return None
         window = self.window
         threading.Thread(target=lambda: window.evaluate_js(

@@ -33,3 +33,17 @@ def test_hash_route_survives_reload(app, page):
 def test_datasets_are_listed(app, page):
     page.goto(app.url)
     expect(page.get_by_text("Support FAQ").first).to_be_visible()
+
+
+def test_browser_mode_stops_cleanly_on_sigterm(data_home):
+    """`kill` (SIGTERM) ends browser mode like Ctrl-C: jobs, flows and warm models are shut
+    down and the process exits 0 without a traceback."""
+    import signal
+
+    from tests.e2e.conftest import start_app
+
+    app = start_app(data_home)
+    app.proc.send_signal(signal.SIGTERM)
+    out, _ = app.proc.communicate(timeout=60)
+    assert app.proc.returncode == 0, out
+    assert "Traceback" not in out, out

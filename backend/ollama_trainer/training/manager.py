@@ -302,9 +302,11 @@ class TrainingManager:
         job = self._job(training_id)
         return job is None or job.finished.is_set()
 
-    def active_ids(self) -> list[str]:
+    def active_ids(self, *, own: bool = False) -> list[str]:
+        """Jobs running or waiting; `own`: only those this process started (not re-attached)."""
         with self._lock:
-            return [j.training_id for j in self._jobs.values() if not j.finished.is_set()]
+            return [j.training_id for j in self._jobs.values()
+                    if not j.finished.is_set() and not (own and j.origin == "attached")]
 
     def wait(self, training_id: str, timeout: float | None = None) -> TrainingStatus:
         job = self._job(training_id)
@@ -360,8 +362,9 @@ class TrainingManager:
     def shutdown(self, timeout: float = 30.0, *, keep_running: bool = False) -> None:
         """The app is closing. Queued jobs leave the line; a running job either stops after its
         current step with a checkpoint, or (keep_running) goes on without the app: the next
-        start re-attaches to it."""
-        for training_id in self.active_ids():
+        start re-attaches to it. A job re-attached from another process is not this app's to
+        stop: it goes on as it was."""
+        for training_id in self.active_ids(own=True):
             job = self._job(training_id)
             if job is None:
                 continue
