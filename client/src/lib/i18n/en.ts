@@ -82,6 +82,16 @@ export const en = {
   'job.run': 'Run {id}',
   'job.details': 'Open run details',
 
+  'close.title': 'A training job is running',
+  'close.text': 'Closing the app now: what should happen to the training?',
+  'close.keep': 'Keep it running in the background',
+  'close.keepHint': 'The training goes on without the window; open the app again to see it.',
+  'close.stop': 'Stop it and save a checkpoint',
+  'close.stopHint': 'The training stops; Resume on its page continues it later.',
+  'close.cancel': 'Cancel (don’t close)',
+  'close.closing': 'Closing…',
+  'close.failed': 'The app could not close',
+
   'status.idle': 'idle',
   'status.queued': 'queued',
   'status.preparing': 'preparing',
