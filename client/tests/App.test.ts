@@ -40,6 +40,8 @@ beforeEach(() => {
         return { reachable: true, version: '0.12.11', host: 'http://127.0.0.1:11434', message: 'Ollama 0.12.11 at http://127.0.0.1:11434' };
       case 'get_flow_runs':
         return [];
+      case 'get_job_slot':
+        return { running: null, here: false, queued: [] };
       default:
         throw new Error(`unexpected ${cmd}`);
     }

@@ -92,6 +92,17 @@ export const en = {
   'close.closing': 'Closing…',
   'close.failed': 'The app could not close',
 
+  'slot.training': 'Training:',
+  'slot.elsewhere': 'started in another process',
+  'slot.free': 'No training running',
+  'slot.failed': 'Training state unknown: {message}',
+  'slot.waiting': '{n} waiting in line',
+  'slot.flowWaits': 'A training job is running ({id}): this flow’s TRAIN step will wait in line until it ends.',
+  'queue.label': 'Wait in line',
+  'queue.text': 'Another training holds this machine. Queue this one: it starts when that one ends.',
+  'queue.button': 'Queue it',
+  'queue.queueing': 'Queueing…',
+
   'status.idle': 'idle',
   'status.queued': 'queued',
   'status.preparing': 'preparing',

@@ -91,6 +91,17 @@ export const ru: Messages = {
   'close.closing': 'Закрытие…',
   'close.failed': 'Приложение не смогло закрыться',
 
+  'slot.training': 'Обучение:',
+  'slot.elsewhere': 'запущено другим процессом',
+  'slot.free': 'Обучение не идёт',
+  'slot.failed': 'Состояние обучения неизвестно: {message}',
+  'slot.waiting': 'В очереди: {n}',
+  'slot.flowWaits': 'Идёт обучение ({id}): шаг TRAIN этого сценария подождёт в очереди, пока оно не закончится.',
+  'queue.label': 'Ожидание в очереди',
+  'queue.text': 'Эту машину занимает другое обучение. Поставьте это в очередь: оно начнётся, когда то закончится.',
+  'queue.button': 'В очередь',
+  'queue.queueing': 'Ставим в очередь…',
+
   'status.idle': 'ожидание',
   'status.queued': 'в очереди',
   'status.preparing': 'подготовка',

@@ -53,6 +53,8 @@ export class TrainingJob {
   readonly #start = new Loadable<StartTrainingResult | null>(null, null);
   readonly #open = new Loadable<TrainingRunDetails | null>(null, null);
   readonly #cancel = new Loadable<TrainingStatus | null>(null, null);
+  /** The last start request (to queue it when it was refused with job_running). */
+  #lastStart: StartTrainingRequest | null = null;
   #listeners = new Set<(status: TrainingStatus) => void>();
   #unlisten: (() => void) | null = null;
 
@@ -133,6 +135,7 @@ export class TrainingJob {
   /** Start a job and follow it. Throws nothing: a refusal lands in `error`. */
   async start(request: StartTrainingRequest): Promise<boolean> {
     if (this.starting || this.active) return false;
+    this.#lastStart = request;
     const call = this.#call;
     const result = await this.#start.run(async () => {
       const { training_id } = await call('start_training_job', request);
@@ -142,6 +145,37 @@ export class TrainingJob {
     });
     if (result) await this.poll();
     return result;
+  }
+
+  /** The last start was refused because another job holds the machine: it can wait in line. */
+  get canQueue(): boolean {
+    return this.#start.error?.code === 'job_running' && this.#lastStart !== null && !this.#lastStart.queue;
+  }
+
+  /** Start the refused request again, waiting in line behind the running job. */
+  queue(): Promise<boolean> {
+    const request = this.#lastStart;
+    if (!request || !this.canQueue) return Promise.resolve(false);
+    return this.start({ ...request, queue: true });
+  }
+
+  /** Continue `trainingId` from its last checkpoint (to `epochs`, when given) and follow the
+   * new run. Throws nothing: a refusal lands in `error`. */
+  async resumeRun(trainingId: string, epochs: number | null = null): Promise<string | null> {
+    if (this.starting || this.active) return null;
+    this.#lastStart = null;
+    const call = this.#call;
+    let newId: string | null = null;
+    const ok = await this.#start.run(async () => {
+      const result = await call('resume_training_job', epochs ? { training_id: trainingId, epochs } : { training_id: trainingId });
+      newId = result.training_id;
+      // Its profile and dataset are the resumed run's: the first poll says which.
+      const snapshot = preparing(result.training_id, { profile_id: '', dataset_id: '', epochs, resume_from: trainingId });
+      await this.#show(liveTraining(call, result.training_id)).accept({ ...snapshot, profile_id: null, dataset_id: null });
+      return result;
+    });
+    if (ok) await this.poll();
+    return ok ? newId : null;
   }
 
   /** Open a run by id: its details, metrics and status; polling continues while it is active. */
