@@ -374,9 +374,9 @@ def test_index_of_an_empty_or_missing_folder_fails(tmp_path):
     write_flow(INDEX_ONLY)
     runner = FlowRunner(manager=None)
     run = runner.wait(runner.run_flow("idx", {"src": str(tmp_path / "empty")}), timeout=10)
-    assert run.status == "error" and "no documents to index" in run.steps[0].error
+    assert run.status == "error" and "nothing to index" in run.steps[0].error
     run = runner.wait(runner.run_flow("idx", {"src": str(tmp_path / "missing")}), timeout=10)
-    assert run.status == "error" and "folder to index not found" in run.steps[0].error
+    assert run.status == "error" and "folder of documents not found" in run.steps[0].error
 
 
 def test_index_refuses_a_builtin_dataset_id(tmp_path):

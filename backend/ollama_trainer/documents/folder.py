@@ -50,11 +50,11 @@ class Folder:
 
 def read_folder(source_dir: str | Path, chunk_tokens: int, overlap_tokens: int, count: Callable[[str], int], *,
                 exclude: Path | None = None, max_chunks: int | None = None,
-                cancel: threading.Event | None = None) -> Folder:
+                cancel: threading.Event | None = None, patterns: list[str] | None = None) -> Folder:
     root = Path(source_dir).expanduser()
     if not root.is_dir():
         raise NotFound(f"folder of documents not found: {root}", code="documents_not_found")
-    paths, ignored = list_documents(root, exclude=exclude)
+    paths, ignored = list_documents(root, exclude=exclude, patterns=patterns)
     folder = Folder(root=root, ignored_files=ignored, files=len(paths))
     seen: set[str] = set()
     for path in paths:

@@ -66,7 +66,7 @@ def run(request: DocumentsRequest, *, count_tokens: Callable[[str], int] | None 
 def _preview(request: DocumentsRequest, out: Path, count_tokens, chunks: int) -> Preview:
     counter = _counter(request, count_tokens)
     folder = read_folder(request.source_dir, request.chunk_tokens, request.overlap_tokens, counter,
-                         exclude=out, max_chunks=chunks)
+                         exclude=out, max_chunks=chunks, patterns=request.patterns)
     if not folder.chunks:
         raise folder.nothing_to_read()
     name = canonical_model(request.teacher)
@@ -84,7 +84,7 @@ def _run(request: DocumentsRequest, out: Path, count_tokens, progress: ProgressC
          cancel: threading.Event | None, started_at: str, started: float) -> DocumentsResult:
     counter = _counter(request, count_tokens)
     folder = read_folder(request.source_dir, request.chunk_tokens, request.overlap_tokens, counter,
-                         exclude=out, cancel=cancel)
+                         exclude=out, cancel=cancel, patterns=request.patterns)
     if not folder.chunks:
         raise folder.nothing_to_read()
     if request.mode == "text":

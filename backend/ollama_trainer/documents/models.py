@@ -85,6 +85,7 @@ class DocumentsRequest(_Strict):
     pairs_per_chunk: int = Field(3, ge=1, le=20)
     held_out_fraction: float = Field(0.1, ge=0.0, le=0.5, description="Share of documents held out (at least one when there are two or more)")
     seed: int = 42
+    patterns: list[str] | None = Field(None, description="Only files whose name matches one of these globs (e.g. \"*.md\"); all supported files when absent")
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "DocumentsRequest":

@@ -13,6 +13,7 @@ on ("encrypted PDF (needs a password)", "not a valid PDF: ...", "no text (a scan
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
 from pathlib import Path
@@ -42,8 +43,10 @@ def kind_of(path: Path) -> DocumentKind | None:
     return KINDS.get(path.suffix.lower())
 
 
-def list_documents(root: Path, exclude: Path | None = None) -> tuple[list[Path], int]:
-    """(supported files in order, how many other files were ignored)."""
+def list_documents(root: Path, exclude: Path | None = None,
+                   patterns: list[str] | None = None) -> tuple[list[Path], int]:
+    """(supported files in order, how many other files were ignored). With `patterns` (file
+    name globs such as "*.md"), only the supported files whose name matches one are read."""
     root = Path(root)
     excluded = exclude.resolve() if exclude is not None else None
     found: list[Path] = []
@@ -55,7 +58,8 @@ def list_documents(root: Path, exclude: Path | None = None) -> tuple[list[Path],
             if name.startswith((".", "~$")):
                 continue
             path = here / name
-            if kind_of(path) is None:
+            if kind_of(path) is None or (patterns and not any(fnmatch.fnmatch(name.lower(), p.lower())
+                                                                for p in patterns)):
                 ignored += 1
             elif path.is_file():
                 found.append(path)

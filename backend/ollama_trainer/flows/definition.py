@@ -44,8 +44,12 @@ class CommandSpec:
 COMMANDS: dict[str, CommandSpec] = {
     "TRAIN": CommandSpec(frozenset({"profile", "dataset"}), frozenset({"epochs"}),
                          frozenset({"training_id", "status", "final_loss", "eval_loss", "adapter_dir"})),
-    "INDEX": CommandSpec(frozenset({"source_dir", "dataset_id"}), frozenset({"chunk_tokens", "patterns"}),
-                         frozenset({"dataset_id", "documents", "chunks", "duplicates", "skipped", "path", "report"})),
+    "INDEX": CommandSpec(frozenset({"source_dir", "dataset_id"}),
+                         frozenset({"mode", "teacher", "host", "chunk_tokens", "overlap_tokens", "pairs_per_chunk",
+                                    "patterns"}),
+                         frozenset({"dataset", "dataset_id", "mode", "documents", "pages",
+                                    "chunks", "duplicates", "pairs_kept", "rejected", "train_rows", "held_out_rows",
+                                    "skipped", "path", "report", "notes"})),
     "EXPORT": CommandSpec(frozenset({"training_id"}), frozenset({"model_name", "host", "quantize"}),
                           frozenset({"ollama_model", "model_name", "training_id", "host", "modelfile", "command",
                                      "model_file", "check"})),
@@ -101,7 +105,8 @@ def references(value: Any) -> list[str]:
 # datasets or runs for these, a number field for numbers
 ARG_KINDS = {("TRAIN", "profile"): "profile", ("TRAIN", "dataset"): "dataset", ("TRAIN", "epochs"): "number",
              ("EXPORT", "training_id"): "training", ("EVAL", "training_id"): "training",
-             ("INDEX", "source_dir"): "folder", ("INDEX", "chunk_tokens"): "number"}
+             ("INDEX", "source_dir"): "folder", ("INDEX", "chunk_tokens"): "number",
+             ("INDEX", "overlap_tokens"): "number", ("INDEX", "pairs_per_chunk"): "number"}
 
 
 def input_kinds(flow: FlowDef) -> dict[str, str]:

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -101,8 +101,13 @@ def train(args: dict, ctx: StepContext) -> dict:
 class IndexArgs(_Args):
     source_dir: str = Field(min_length=1)
     dataset_id: Id
+    mode: Literal["qa", "text"] | None = None
+    teacher: str | None = None
+    host: str | None = None
     chunk_tokens: int = Field(256, ge=16, le=100_000)
-    patterns: list[str] = Field(default_factory=lambda: ["*.md", "*.txt"], min_length=1)
+    overlap_tokens: int | None = Field(None, ge=0, le=50_000)
+    pairs_per_chunk: int = Field(3, ge=1, le=20)
+    patterns: list[str] | None = Field(None, min_length=1)
 
 
 def source_path(source_dir: str) -> Path:
@@ -113,33 +118,47 @@ def source_path(source_dir: str) -> Path:
 
 
 def index(args: dict, ctx: StepContext) -> dict:
-    """Turn a folder of .md/.txt documents into a `text` dataset in the user's catalog."""
-    from ollama_trainer.datasets import index_folder
+    """Turn a folder of PDF, Word, HTML, Markdown and text documents into a dataset in the
+    user's catalog: question-answer pairs written by a teacher model in Ollama (mode qa, the
+    default when a teacher is given), else the documents' text in chunks (mode text). An Ollama
+    that cannot be reached gives text chunks, and the step's notes say what that means."""
+    from ollama_trainer import settings
+    from ollama_trainer.documents import Cancelled
+    from ollama_trainer.documents.dataset import BuildRequest, build
 
     a = _parse(IndexArgs, args, "INDEX")
-    existing = {e.id: e for e in catalog.list_dataset_entries()}
-    if a.dataset_id in existing and existing[a.dataset_id].source == "builtin":
-        raise StepFailed(f"'{a.dataset_id}' is a built-in dataset's id; choose another dataset_id")
+    teacher = (a.teacher or "").strip() or None
+    overlap = a.overlap_tokens if a.overlap_tokens is not None else min(32, a.chunk_tokens // 8)
+    if overlap * 2 > a.chunk_tokens:
+        raise StepFailed(f"INDEX argument overlap_tokens: {overlap} is more than half of chunk_tokens "
+                         f"({a.chunk_tokens})")
+    mode = a.mode or ("qa" if teacher else "text")
+    notes: list[str] = []
+    if mode == "qa" and teacher is None:
+        notes.append("No teacher was given, so no question-answer pairs were written.")
+        mode = "text"
     source = source_path(a.source_dir)
-    records, report = index_folder(source, a.patterns, a.chunk_tokens)
-    if not records:
-        raise StepFailed(f"no documents to index in {source} (patterns {', '.join(a.patterns)}; "
-                         f"{len(report['skipped'])} file(s) skipped)")
-    target = paths.user_datasets_dir() / f"{a.dataset_id}.jsonl"
-    tmp = target.with_suffix(".jsonl.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(target)
-    catalog.register_user_dataset(DatasetEntry(
-        id=a.dataset_id, name=a.dataset_id, format="text", path=str(target), source="user",
-        description=f"{report['chunks']} chunks of {report['documents']} documents in {source} "
-                    f"(flow run {ctx.flow_run_id})",
-    ))
-    return {"dataset_id": a.dataset_id, "documents": report["documents"], "chunks": report["chunks"],
-            "duplicates": report["duplicates"], "skipped": report["skipped"], "path": str(target), "report": report}
+    request = BuildRequest(source_dir=str(source), dataset_id=a.dataset_id, teacher=teacher, mode=mode,
+                           host=settings.ollama_host(a.host) if mode == "qa" else None, chunk_tokens=a.chunk_tokens,
+                           overlap_tokens=overlap, pairs_per_chunk=a.pairs_per_chunk, patterns=a.patterns,
+                           fallback_to_text=True)
+    try:
+        built = build(request, cancel=ctx.cancel)
+    except Cancelled:
+        raise StepCancelled() from None
+    except DomainError as exc:
+        raise StepFailed(exc.message, code=exc.code) from None
+    result, report = built.result, built.result.report
+    notes.extend(built.notes)
+    if built.dataset is None:
+        raise StepFailed(" ".join(notes) or f"no pair was kept from {source}", code="no_pairs")
+    log.info("flow_run_id=%s step=%s dataset=%s mode=%s rows=%d", ctx.flow_run_id, ctx.step_id, a.dataset_id,
+             report.mode, report.train_rows + report.held_out_rows)
+    return {"dataset": a.dataset_id, "dataset_id": a.dataset_id, "mode": report.mode, "documents": report.documents, "pages": report.pages,
+            "chunks": report.chunks, "duplicates": report.duplicate_chunks, "pairs_kept": report.pairs_kept,
+            "rejected": report.rejected, "train_rows": report.train_rows, "held_out_rows": report.held_out_rows,
+            "skipped": [s.model_dump() for s in report.skipped], "path": result.train_path,
+            "report": result.report_path, "notes": notes}
 
 
 # -- EXPORT ----------------------------------------------------------------------------------
