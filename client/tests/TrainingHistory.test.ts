@@ -73,6 +73,99 @@ describe('TrainingHistory', () => {
     expect(screen.queryByRole('button', { name: 'Show more' })).not.toBeInTheDocument();
   });
 
+  it('shows names (a dash when none) and the learned and kept scores', async () => {
+    await show({
+      get_training_history: [
+        summary({ training_id: 'a1', name: 'first try', learned: 0.75, kept: 0.9 }),
+        summary({ training_id: 'b2', name: '', learned: null, kept: null }),
+      ],
+    });
+    const [head, first, second] = within(screen.getByRole('table')).getAllByRole('row');
+    const headers = within(head).getAllByRole('columnheader').map((h) => h.textContent?.trim());
+    expect(headers).toEqual(expect.arrayContaining(['Name', 'Learned', 'Kept']));
+    const cells = (row: HTMLElement) => within(row).getAllByRole('cell').map((c) => c.textContent?.trim());
+    const col = (name: string) => headers.indexOf(name);
+    expect(cells(first)[col('Name')]).toContain('first try');
+    expect(cells(first)[col('Learned')]).toBe('75 %');
+    expect(cells(first)[col('Kept')]).toBe('90 %');
+    expect(cells(second)[col('Name')]).toContain('—');
+    expect(cells(second)[col('Learned')]).toBe('—');
+  });
+
+  it('renames a run in place: Enter saves, Escape cancels', async () => {
+    const { backend } = await show({
+      get_training_history: [summary({ training_id: 'a1', name: '' })],
+      rename_training_run: ({ training_id, name }: Record<string, unknown>) =>
+        summary({ training_id: String(training_id), name: String(name) }),
+    });
+    const row = within(screen.getByRole('table')).getAllByRole('row')[1];
+
+    // Escape: nothing is sent, the dash stays.
+    await fireEvent.click(within(row).getByRole('button', { name: /^Rename run/ }));
+    let input = within(row).getByRole('textbox', { name: /^Name of run/ });
+    expect(input).toHaveFocus();
+    await fireEvent.input(input, { target: { value: 'never saved' } });
+    await fireEvent.keyDown(input, { key: 'Escape' });
+    expect(within(row).queryByRole('textbox')).not.toBeInTheDocument();
+    expect(row.querySelector('.name-text')).toHaveTextContent('—');
+    expect(backend.callsOf('rename_training_run')).toEqual([]);
+
+    // Enter: saved, and the row shows the backend's answer.
+    await fireEvent.click(within(row).getByRole('button', { name: /^Rename run/ }));
+    input = within(row).getByRole('textbox', { name: /^Name of run/ });
+    await fireEvent.input(input, { target: { value: '  lr 2e-4  ' } });
+    await fireEvent.keyDown(input, { key: 'Enter' });
+    await vi.waitFor(() => expect(within(row).queryByRole('textbox')).not.toBeInTheDocument());
+    expect(backend.callsOf('rename_training_run')).toEqual([{ training_id: 'a1', name: 'lr 2e-4' }]);
+    expect(within(row).getByText('lr 2e-4')).toBeInTheDocument();
+    expect(within(row).getByRole('button', { name: 'Rename run lr 2e-4' })).toBeInTheDocument();
+  });
+
+  it('keeps the editor open with the backend message when a rename fails', async () => {
+    const { ApiError } = await import('../src/lib/api');
+    await show({
+      get_training_history: [summary({ training_id: 'a1' })],
+      rename_training_run: new ApiError('invalid_argument', 'name too long'),
+    });
+    const row = within(screen.getByRole('table')).getAllByRole('row')[1];
+    await fireEvent.click(within(row).getByRole('button', { name: /^Rename run/ }));
+    await fireEvent.keyDown(within(row).getByRole('textbox'), { key: 'Enter' });
+    expect(await within(row).findByText('name too long')).toBeInTheDocument();
+    expect(within(row).getByRole('textbox')).toBeInTheDocument();
+  });
+
+  it('opens a run from anywhere on its row, not from its controls', async () => {
+    window.location.hash = '#/training';
+    await show({ get_training_history: [summary({ training_id: 'a1' }), summary({ training_id: 'b2' })] });
+    const rows = within(screen.getByRole('table')).getAllByRole('row').slice(1);
+
+    await fireEvent.click(within(rows[0]).getByRole('checkbox'));
+    expect(window.location.hash).toBe('#/training');
+    await fireEvent.click(within(rows[1]).getByText('lumen'));
+    expect(window.location.hash).toBe('#/training/b2');
+  });
+
+  it('compares two or more selected runs', async () => {
+    window.location.hash = '#/training';
+    await show({ get_training_history: runs(3) });
+    const compare = () => screen.getByRole('button', { name: /^Compare \(\d\)$/ });
+    expect(compare()).toBeDisabled();
+    expect(compare()).toHaveTextContent('Compare (0)');
+
+    const boxes = screen.getAllByRole('checkbox', { name: /^Select run .* to compare$/ });
+    await fireEvent.click(boxes[0]);
+    expect(compare()).toHaveTextContent('Compare (1)');
+    expect(compare()).toBeDisabled();
+    await fireEvent.click(boxes[2]);
+    expect(compare()).toHaveTextContent('Compare (2)');
+    expect(compare()).toBeEnabled();
+    await fireEvent.click(boxes[1]);
+    await fireEvent.click(boxes[1]);
+
+    await fireEvent.click(compare());
+    expect(window.location.hash).toBe('#/compare/t-0,t-2');
+  });
+
   it('shows the backend message when the history cannot be read', async () => {
     const { ApiError } = await import('../src/lib/api');
     await show({ get_training_history: new ApiError('internal_error', 'runs.jsonl is not readable') });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { href, parseHash, Router } from '../src/lib/router.svelte';
+import { compareHref, compareIds, href, parseHash, Router } from '../src/lib/router.svelte';
 
 describe('parseHash', () => {
   it.each([
@@ -16,12 +16,20 @@ describe('parseHash', () => {
     ['#/flows/%E0%A4%A', { view: 'flows', id: null }],
     ['#/settings', { view: 'training', id: null }],
     ['#/training/a/b', { view: 'training', id: null }],
+    ['#/compare/a,b', { view: 'compare', id: 'a,b' }],
   ])('%s', (hash, expected) => {
     expect(parseHash(hash)).toEqual(expected);
   });
 });
 
 describe('href', () => {
+  it('builds compare hashes whose ids come back in order, each once', () => {
+    expect(compareHref(['r1', 'r 2'])).toBe('#/compare/r1,r%202');
+    expect(compareIds(parseHash(compareHref(['r1', 'r 2'])).id)).toEqual(['r1', 'r 2']);
+    expect(compareIds('a,,b,a')).toEqual(['a', 'b']);
+    expect(compareIds(null)).toEqual([]);
+  });
+
   it('builds hashes that parse back', () => {
     expect(href('training')).toBe('#/training');
     expect(href('flows', 'run 1')).toBe('#/flows/run%201');

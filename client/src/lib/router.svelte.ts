@@ -1,7 +1,8 @@
-// A tiny hash router: #/training, #/training/<id>, #/flows, #/flows/<run_id>.
+// A tiny hash router: #/training, #/training/<id>, #/flows, #/flows/<run_id>,
+// #/compare/<id>,<id>,... (the ids joined by commas in `id`).
 // Anything else shows the Training view, so an old or mistyped link still lands somewhere.
 
-export type View = 'training' | 'flows';
+export type View = 'training' | 'flows' | 'compare';
 
 export interface Route {
   view: View;
@@ -22,7 +23,7 @@ function decode(segment: string): string | null {
 export function parseHash(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/^\/+/, '').replace(/\/+$/, '');
   const [head = '', rawId, ...rest] = path.split('/');
-  if ((head !== 'training' && head !== 'flows') || rest.length > 0) return { ...DEFAULT_ROUTE };
+  if ((head !== 'training' && head !== 'flows' && head !== 'compare') || rest.length > 0) return { ...DEFAULT_ROUTE };
   if (rawId === undefined || rawId === '') return { view: head, id: null };
   const id = decode(rawId);
   return id ? { view: head, id } : { view: head, id: null };
@@ -31,6 +32,16 @@ export function parseHash(hash: string): Route {
 /** The hash for a route: href('training') -> '#/training', href('flows', 'r1') -> '#/flows/r1'. */
 export function href(view: View, id?: string | null): string {
   return id ? `#/${view}/${encodeURIComponent(id)}` : `#/${view}`;
+}
+
+/** The compare page of these runs: '#/compare/a,b'. */
+export function compareHref(ids: string[]): string {
+  return `#/compare/${ids.map(encodeURIComponent).join(',')}`;
+}
+
+/** The run ids of a compare route's id ('a,b' -> ['a', 'b']), each once. */
+export function compareIds(id: string | null): string[] {
+  return [...new Set((id ?? '').split(',').map((s) => s.trim()).filter(Boolean))];
 }
 
 export class Router {
