@@ -102,6 +102,13 @@ export const en = {
   'queue.text': 'Another training holds this machine. Queue this one: it starts when that one ends.',
   'queue.button': 'Queue it',
   'queue.queueing': 'Queueing…',
+  'resume.title': 'Continue this run',
+  'resume.epochs': 'Train to epochs',
+  'resume.button': 'Resume',
+  'resume.resuming': 'Resuming…',
+  'resume.hint': 'A new run continues from the last checkpoint, with this run’s settings.',
+  'resume.failed': 'The run could not be resumed',
+  'resume.continues': 'Continues',
 
   'status.idle': 'idle',
   'status.queued': 'queued',

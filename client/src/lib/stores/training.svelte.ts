@@ -53,6 +53,7 @@ export class TrainingJob {
   readonly #start = new Loadable<StartTrainingResult | null>(null, null);
   readonly #open = new Loadable<TrainingRunDetails | null>(null, null);
   readonly #cancel = new Loadable<TrainingStatus | null>(null, null);
+  readonly #resume = new Loadable<StartTrainingResult | null>(null, null);
   /** The last start request (to queue it when it was refused with job_running). */
   #lastStart: StartTrainingRequest | null = null;
   #listeners = new Set<(status: TrainingStatus) => void>();
@@ -159,27 +160,36 @@ export class TrainingJob {
     return this.start({ ...request, queue: true });
   }
 
-  /** Continue `trainingId` from its last checkpoint (to `epochs`, when given) and follow the
-   * new run. Throws nothing: a refusal lands in `error`. */
-  async resumeRun(trainingId: string, epochs: number | null = null): Promise<string | null> {
-    if (this.starting || this.active) return null;
-    this.#lastStart = null;
+  /** Continue `trainingId` from its last checkpoint (to `epochs`, when given; in line behind a
+   * running job, with `queue`) and follow the new run. Throws nothing: a refusal lands in
+   * `resumeError`. The new run's id, or null. */
+  async resumeRun(trainingId: string, { epochs = null, queue = false }: { epochs?: number | null; queue?: boolean } = {}): Promise<string | null> {
+    if (this.resuming || this.starting || this.active) return null;
     const call = this.#call;
-    let newId: string | null = null;
-    const ok = await this.#start.run(async () => {
-      const result = await call('resume_training_job', epochs ? { training_id: trainingId, epochs } : { training_id: trainingId });
-      newId = result.training_id;
+    const ok = await this.#resume.run(async () => {
+      const request = { training_id: trainingId, queue, ...(epochs ? { epochs } : {}) };
+      const result = await call('resume_training_job', request);
       // Its profile and dataset are the resumed run's: the first poll says which.
       const snapshot = preparing(result.training_id, { profile_id: '', dataset_id: '', epochs, resume_from: trainingId });
       await this.#show(liveTraining(call, result.training_id)).accept({ ...snapshot, profile_id: null, dataset_id: null });
       return result;
     });
     if (ok) await this.poll();
-    return ok ? newId : null;
+    return ok ? (this.#resume.value?.training_id ?? null) : null;
+  }
+
+  get resuming(): boolean {
+    return this.#resume.loading;
+  }
+
+  /** Resuming was refused; the backend's message. */
+  get resumeError(): ApiError | null {
+    return this.#resume.error;
   }
 
   /** Open a run by id: its details, metrics and status; polling continues while it is active. */
   async open(trainingId: string): Promise<void> {
+    if (trainingId !== this.id) this.#resume.reset(null);
     const live = this.#show(liveTraining(this.#call, trainingId));
     await this.#open.run(async () => {
       await live.load();
