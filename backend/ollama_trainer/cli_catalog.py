@@ -1,11 +1,12 @@
-"""`ollama-trainer profiles | datasets | dataset check | history`: read-only views."""
+"""`ollama-trainer profiles | datasets | dataset check | history`: read-only views (and `dataset from-docs`,
+in cli_documents)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from ollama_trainer import catalog
+from ollama_trainer import catalog, cli_documents
 from ollama_trainer.training import history
 
 
@@ -29,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("dataset", metavar="PATH_OR_ID")
     c.add_argument("--format", choices=["chat", "alpaca", "prompt_completion", "text"], help="override detection")
     c.set_defaults(handler=cmd_dataset_check)
+    cli_documents.register(dsub)
 
     p = sub.add_parser("history", help="list earlier training runs, newest first",
                        description="List earlier training runs, newest first.")

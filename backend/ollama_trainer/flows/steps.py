@@ -151,7 +151,7 @@ def index(args: dict, ctx: StepContext) -> dict:
     result, report = built.result, built.result.report
     notes.extend(built.notes)
     if built.dataset is None:
-        raise StepFailed(" ".join(notes) or f"no pair was kept from {source}", code="no_pairs")
+        raise StepFailed(" ".join(notes) or f"no pair was kept from {source}")
     log.info("flow_run_id=%s step=%s dataset=%s mode=%s rows=%d", ctx.flow_run_id, ctx.step_id, a.dataset_id,
              report.mode, report.train_rows + report.held_out_rows)
     return {"dataset": a.dataset_id, "dataset_id": a.dataset_id, "mode": report.mode, "documents": report.documents, "pages": report.pages,
