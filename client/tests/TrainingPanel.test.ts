@@ -182,7 +182,8 @@ describe('TrainingPanel: starting', () => {
     expect(epochsInput().value).toBe('7');
 
     await fireEvent.click(screen.getByRole('radio', { name: 'Quick test' }));
-    expect(epochsInput().value).toBe('1');
+    // Typed epochs stay with the person; the advanced settings follow the profile.
+    expect(epochsInput().value).toBe('7');
     expect(lr.value).toBe('0.001');
   });
 

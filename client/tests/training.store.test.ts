@@ -134,17 +134,41 @@ describe('TrainingForm', () => {
     expect(form.request('lumen')).toEqual({ profile_id: 'quick', dataset_id: 'lumen', epochs: 5 });
 
     profile = profiles[1];
-    expect(form.text('epochs')).toBe('3');
+    // The typed epochs stay; the learning rate edit stayed with the other profile.
+    expect(form.text('epochs')).toBe('5');
+    expect(form.text('learning_rate')).toBe('0.0002');
     form.set('max_seq_len', '1024');
     expect(form.request('lumen')).toEqual({
       profile_id: 'identity',
       dataset_id: 'lumen',
-      epochs: 3,
+      epochs: 5,
       overrides: { max_seq_len: 1024 },
     });
     expect(form.request(null)).toBeNull();
 
     profile = null;
     expect(form.request('lumen')).toBeNull();
+  });
+
+  it('keeps typed epochs across profile switches and drops the other edits', () => {
+    let profile: TrainingProfile | null = profiles[1];
+    const form = new TrainingForm(() => profile);
+    // Untouched epochs follow the profile.
+    expect(form.text('epochs')).toBe('3');
+    profile = profiles[0];
+    expect(form.text('epochs')).toBe('1');
+
+    form.set('epochs', '12');
+    form.set('batch_size', '16');
+    profile = profiles[1];
+    expect(form.text('epochs')).toBe('12');
+    expect(form.text('batch_size')).toBe('8');
+    expect(form.request('lumen')).toEqual({ profile_id: 'identity', dataset_id: 'lumen', epochs: 12 });
+
+    // Even an invalid entry stays, so its message stays too.
+    form.set('epochs', '0');
+    profile = profiles[0];
+    expect(form.text('epochs')).toBe('0');
+    expect(form.valid).toBe(false);
   });
 });

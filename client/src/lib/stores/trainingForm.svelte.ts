@@ -1,5 +1,7 @@
 // The start form: epochs and the advanced settings, each defaulting from the selected profile
-// and following it when the profile changes (an edit belongs to the profile it was made on).
+// and following it when the profile changes. Epochs the person typed stay when they switch
+// profile (how long to train is their choice, not the profile's); an edit of an advanced setting
+// belongs to the profile it was made on.
 // Bounds and defaults are contracts.py's (StartTrainingRequest, TrainingOverrides, TrainingProfile).
 import { type MessageKey, t } from '../i18n';
 import {
@@ -65,19 +67,27 @@ export class TrainingForm {
     profileId: null,
     values: {},
   });
+  /** Epochs the person typed, whichever profile is picked; null: the profile's. */
+  #epochs: string | null = $state(null);
 
   constructor(profile: () => TrainingProfile | null) {
     this.#profile = profile;
   }
 
-  /** What the field shows: the person's edit on this profile, else the profile's value. */
+  /** What the field shows: the person's edit (of epochs: on any profile; of the others: on
+   * this profile), else the profile's value. */
   text(field: Field): string {
     const profile = this.#profile();
+    if (field === 'epochs' && this.#epochs !== null) return this.#epochs;
     const edits = this.#edits.profileId === (profile?.id ?? null) ? this.#edits.values : {};
     return edits[field] ?? String(profileValue(profile, field));
   }
 
   set(field: Field, text: string): void {
+    if (field === 'epochs') {
+      this.#epochs = text;
+      return;
+    }
     const profileId = this.#profile()?.id ?? null;
     if (this.#edits.profileId !== profileId) this.#edits = { profileId, values: {} };
     this.#edits.values[field] = text;
