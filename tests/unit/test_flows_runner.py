@@ -106,7 +106,9 @@ def test_text_inputs_are_converted_to_the_default_type(runner, fakes):
 
 @pytest.mark.parametrize("inputs, message", [
     ({"nope": 1}, "unknown input 'nope'"),
-    ({"n": "many"}, "input 'n': 'many' is not a int"),
+    ({"n": "many"}, "input 'n': 'many' is not a whole number"),
+    ({"lr": "fast"}, "input 'lr': 'fast' is not a number"),
+    ({"flag": "maybe"}, "input 'flag': 'maybe' is not true or false"),
 ])
 def test_bad_inputs_fail_before_anything_runs(runner, fakes, inputs, message):
     write_flow(THREE)

@@ -86,9 +86,13 @@ def _convert(name: str, value: Any, default: Any) -> Any:
         if isinstance(default, float):
             return float(value)
     except ValueError:
-        raise InvalidArgument(f"input '{name}': {value!r} is not a {type(default).__name__}",
+        raise InvalidArgument(f"input '{name}': {value!r} is not {_WANTED[type(default)]}",
                               code="invalid_input") from None
     return value
+
+
+# What an input's default says it takes, in words a person reads.
+_WANTED = {bool: "true or false", int: "a whole number", float: "a number"}
 
 
 @dataclass
