@@ -7,11 +7,14 @@ import { Loadable } from './loadable.svelte';
 export class CatalogStore {
   readonly profiles: Loadable<TrainingProfile[]>;
   readonly datasets: Loadable<DatasetInfo[]>;
+  /** The backend the lists come from (the dataset card's upload, rename, delete and preview). */
+  readonly call: Invoke;
 
   #profileId: string | null = $state(null);
   #datasetId: string | null = $state(null);
 
   constructor(call: Invoke = invoke) {
+    this.call = call;
     this.profiles = new Loadable(() => call('list_training_profiles'), []);
     this.datasets = new Loadable(() => call('list_datasets'), []);
   }
@@ -34,7 +37,8 @@ export class CatalogStore {
     this.#profileId = id;
   }
 
-  selectDataset(id: string): void {
+  /** null: none (the picked one was deleted). */
+  selectDataset(id: string | null): void {
     this.#datasetId = id;
   }
 }
