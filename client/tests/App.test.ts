@@ -83,6 +83,17 @@ describe('App', () => {
     expect(await screen.findByRole('heading', { level: 1, name: 'Flows' })).toBeInTheDocument();
   });
 
+  it('opens the compare page of the runs a #/compare link names', async () => {
+    window.location.hash = '#/compare/r1,r2';
+    render(App, { router: new Router() });
+    expect(await screen.findByRole('heading', { level: 1, name: 'Compare runs' })).toBeInTheDocument();
+    await vi.waitFor(() =>
+      expect(invokeMock.mock.calls.filter(([cmd]) => cmd === 'compare_runs')).toEqual([
+        ['compare_runs', { training_ids: ['r1', 'r2'] }],
+      ]),
+    );
+  });
+
   it('has sidebar links to both views and shows version and device at its foot', async () => {
     render(App, { router: new Router() });
 
