@@ -88,7 +88,9 @@ def resolve(name: str) -> BaseModelFile:
         config = _folder_config(expanded)
         arch = config.get("model_type")
         fmt = chat_formats.choose(ollama_template=None, chat_template=_folder_template(expanded), architecture=arch)
-        return BaseModelFile(kind="folder", folder=str(expanded.resolve()), architecture=arch,
+        weights = sorted(expanded.glob("*.safetensors")) or [expanded / "config.json"]
+        key = hashlib.sha256("\0".join(file_key(w) for w in weights).encode()).hexdigest()[:16]
+        return BaseModelFile(kind="folder", folder=str(expanded.resolve()), architecture=arch, key=f"folder-{key}",
                              chat_format=fmt.name if fmt else None, parameters=_folder_parameters(expanded, config))
     if looks_like_path(name):
         raise BaseModelNotFound(

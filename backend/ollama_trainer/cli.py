@@ -19,9 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-open", action="store_true", help="with --browser: do not open a web browser")
     parser.add_argument("--debug", action="store_true", help="open the window with developer tools")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from ollama_trainer import cli_catalog, cli_compare, cli_export, cli_flow, cli_train
+    from ollama_trainer import cli_bases, cli_catalog, cli_compare, cli_export, cli_flow, cli_train
 
     cli_train.register(sub)
+    cli_bases.register(sub)
     cli_catalog.register(sub)
     cli_compare.register(sub)
     cli_export.register(sub)

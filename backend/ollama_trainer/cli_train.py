@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ollama_trainer import catalog
+from ollama_trainer.cli_bases import BASE_HELP
 from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
@@ -38,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "--resume")
     p.add_argument("--epochs", type=int, help=f"1..{MAX_EPOCHS}; default: the profile's default_epochs (with "
                                               "--resume: the run's)")
+    p.add_argument("--base", metavar="SOURCE", help=BASE_HELP)
     p.add_argument("--resume", metavar="ID", help="continue run ID from its last checkpoint")
     p.add_argument("--wait", action="store_true", help="when another job is training, wait in line instead of "
                                                        "stopping with job_running")
@@ -69,7 +71,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                               code="invalid_argument")
         profile = catalog.get_profile(args.profile)
         dataset = resolve_dataset(args.dataset)
-        training_id = manager.start(profile, dataset, epochs=args.epochs, resume_from=args.resume, queue=args.wait)
+        training_id = manager.start(profile, dataset, epochs=args.epochs, resume_from=args.resume, queue=args.wait,
+                                    base=args.base)
     job = manager.status(training_id)
     if not args.json:
         resumed = f", continuing {job.resumed_from}" if job.resumed_from else ""

@@ -65,7 +65,6 @@ CODES: dict[str, ErrorCode] = _codes(
     ("nothing_to_resume", _BUSY, EXIT_INVALID, "The run has nothing left to train"),
     ("dataset_exists", _BUSY, EXIT_INVALID, "A dataset with this id exists"),
     ("profile_exists", _BUSY, EXIT_INVALID, "A profile with this id exists"),
-    ("not_trainable", _BUSY, EXIT_INVALID, "Nothing in the dataset would be trained on"),
     ("conflict", _BUSY, EXIT_FAILED, "It conflicts with something running"),
     ("job_running", _BUSY, EXIT_FAILED, "A training job is running"),
     ("export_running", _BUSY, EXIT_FAILED, "This run is being exported"),

@@ -1,0 +1,79 @@
+"""`ollama-trainer bases` (what can be trained here) and `ollama-trainer preview` (what a run
+would train on and cost, before it starts): the same answers as the window's base picker and
+run preview."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ollama_trainer import catalog
+from ollama_trainer.errors import EXIT_OK
+
+BASE_HELP = ("train this base instead of the profile's: builtin, ollama:NAME[:TAG] (the local Ollama store; "
+             "OLLAMA_MODELS honoured), a .gguf file or a safetensors folder")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bases", help="list the base models that can be trained here",
+                       description="List the builtin base model and the models in the local Ollama store, each with "
+                                   "its family, size and quantization, and whether it can be trained here or why not.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_bases)
+
+    p = sub.add_parser("preview", help="count what a run would train on, and estimate its time and memory",
+                       description="Before starting: the examples, the tokens trained on after masking, the "
+                                   "estimated duration and peak memory on this machine, and warnings. Exit 2 when "
+                                   "the run would train on nothing.")
+    p.add_argument("--profile", required=True, help="training profile id")
+    p.add_argument("--dataset", required=True, help="dataset id or a .jsonl path")
+    p.add_argument("--epochs", type=int, help="default: the profile's default_epochs")
+    p.add_argument("--base", metavar="SOURCE", help=BASE_HELP)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_preview)
+
+
+def cmd_bases(args) -> int:
+    from ollama_trainer import base_catalog
+
+    found = base_catalog.list_bases()
+    if args.json:
+        print(json.dumps(found.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for b in found.bases:
+        facts = ", ".join(x for x in (b.family or b.architecture, b.parameter_size, b.quantization) if x)
+        state = "trainable here" if b.trainable else f"not trainable: {b.reason}"
+        print(f"{b.source:<32} {b.name}  [{facts}]  {state}")
+    if found.note:
+        print(f"({found.note})")
+    return EXIT_OK
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def cmd_preview(args) -> int:
+    from ollama_trainer.cli_train import resolve_dataset
+    from ollama_trainer.training import run_preview
+
+    found = run_preview.preview(catalog.get_profile(args.profile), resolve_dataset(args.dataset),
+                                epochs=args.epochs, base=args.base)
+    if args.json:
+        print(json.dumps(found.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    else:
+        e = found.estimate
+        print(f"{found.profile_id} on {found.dataset_id}, base {found.base_model}, {found.epochs} epochs, {found.device}")
+        print(f"examples: {found.examples} ({found.train_examples} train, {found.eval_examples} eval, "
+              f"{found.replay_examples} replay)")
+        print(f"tokens per epoch: {found.trainable_tokens} answer tokens the loss is computed on, "
+              f"{found.total_tokens} read in all (replay included)")
+        free = f", {found.available_memory_gb:.1f} GB free" if found.available_memory_gb is not None else ""
+        print(f"estimate: about {_duration(e.duration_s)} at {e.tokens_per_s:.0f} tokens/s ({e.basis}), "
+              f"peak memory about {e.memory_gb:.1f} GB{free}")
+        for warning in found.warnings:
+            print(f"warning: {warning}")
+        if not found.can_start:
+            print(f"cannot start: {found.reason}")
+    return EXIT_OK if found.can_start else 2

@@ -1,0 +1,82 @@
+"""The run preview on the real worker and the tiny model: it counts what the run then trains
+on, refuses a run that would train on nothing, and the run records the estimate beside what it
+measured; `--base` (and the bridge's `base`) trains another base than the profile's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ollama_trainer import catalog
+from ollama_trainer.bridge.commands import Commands
+from ollama_trainer.bridge.registry import dispatch
+from ollama_trainer.contracts import DatasetEntry, TrainingOverrides
+from ollama_trainer.errors import DomainError
+from ollama_trainer.training import history, run_preview
+from ollama_trainer.training.manager import TrainingManager
+from tests.integration.conftest import profile, read_events, write_chat_dataset
+
+
+@pytest.fixture()
+def setup(tiny_model, data_home, tmp_path):
+    data_home.mkdir(parents=True, exist_ok=True)
+    (data_home / "profiles.json").write_text(json.dumps({"profiles": [
+        profile(tiny_model, id="tiny", default_epochs=2, replay="off", probe=False)]}))
+    dataset = write_chat_dataset(tmp_path / "colours.jsonl", repeat=2)
+    catalog.register_user_dataset(DatasetEntry(id="colours", name="Colours", path=str(dataset)))
+    return catalog.get_profile("tiny"), catalog.get_dataset_entry("colours")
+
+
+def test_the_preview_counts_what_the_run_trains_on_and_the_run_records_its_estimate(setup):
+    prof, data = setup
+    seen = run_preview.preview(prof, data)
+    assert seen.can_start and seen.reason is None and seen.epochs == 2 and seen.device == "cpu"
+    assert seen.examples == seen.train_examples + seen.eval_examples + seen.dropped
+    assert 0 < seen.trainable_tokens < seen.total_tokens and seen.replay_examples == 0
+    assert seen.estimate.tokens == seen.total_tokens * 2 and seen.estimate.duration_s > 0
+    assert seen.estimate.memory_gb > 0 and seen.available_memory_gb
+
+    manager = TrainingManager()
+    tid = manager.start(prof, data)
+    final = manager.wait(tid, 300)
+    assert final.status == "done", final.error
+    loaded = next(e for e in read_events(history.run_dir(tid)) if e["event"] == "dataset")
+    assert (loaded["train_examples"], loaded["eval_examples"]) == (seen.train_examples, seen.eval_examples)
+    assert loaded["train_tokens"] == seen.total_tokens  # the preview counted what the worker then read
+    summary = history.load_summary(tid)
+    assert summary.estimate is not None and summary.estimate.tokens == seen.estimate.tokens
+    assert summary.tokens_per_s > 0 and summary.peak_memory_gb > 0.1 and summary.base_key
+
+    # The next preview on the same base takes its speed from this run.
+    again = run_preview.preview(prof, data)
+    assert again.estimate.basis == "history" and again.estimate.tokens_per_s == summary.tokens_per_s
+
+
+def test_a_run_that_would_train_on_nothing_cannot_start(setup, tmp_path):
+    prof, _ = setup
+    long_question = "Tell me, in as few words as you can, " + "what colour the sky is on a clear day " * 12
+    rows = [{"messages": [{"role": "user", "content": f"{long_question} ({k})"},
+                          {"role": "assistant", "content": "Blue."}]} for k in range(6)]
+    path = tmp_path / "long.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = DatasetEntry(id="long", name="Long", path=str(path))
+    seen = run_preview.preview(prof, data, overrides=TrainingOverrides(max_seq_len=32))
+    assert not seen.can_start and "max_seq_len (32" in seen.reason
+    assert seen.trainable_tokens == 0 and seen.dropped == seen.examples == 6
+    assert run_preview.preview(prof, data, overrides=TrainingOverrides(max_seq_len=512)).can_start
+
+
+def test_preview_and_start_take_another_base(setup, tmp_path):
+    prof, data = setup
+    commands = Commands()
+    seen = dispatch(commands, "preview_training_run", {"profile_id": "tiny", "dataset_id": "colours",
+                                                       "base": prof.base_model})
+    assert seen["base_model"] == prof.base_model and seen["can_start"]
+    with pytest.raises(DomainError) as err:
+        run_preview.preview(prof, data, base=str(tmp_path / "missing.gguf"))
+    assert err.value.code == "base_model_not_found"
+    manager = TrainingManager()
+    with pytest.raises(DomainError):
+        manager.start(prof, data, base=str(tmp_path / "missing-folder" / "x"))
+    assert not list(history.run_dir("x").parent.glob("*"))  # refused before any run folder exists
