@@ -65,7 +65,7 @@ describe('FlowsPanel', () => {
     const epochs = within(form).getByLabelText('epochs');
     expect(folder).toHaveValue('');
     expect(folder).toBeRequired();
-    expect(epochs).toHaveValue('2');
+    expect(epochs).toHaveValue(2);
 
     await fireEvent.click(within(form).getByRole('button', { name: 'Start run' }));
     expect(within(form).getByRole('alert')).toHaveTextContent('Fill in: folder.');
