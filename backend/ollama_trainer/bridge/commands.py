@@ -22,6 +22,9 @@ from ollama_trainer.contracts import (
     BaseModelList, PickBaseRequest, ProfileIdRequest, RunPreview, RunPreviewRequest, SaveProfileRequest,
 )
 from ollama_trainer.contracts import FlowInfo, FlowRun, FlowRunIdRequest, RunFlowRequest, RunFlowResult
+from ollama_trainer.contracts import (
+    DocumentsFolderRequest, DocumentsJobIdRequest, DocumentsJobState, DocumentsPreview, TeacherModelList,
+)
 from ollama_trainer.flows.runner import FlowRunner
 from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
@@ -215,6 +218,41 @@ class Commands:
     @command(FlowRunIdRequest, result=FlowRun)
     def cancel_flow_run(self, req: FlowRunIdRequest) -> FlowRun:
         return self._flows.cancel(req.flow_run_id)
+
+    # -- documents (a folder made into a dataset; documents/jobs.py) --------------------------
+    @property
+    def _documents(self):
+        if self.__dict__.get("_documents_jobs") is None:
+            from ollama_trainer.documents.jobs import DocumentsJobs
+
+            self._documents_jobs = DocumentsJobs(settings.ollama_host)
+        return self._documents_jobs
+
+    @command(OllamaHostRequest, result=TeacherModelList)
+    def list_teacher_models(self, req: OllamaHostRequest) -> TeacherModelList:
+        from ollama_trainer.documents.jobs import teacher_models
+
+        return teacher_models(settings.ollama_host(req.host))
+
+    @command(result=PickedFile)
+    def pick_documents_folder(self) -> PickedFile:
+        return PickedFile(path=self._pick("folder"))
+
+    @command(DocumentsFolderRequest, result=DocumentsPreview)
+    def preview_documents(self, req: DocumentsFolderRequest) -> DocumentsPreview:
+        return self._documents.preview(req)
+
+    @command(DocumentsFolderRequest, result=DocumentsJobState)
+    def start_documents_job(self, req: DocumentsFolderRequest) -> DocumentsJobState:
+        return self._documents.start(req)
+
+    @command(DocumentsJobIdRequest, result=DocumentsJobState)
+    def get_documents_job(self, req: DocumentsJobIdRequest) -> DocumentsJobState:
+        return self._documents.state(req.job_id)
+
+    @command(DocumentsJobIdRequest, result=DocumentsJobState)
+    def cancel_documents_job(self, req: DocumentsJobIdRequest) -> DocumentsJobState:
+        return self._documents.cancel(req.job_id)
 
     # -- Ollama -----------------------------------------------------------------------------
     @command(ExportRequest, result=ExportState)

@@ -163,7 +163,8 @@ def _tell(progress: ProgressCallback | None, maker: PairMaker, done: int, total:
         eta = None
     progress(Progress(chunks_done=done, chunks_total=total, pairs_kept=maker.kept,
                       pairs_rejected=maker.rejected.total(), from_cache=maker.cached,
-                      elapsed_s=round(time.monotonic() - started, 3), eta_s=eta, file=file))
+                      elapsed_s=round(time.monotonic() - started, 3), eta_s=eta, file=file,
+                      rejected=maker.rejected.as_dict()))
 
 
 def _prompts(held_files: list[str], pairs_by_file: dict[str, list[Pair]]) -> list[str]:

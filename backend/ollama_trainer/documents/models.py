@@ -1,16 +1,23 @@
-"""The data that crosses this package's boundary: the request, progress, preview, report and
-result of turning a folder of documents into a dataset (pydantic, so the bridge and the CLI can
-hand them on as they are), and the small internal records of a read document and a chunk."""
+"""The data that crosses this package's boundary: the request of turning a folder of documents
+into a dataset, its progress, preview, report and result (those are contracts, defined in
+contracts/documents.py, so the bridge and the CLI hand them on as they are), and the small
+internal records of a read document and a chunk."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-DocumentKind = Literal["pdf", "docx", "html", "markdown", "text"]
-Mode = Literal["qa", "text"]
+from ollama_trainer.contracts.documents import (DocumentKind, DocumentPair, DocumentsPreview, DocumentsProgress,
+                                                DocumentsReport, DocumentsResult, DocumentSummary, RowSource,
+                                                SkippedFile)
+from ollama_trainer.contracts.documents import DocumentsMode as Mode
+
+# the engine's short names for the contracts (contracts/documents.py) it reports with
+Pair = DocumentPair
+Progress = DocumentsProgress
+Preview = DocumentsPreview
 
 
 class _Strict(BaseModel):
@@ -46,32 +53,6 @@ class Chunk:
     sections: tuple[str, ...] = ()
 
 
-class SkippedFile(_Strict):
-    file: str = Field(description="Path relative to the folder")
-    reason: str = Field(description="Why it was not read, e.g. 'encrypted PDF (needs a password)'")
-
-
-# -- provenance ---------------------------------------------------------------------------------
-
-class RowSource(_Strict):
-    """Where a dataset row came from: one line of the provenance sidecar, aligned with the
-    dataset's lines."""
-
-    file: str
-    pages: list[int] = Field(default_factory=list, description="1-based PDF pages the chunk spans")
-    sections: list[str] = Field(default_factory=list, description="Headings the chunk falls under")
-    chunk_id: str
-    quote: str | None = Field(None, description="The teacher's quote from the chunk (qa mode)")
-    label: str = Field(description="For people: 'manual.pdf p. 3-4' or 'guide.md > Install'")
-
-
-class Pair(_Strict):
-    question: str
-    answer: str
-    quote: str
-    source: RowSource
-
-
 # -- the request --------------------------------------------------------------------------------
 
 class DocumentsRequest(_Strict):
@@ -99,79 +80,6 @@ class DocumentsRequest(_Strict):
         return "qa" if self.teacher and self.teacher.strip() else "text"
 
 
-# -- while it runs ------------------------------------------------------------------------------
-
-class Progress(_Strict):
-    chunks_done: int
-    chunks_total: int
-    pairs_kept: int
-    pairs_rejected: int
-    from_cache: int = Field(description="Chunks answered from the cache, without asking the teacher")
-    elapsed_s: float
-    eta_s: float | None = Field(None, description="Seconds left at the teacher's pace so far; None before it is known")
-    file: str | None = Field(None, description="The file of the chunk just done")
-
-
-class Preview(_Strict):
-    teacher: str
-    chunks: int = Field(description="Chunks asked about (the first ones of the folder)")
-    pairs: list[Pair]
-    rejected: dict[str, int]
-    skipped: list[SkippedFile] = Field(description="Files skipped on the way to those chunks")
-
-
-# -- the result ---------------------------------------------------------------------------------
-
-class DocumentSummary(_Strict):
-    file: str
-    kind: DocumentKind
-    pages: int
-    chunks: int
-    pairs: int
-    split: Literal["train", "held_out", "none"] = Field(description="'none': it gave no rows")
-
-
-class DocumentsReport(_Strict):
-    mode: Mode
-    source_dir: str
-    output_dir: str
-    documents: int = Field(description="Files read with text")
-    pages: int = Field(description="PDF pages read")
-    chunks: int
-    duplicate_chunks: int = Field(description="Chunks identical to an earlier one, left out")
-    chunk_tokens: int
-    overlap_tokens: int
-    tokenizer: str = Field(description="What counted the tokens")
-    teacher: str | None
-    pairs_per_chunk: int | None
-    prompt_version: str | None
-    pairs_kept: int
-    rejected: dict[str, int] = Field(description="Rejections by reason; broken_json and teacher_error count chunks, the rest pairs")
-    teacher_calls: int = Field(description="Chunks the teacher was asked about in this run")
-    cached_chunks: int = Field(description="Chunks answered from the cache (an earlier preview or run)")
-    train_rows: int
-    held_out_rows: int
-    held_out_documents: list[str]
-    files: list[DocumentSummary]
-    skipped: list[SkippedFile]
-    ignored_files: int = Field(description="Files of other types (not PDF, DOCX, HTML, Markdown, text)")
-    started_at: str
-    finished_at: str
-    duration_s: float
-    notes: list[str] = Field(default_factory=list, description="What the result means for training")
-
-
-class DocumentsResult(_Strict):
-    format: Literal["chat", "text"]
-    train_path: str
-    train_provenance_path: str
-    held_out_path: str | None
-    held_out_provenance_path: str | None
-    report_path: str
-    held_out_prompts: list[str] = Field(description="Questions of the held-out documents, answered before and after training")
-    report: DocumentsReport
-
-
 @dataclass
 class Rejections:
     """Counts by reason, in a stable order for reports."""
@@ -186,3 +94,7 @@ class Rejections:
 
     def as_dict(self) -> dict[str, int]:
         return dict(sorted(self.counts.items()))
+
+
+__all__ = ["Chunk", "Document", "DocumentKind", "DocumentSummary", "DocumentsReport", "DocumentsRequest",
+           "DocumentsResult", "Mode", "Pair", "Preview", "Progress", "Rejections", "RowSource", "Section", "SkippedFile"]

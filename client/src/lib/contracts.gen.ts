@@ -428,6 +428,231 @@ export interface PreviewRow {
   text: string | null;
 }
 
+export interface DocumentPair {
+  answer: string;
+  question: string;
+  quote: string;
+  source: RowSource;
+}
+
+/**
+ * Where a dataset row came from: one line of the provenance sidecar, aligned with the
+ * dataset's lines.
+ */
+export interface RowSource {
+  chunk_id: string;
+  file: string;
+  /**
+   * For people: 'manual.pdf p. 3-4' or 'guide.md > Install'
+   */
+  label: string;
+  /**
+   * 1-based PDF pages the chunk spans
+   */
+  pages: number[];
+  /**
+   * The teacher's quote from the chunk (qa mode)
+   */
+  quote: string | null;
+  /**
+   * Headings the chunk falls under
+   */
+  sections: string[];
+}
+
+export interface DocumentSummary {
+  chunks: number;
+  file: string;
+  kind: 'pdf' | 'docx' | 'html' | 'markdown' | 'text';
+  pages: number;
+  pairs: number;
+  /**
+   * 'none': it gave no rows
+   */
+  split: 'train' | 'held_out' | 'none';
+}
+
+export interface DocumentsFolderRequest {
+  chunk_tokens?: number;
+  dataset_id: string;
+  /**
+   * Ollama's address; default the setting
+   */
+  host?: string | null;
+  /**
+   * The dataset's name; default its id
+   */
+  name?: string | null;
+  overlap_tokens?: number;
+  pairs_per_chunk?: number;
+  /**
+   * The folder of documents
+   */
+  source_dir: string;
+  /**
+   * An Ollama model; none: text chunks
+   */
+  teacher?: string | null;
+}
+
+export interface DocumentsJobIdRequest {
+  job_id: string;
+}
+
+export interface DocumentsJobState {
+  /**
+   * The registered dataset, when done
+   */
+  dataset: DatasetInfo | null;
+  dataset_id: string;
+  error: string | null;
+  error_code: string | null;
+  finished_at: string | null;
+  job_id: string;
+  mode: 'qa' | 'text';
+  /**
+   * What the dataset means for training
+   */
+  notes: string[];
+  /**
+   * None while the folder is being read
+   */
+  progress: DocumentsProgress | null;
+  report: DocumentsReport | null;
+  started_at: string;
+  /**
+   * no_pairs: it ended without a pair to train on (nothing registered)
+   */
+  status: 'running' | 'done' | 'no_pairs' | 'error' | 'cancelled';
+  teacher: string | null;
+}
+
+export interface DocumentsProgress {
+  chunks_done: number;
+  chunks_total: number;
+  elapsed_s: number;
+  /**
+   * Seconds left at the teacher's pace so far; None before it is known
+   */
+  eta_s: number | null;
+  /**
+   * The file of the chunk just done
+   */
+  file: string | null;
+  /**
+   * Chunks answered from the cache, without asking the teacher
+   */
+  from_cache: number;
+  pairs_kept: number;
+  pairs_rejected: number;
+  /**
+   * Rejections so far, by reason
+   */
+  rejected: {
+    [k: string]: number;
+  };
+}
+
+export interface DocumentsReport {
+  /**
+   * Chunks answered from the cache (an earlier preview or run)
+   */
+  cached_chunks: number;
+  chunk_tokens: number;
+  chunks: number;
+  /**
+   * Files read with text
+   */
+  documents: number;
+  /**
+   * Chunks identical to an earlier one, left out
+   */
+  duplicate_chunks: number;
+  duration_s: number;
+  files: DocumentSummary[];
+  finished_at: string;
+  held_out_documents: string[];
+  held_out_rows: number;
+  /**
+   * Files of other types (not PDF, DOCX, HTML, Markdown, text)
+   */
+  ignored_files: number;
+  mode: 'qa' | 'text';
+  /**
+   * What the result means for training
+   */
+  notes: string[];
+  output_dir: string;
+  overlap_tokens: number;
+  /**
+   * PDF pages read
+   */
+  pages: number;
+  pairs_kept: number;
+  pairs_per_chunk: number | null;
+  prompt_version: string | null;
+  /**
+   * Rejections by reason; broken_json and teacher_error count chunks, the rest pairs
+   */
+  rejected: {
+    [k: string]: number;
+  };
+  skipped: SkippedFile[];
+  source_dir: string;
+  started_at: string;
+  teacher: string | null;
+  /**
+   * Chunks the teacher was asked about in this run
+   */
+  teacher_calls: number;
+  /**
+   * What counted the tokens
+   */
+  tokenizer: string;
+  train_rows: number;
+}
+
+export interface SkippedFile {
+  /**
+   * Path relative to the folder
+   */
+  file: string;
+  /**
+   * Why it was not read, e.g. 'encrypted PDF (needs a password)'
+   */
+  reason: string;
+}
+
+export interface DocumentsPreview {
+  /**
+   * Chunks asked about (the first ones of the folder)
+   */
+  chunks: number;
+  pairs: DocumentPair[];
+  rejected: {
+    [k: string]: number;
+  };
+  /**
+   * Files skipped on the way to those chunks
+   */
+  skipped: SkippedFile[];
+  teacher: string;
+}
+
+export interface DocumentsResult {
+  format: 'chat' | 'text';
+  held_out_path: string | null;
+  /**
+   * Questions of the held-out documents, answered before and after training
+   */
+  held_out_prompts: string[];
+  held_out_provenance_path: string | null;
+  report: DocumentsReport;
+  report_path: string;
+  train_path: string;
+  train_provenance_path: string;
+}
+
 export interface ErrorInfo {
   /**
    * Stable machine-readable code (errors.py), e.g. unknown_profile
@@ -466,7 +691,6 @@ export interface ErrorInfo {
     | 'nothing_to_resume'
     | 'dataset_exists'
     | 'profile_exists'
-    | 'not_trainable'
     | 'conflict'
     | 'job_running'
     | 'export_running'
@@ -999,6 +1223,30 @@ export interface StartTrainingResult {
   training_id: string;
 }
 
+export interface TeacherModel {
+  family: string | null;
+  /**
+   * As Ollama names it, e.g. llama3.2:latest
+   */
+  name: string;
+  /**
+   * e.g. 3.2B
+   */
+  parameter_size: string | null;
+  quantization: string | null;
+  size_bytes: number | null;
+}
+
+export interface TeacherModelList {
+  host: string;
+  /**
+   * Why there is no list (Ollama not reachable), or how many models
+   */
+  message: string;
+  models: TeacherModel[];
+  reachable: boolean;
+}
+
 export interface TrainingIdRequest {
   training_id: string;
 }
@@ -1044,7 +1292,7 @@ export interface UploadDatasetRequest {
 
 // -- constants from contracts.py ------------------------------------------------------
 
-export const ERROR_CODES = ['invalid_argument', 'invalid_input', 'invalid_epochs', 'invalid_dataset', 'invalid_catalog', 'invalid_profile', 'invalid_flow', 'invalid_host', 'invalid_model_name', 'invalid_output_dir', 'invalid_ollama_name', 'not_available', 'no_teacher', 'no_documents', 'not_found', 'unknown_command', 'unknown_training', 'unknown_profile', 'unknown_dataset', 'unknown_flow', 'unknown_flow_run', 'unknown_ollama_model', 'unknown_teacher', 'file_not_found', 'documents_not_found', 'base_model_not_found', 'ollama_store_missing', 'no_checkpoint', 'no_adapter', 'not_exportable', 'nothing_to_resume', 'dataset_exists', 'profile_exists', 'not_trainable', 'conflict', 'job_running', 'export_running', 'documents_job_running', 'cancelled', 'ollama_unreachable', 'ollama_too_old', 'ollama_create_failed', 'ollama_upload_failed', 'ollama_chat_failed', 'teacher_failing', 'ollama_client_missing', 'ollama_store_error', 'invalid_ollama_manifest', 'unreadable_blob', 'step_failed', 'model_file_failed', 'ask_failed', 'export_interrupted', 'internal_error'] as const;
+export const ERROR_CODES = ['invalid_argument', 'invalid_input', 'invalid_epochs', 'invalid_dataset', 'invalid_catalog', 'invalid_profile', 'invalid_flow', 'invalid_host', 'invalid_model_name', 'invalid_output_dir', 'invalid_ollama_name', 'not_available', 'no_teacher', 'no_documents', 'not_found', 'unknown_command', 'unknown_training', 'unknown_profile', 'unknown_dataset', 'unknown_flow', 'unknown_flow_run', 'unknown_ollama_model', 'unknown_teacher', 'file_not_found', 'documents_not_found', 'base_model_not_found', 'ollama_store_missing', 'no_checkpoint', 'no_adapter', 'not_exportable', 'nothing_to_resume', 'dataset_exists', 'profile_exists', 'conflict', 'job_running', 'export_running', 'documents_job_running', 'cancelled', 'ollama_unreachable', 'ollama_too_old', 'ollama_create_failed', 'ollama_upload_failed', 'ollama_chat_failed', 'teacher_failing', 'ollama_client_missing', 'ollama_store_error', 'invalid_ollama_manifest', 'unreadable_blob', 'step_failed', 'model_file_failed', 'ask_failed', 'export_interrupted', 'internal_error'] as const;
 export const FLOW_TERMINAL_STATES = ['cancelled', 'done', 'error', 'interrupted'] as const;
 export const MAX_EPOCHS = 100 as const;
 export const TERMINAL_STATES = ['cancelled', 'done', 'error', 'interrupted'] as const;
@@ -1058,6 +1306,7 @@ export const FIELD_DEFAULTS = {
   DatasetEntry: { description: '', source: 'builtin' },
   DatasetInfo: { description: '', examples: 0, source: 'builtin', tokens_exact: false, valid: false },
   DatasetIssue: { severity: 'error' },
+  DocumentsFolderRequest: { chunk_tokens: 256, overlap_tokens: 32, pairs_per_chunk: 3 },
   ExportState: { message: '', state: 'idle' },
   FlowInfo: { description: '', source: 'builtin' },
   FlowRun: { flow_name: '' },
@@ -1083,6 +1332,7 @@ export const FIELD_DEFAULTS = {
   UploadDatasetRequest: { replace: false },
 } as const;
 export const FIELD_BOUNDS = {
+  DocumentsFolderRequest: { chunk_tokens: { minimum: 16, maximum: 100000 }, overlap_tokens: { minimum: 0, maximum: 50000 }, pairs_per_chunk: { minimum: 1, maximum: 20 } },
   ExportState: { progress: { minimum: 0, maximum: 1 } },
   LimitRequest: { limit: { minimum: 1, maximum: 10000 } },
   LoraSettings: { alpha: { minimum: 1, maximum: 4096 }, dropout: { minimum: 0, exclusiveMaximum: 1 }, r: { minimum: 1, maximum: 1024 } },
@@ -1101,6 +1351,7 @@ export interface CommandMap {
   app_info: { request: null; result: AppInfo };
   ask_local_model: { request: AskRequest; result: ChatAnswer };
   ask_ollama: { request: ChatRequest; result: ChatAnswer };
+  cancel_documents_job: { request: DocumentsJobIdRequest; result: DocumentsJobState };
   cancel_flow_run: { request: FlowRunIdRequest; result: FlowRun };
   cancel_training_job: { request: TrainingIdRequest; result: TrainingStatus };
   close_app: { request: CloseAppRequest; result: Ack };
@@ -1109,6 +1360,7 @@ export interface CommandMap {
   delete_training_profile: { request: ProfileIdRequest; result: Ack };
   export_to_ollama: { request: ExportRequest; result: ExportState };
   get_active_training: { request: null; result: TrainingStatus | null };
+  get_documents_job: { request: DocumentsJobIdRequest; result: DocumentsJobState };
   get_export_state: { request: TrainingIdRequest; result: ExportState };
   get_flow_run: { request: FlowRunIdRequest; result: FlowRun };
   get_flow_runs: { request: LimitRequest; result: FlowRun[] };
@@ -1123,15 +1375,19 @@ export interface CommandMap {
   list_base_models: { request: null; result: BaseModelList };
   list_datasets: { request: null; result: DatasetInfo[] };
   list_flows: { request: null; result: FlowInfo[] };
+  list_teacher_models: { request: OllamaHostRequest; result: TeacherModelList };
   list_training_profiles: { request: null; result: TrainingProfile[] };
   pick_base_model: { request: PickBaseRequest; result: PickedFile };
   pick_dataset_file: { request: null; result: PickedFile };
+  pick_documents_folder: { request: null; result: PickedFile };
   preview_dataset: { request: PreviewRequest; result: DatasetPreview };
+  preview_documents: { request: DocumentsFolderRequest; result: DocumentsPreview };
   preview_training_run: { request: RunPreviewRequest; result: RunPreview };
   rename_training_run: { request: RenameRunRequest; result: TrainingRunSummary };
   resume_training_job: { request: ResumeTrainingRequest; result: StartTrainingResult };
   run_flow: { request: RunFlowRequest; result: RunFlowResult };
   save_training_profile: { request: SaveProfileRequest; result: TrainingProfile };
+  start_documents_job: { request: DocumentsFolderRequest; result: DocumentsJobState };
   start_training_job: { request: StartTrainingRequest; result: StartTrainingResult };
   update_dataset: { request: UpdateDatasetRequest; result: DatasetInfo };
   update_settings: { request: Settings; result: Settings };
