@@ -164,6 +164,11 @@ export function summary(overrides: Partial<TrainingRunSummary> = {}): TrainingRu
     kept: null,
     best_step: null,
     stopped_early: false,
+    base_model: 'smollm2-135m-instruct',
+    base_key: null,
+    estimate: null,
+    tokens_per_s: null,
+    peak_memory_gb: null,
     ...overrides,
   };
 }

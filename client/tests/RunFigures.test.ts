@@ -1,0 +1,39 @@
+import { render, screen, within } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import RunFigures from '../src/lib/components/RunFigures.svelte';
+import { summary } from './fixtures';
+
+const estimate = { duration_s: 95, memory_gb: 1.6, tokens_per_s: 900, tokens: 4321, basis: 'formula' as const, device: 'cpu' };
+
+function row(name: string) {
+  const cells = within(screen.getByRole('row', { name: new RegExp(`^${name}`) })).getAllByRole('cell');
+  return cells.map((cell) => cell.textContent?.trim());
+}
+
+describe('RunFigures', () => {
+  it('puts the estimate next to the measured figures', () => {
+    render(RunFigures, { summary: summary({ estimate, duration_s: 125, tokens_per_s: 1234.6, peak_memory_gb: 1.94 }) });
+
+    expect(screen.getByRole('heading', { name: 'Estimated vs measured' })).toBeVisible();
+    expect(screen.getByRole('columnheader', { name: 'Estimated' })).toBeVisible();
+    expect(screen.getByRole('columnheader', { name: 'Measured' })).toBeVisible();
+    expect(row('Duration')).toEqual(['1:35', '2:05']);
+    expect(row('Training speed')).toEqual(['900 tokens/s', '1,235 tokens/s']);
+    expect(row('Peak memory')).toEqual(['1.6 GB', '1.9 GB']);
+    expect(screen.getByText('Estimated before the first step on cpu, from the base’s size.')).toBeVisible();
+  });
+
+  it('shows dashes for what was not measured, and says when there was no estimate', () => {
+    render(RunFigures, { summary: summary({ estimate: null, duration_s: 60, tokens_per_s: null, peak_memory_gb: null }) });
+    expect(row('Duration')).toEqual(['—', '1:00']);
+    expect(row('Peak memory')).toEqual(['—', '—']);
+    expect(screen.getByText('This run was started without an estimate.')).toBeVisible();
+  });
+
+  it('is not there without a summary or any figure', () => {
+    render(RunFigures, { summary: null });
+    expect(screen.queryByTestId('run-figures')).not.toBeInTheDocument();
+    render(RunFigures, { summary: summary({ estimate: null, duration_s: null }) });
+    expect(screen.queryByTestId('run-figures')).not.toBeInTheDocument();
+  });
+});

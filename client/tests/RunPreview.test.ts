@@ -1,0 +1,118 @@
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../src/lib/api';
+import TrainingPanel from '../src/lib/components/TrainingPanel.svelte';
+import { CatalogStore } from '../src/lib/stores/catalog.svelte';
+import { TrainingHistoryStore } from '../src/lib/stores/history.svelte';
+import { TrainingJob } from '../src/lib/stores/training.svelte';
+import { fakeBackend } from './helpers';
+import { runPreview } from './profileFixtures';
+
+const invokeMock = vi.hoisted(() => vi.fn());
+vi.mock('../src/lib/api', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../src/lib/api')>();
+  return { ...actual, invoke: invokeMock };
+});
+
+beforeEach(() => {
+  invokeMock.mockReset();
+});
+
+function setup(answers: Parameters<typeof fakeBackend>[0] = {}) {
+  const backend = fakeBackend({ preview_training_run: runPreview(), ...answers });
+  invokeMock.mockImplementation(backend.call);
+  render(TrainingPanel, {
+    catalog: new CatalogStore(backend.call),
+    job: new TrainingJob(backend.call),
+    history: new TrainingHistoryStore(backend.call),
+  });
+  return backend;
+}
+
+async function choose() {
+  await fireEvent.click(await screen.findByRole('radio', { name: 'Quick test' }));
+  await fireEvent.click(await screen.findByRole('radio', { name: 'Lumen identity' }));
+}
+
+const start = () => screen.getByRole('button', { name: 'Start Training' });
+const region = () => screen.getByTestId('run-preview');
+
+describe('RunPreview in the Training view', () => {
+  it('asks nothing until a profile and a dataset are chosen, then shows what the run would be', async () => {
+    const backend = setup();
+    await screen.findByRole('radio', { name: 'Quick test' });
+    expect(screen.queryByTestId('run-preview')).not.toBeInTheDocument();
+
+    await choose();
+    // While the backend counts, a progress line.
+    expect(within(region()).getByRole('status')).toHaveTextContent('Counting the tokens');
+    expect(await within(region()).findByText('18 / 2 / 36')).toBeVisible();
+    expect(within(region()).getByText('4,321 of 12,345')).toBeVisible();
+    expect(within(region()).getByText('1:35 on cpu')).toBeVisible();
+    expect(within(region()).getByText('1.6 GB')).toBeVisible();
+    expect(within(region()).getByText('6.2 GB')).toBeVisible();
+    expect(within(region()).getByText(/Speed assumed: 900 tokens\/s/)).toBeVisible();
+    expect(start()).toBeEnabled();
+    expect(backend.callsOf('preview_training_run')).toEqual([{ profile_id: 'quick', dataset_id: 'lumen', epochs: 1 }]);
+  });
+
+  it('asks again, once, after the epochs change', async () => {
+    const backend = setup();
+    await choose();
+    await within(region()).findByText('18 / 2 / 36');
+
+    const epochs = screen.getByLabelText('Epochs');
+    await fireEvent.input(epochs, { target: { value: '4' } });
+    await fireEvent.input(epochs, { target: { value: '5' } });
+    await vi.waitFor(() => expect(backend.callsOf('preview_training_run')).toHaveLength(2));
+    expect(backend.callsOf('preview_training_run')[1]).toEqual({ profile_id: 'quick', dataset_id: 'lumen', epochs: 5 });
+    // An invalid value asks nothing.
+    await fireEvent.input(epochs, { target: { value: '0' } });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(backend.callsOf('preview_training_run')).toHaveLength(2);
+  });
+
+  it('shows each warning', async () => {
+    setup({
+      preview_training_run: runPreview({
+        warnings: ['the estimate (9.0 GB) exceeds the free memory (6.2 GB)', '3 examples are cut at max_seq_len 256'],
+      }),
+    });
+    await choose();
+    const warnings = await within(region()).findByRole('list', { name: 'Warnings' });
+    expect(within(warnings).getAllByRole('listitem')).toHaveLength(2);
+    expect(warnings).toHaveTextContent('the estimate (9.0 GB) exceeds the free memory (6.2 GB)');
+  });
+
+  it('disables Start with the reason when nothing would train', async () => {
+    setup({
+      preview_training_run: runPreview({
+        trainable_tokens: 0,
+        can_start: false,
+        reason: 'no example has an assistant token within max_seq_len 16',
+      }),
+    });
+    await choose();
+    const alert = await within(region()).findByRole('alert');
+    expect(alert).toHaveTextContent('This run cannot start.');
+    expect(alert).toHaveTextContent('no example has an assistant token within max_seq_len 16');
+    expect(start()).toBeDisabled();
+    expect(screen.getAllByText('no example has an assistant token within max_seq_len 16').length).toBe(2);
+  });
+
+  it('shows a failed preview with Try again, and Start stays possible', async () => {
+    let fail = true;
+    setup({
+      preview_training_run: () => (fail ? new ApiError('internal_error', 'token counter crashed') : runPreview()),
+    });
+    await choose();
+    const alert = await within(region()).findByRole('alert');
+    expect(alert).toHaveTextContent('The run could not be previewed');
+    expect(alert).toHaveTextContent('token counter crashed');
+    expect(start()).toBeEnabled();
+
+    fail = false;
+    await fireEvent.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect(await within(region()).findByText('18 / 2 / 36')).toBeVisible();
+  });
+});
