@@ -38,7 +38,7 @@ from ollama_trainer.ollama import blobs, export_check, model_source, modelfile
 from ollama_trainer.ollama import client as oc
 from ollama_trainer.training import history
 from ollama_trainer.training.protocol import JobSpec
-from ollama_trainer.training.run_folder import ADAPTER, EXPORT, RunFolder
+from ollama_trainer.training.run_folder import ADAPTER, EXPORT, GGUF_ADAPTER, RunFolder
 from ollama_trainer.weights import gguf_adapter
 from ollama_trainer.weights.lora import ADAPTER_FILES
 
@@ -276,13 +276,13 @@ def _write_artifacts(p: _Prepared, source: model_source.ModelSource, run_dir: Pa
                      state: ExportState) -> modelfile.ModelfileSpec:
     """adapter.gguf (best effort: for llama.cpp users only) and the Modelfile."""
     notes: list[str] = []
-    gguf_path = run_dir / "adapter.gguf"
+    gguf_path = run_dir / GGUF_ADAPTER
     try:
         if source.head_counts is None or source.architecture != "llama":
             raise gguf_adapter.GGUFAdapterError(f"a llama.cpp LoRA file is written for llama bases only, "
                                                 f"not {source.architecture or 'this base'}")
         n_head, n_kv = source.head_counts
-        gguf_adapter.convert(run_dir / "adapter", gguf_path, name=f"{p.training_id} LoRA",
+        gguf_adapter.convert(run_dir / ADAPTER, gguf_path, name=f"{p.training_id} LoRA",
                              base_config={"model_type": "llama", "num_attention_heads": n_head,
                                           "num_key_value_heads": n_kv})
         state.gguf_adapter = str(gguf_path)

@@ -23,7 +23,7 @@ from ollama_trainer.errors import DomainError
 from ollama_trainer.ollama import modelfile
 from ollama_trainer.training.protocol import BaseModelFile, JobSpec
 from ollama_trainer.training.run_folder import MERGED as MERGED_DIR
-from ollama_trainer.training.run_folder import MODEL_GGUF
+from ollama_trainer.training.run_folder import ADAPTER, MODEL_GGUF
 from ollama_trainer.weights import gguf_info
 from ollama_trainer.weights.merge import MergeError, merge_into_gguf
 
@@ -90,7 +90,7 @@ def _gguf_source(base: BaseModelFile, run_dir: Path, on_progress) -> ModelSource
         if on_progress:
             on_progress("writing the trained model file (the base with the LoRA merged in)", 0.0)
         try:
-            merge_into_gguf(base.gguf, run_dir / "adapter", target, on_progress=_every(on_progress, 20))
+            merge_into_gguf(base.gguf, run_dir / ADAPTER, target, on_progress=_every(on_progress, 20))
             header = gguf_info.read_info(target)
         except (MergeError, gguf_info.GGUFFileError) as exc:
             raise DomainError(f"the trained model file could not be written: {exc}", code="model_file_failed") from exc

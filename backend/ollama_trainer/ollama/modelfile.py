@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ollama_trainer import chat_formats
+from ollama_trainer.training.run_folder import MODELFILE
 
 DEFAULT_TEMPERATURE = 0.2
 
@@ -133,7 +134,7 @@ def write(run_dir: Path, spec: ModelfileSpec, *, training_id: str | None = None)
     """Write runs/<id>/Modelfile atomically; returns its path."""
     from ollama_trainer import atomic
 
-    return atomic.write_text(Path(run_dir) / "Modelfile", render(spec, training_id=training_id))
+    return atomic.write_text(Path(run_dir) / MODELFILE, render(spec, training_id=training_id))
 
 
 def create_command(run_dir: Path, model_name: str) -> str:

@@ -26,7 +26,7 @@ from ollama_trainer import bases
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training.protocol import JobSpec
 from ollama_trainer.training.run_folder import MERGED as MERGED_DIR
-from ollama_trainer.training.run_folder import MODEL_GGUF
+from ollama_trainer.training.run_folder import ADAPTER, MODEL_GGUF
 from ollama_trainer.weights.lora import LoraAdapter, LoraError, read_adapter
 from ollama_trainer.weights.merge import merge_into_gguf
 
@@ -56,7 +56,7 @@ def write(job: JobSpec, run_dir: Path) -> Written | None:
             base = bases.resolve(job.profile.base_model)
         except DomainError:
             return None
-    adapter = run_dir / "adapter"
+    adapter = run_dir / ADAPTER
     try:
         if base.gguf:
             report = merge_into_gguf(base.gguf, adapter, run_dir / MODEL_GGUF)
