@@ -64,6 +64,8 @@ def test_a_run_that_would_train_on_nothing_cannot_start(setup, tmp_path):
     seen = run_preview.preview(prof, data, overrides=TrainingOverrides(max_seq_len=32))
     assert not seen.can_start and "max_seq_len (32" in seen.reason
     assert seen.trainable_tokens == 0 and seen.dropped == seen.examples == 6
+    cut = next(w for w in seen.warnings if "longer than max_seq_len" in w)  # named by file and line
+    assert f"{path}:1: example is" in cut and f"{path}:5: example is" in cut and cut.endswith("; ...")
     assert run_preview.preview(prof, data, overrides=TrainingOverrides(max_seq_len=512)).can_start
 
 

@@ -15,13 +15,10 @@ import shutil
 import sys
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable
 
 from ollama_trainer.contracts import (
-    TERMINAL_STATES, DatasetEntry, JobSlotInfo, MetricPoint, TrainingMetrics, TrainingOverrides,
+    TERMINAL_STATES, DatasetEntry, JobSlotInfo, TrainingMetrics, TrainingOverrides,
     TrainingProfile,
     TrainingRunSummary, TrainingStatus,
 )
@@ -30,44 +27,13 @@ from ollama_trainer.errors import Conflict, DomainError, NotFound
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer.training import events as ev
 from ollama_trainer.training import job_slot, outcome, plan, protocol, worker_client
-from ollama_trainer.training.protocol import JobSpec
 from ollama_trainer.training.run_folder import CHECKPOINT, JOB, WORKER_LOG, RunFolder
+from ollama_trainer.training.job import Job
 from ollama_trainer.training.supervisor import Ending, Supervisor
 
 log = logging.getLogger(__name__)
 QUEUE_POLL_S = 0.5
 OnFinished = Callable[["Job", Callable[[str, str], None]], None]
-
-
-def new_training_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-
-
-@dataclass
-class Job:
-    training_id: str
-    folder: RunFolder
-    spec: JobSpec
-    status: TrainingStatus
-    origin: str = "app"
-    process: object | None = None  # the worker's Popen, when this process started it
-    supervisor: Supervisor | None = None
-    points: list[MetricPoint] = field(default_factory=list)
-    final: protocol.WorkerEvent | None = None
-    started: float = field(default_factory=time.monotonic)
-    finished: threading.Event = field(default_factory=threading.Event)
-    lock_fd: int | None = None
-    slot_fd: int | None = None
-    ticket: job_slot.Ticket | None = None
-    cancel_requested: bool = False
-
-    @property
-    def run_dir(self):
-        return self.folder.path
-
-    @property
-    def profile(self) -> TrainingProfile:
-        return self.spec.profile
 
 
 class TrainingManager:
@@ -90,7 +56,7 @@ class TrainingManager:
         profile, resolved, epochs = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
         if resume_from:
             self._check_resumable(resume_from, epochs)
-        training_id = new_training_id()
+        training_id = plan.new_training_id()
         slot_fd = job_slot.try_acquire(training_id, self._origin)
         if slot_fd is None and not queue:
             raise Conflict(self._busy_message(), code="job_running")

@@ -7,6 +7,8 @@ preview and the run cannot disagree about the profile, the base or the prompt fo
 from __future__ import annotations
 
 import statistics
+import uuid
+from datetime import datetime, timezone
 
 from ollama_trainer import bases, paths
 from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry, TrainingOverrides, TrainingProfile
@@ -15,6 +17,10 @@ from ollama_trainer.evaluation import prompt_sets
 from ollama_trainer.training.protocol import BaseModelFile, JobDataset, JobSpec
 
 SPEED_HISTORY = 20  # the estimate's speed: the median of this many latest runs on the same base
+
+
+def new_training_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
 def validate_epochs(epochs: int | None, profile: TrainingProfile) -> int:

@@ -284,6 +284,7 @@ class PreviewReply(_Reply):
     probe_cached: bool = Field(False, description="The base's probe answers are cached")
     dropped: int = Field(0, description="Examples with no trainable tokens within max_seq_len")
     truncated: int = Field(0, description="Examples cut at max_seq_len")
+    long_lines: list[str] = Field(default_factory=list, description="The first long examples: 'path:line: ...'")
     trainable_tokens: int = Field(0, description="Per epoch, the dataset's own: the tokens the loss is computed on")
     total_tokens: int = Field(0, description="Per epoch, the dataset's training split: every token the model reads")
     replay_tokens: int = Field(0, description="Per epoch, about: the replay examples' tokens")

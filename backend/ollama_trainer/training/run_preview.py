@@ -97,7 +97,8 @@ def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | No
                         f"({profile.max_seq_len}) and are left out")
     if counted.truncated:
         warnings.append(f"{counted.truncated} example(s) are longer than max_seq_len ({profile.max_seq_len}) "
-                        "and are cut")
+                        "and are cut: " + "; ".join(counted.long_lines) + ("; ..." if counted.truncated > len(
+                            counted.long_lines) else ""))
     steps = optimizer_steps(counted.train_examples + counted.replay_examples, profile, epochs)
     if counted.train_examples and steps * profile.learning_rate < LEARNING_BUDGET:
         warnings.append(f"{counted.train_examples} training examples give {steps} optimizer steps at learning rate "

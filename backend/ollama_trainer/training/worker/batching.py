@@ -14,7 +14,6 @@ Imports torch: worker process only.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -149,10 +148,6 @@ def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int, me
             batches.append(current)
     order = torch.randperm(len(batches), generator=gen).tolist()
     return [batches[i] for i in order]
-
-
-def steps_per_epoch(n_examples: int, batch_size: int, accumulation: int) -> int:
-    return math.ceil(math.ceil(n_examples / batch_size) / accumulation)
 
 
 @dataclass

@@ -101,7 +101,8 @@ def train(run_dir: Path) -> int:
     recipe = None
     try:
         from ollama_trainer.training.worker.base_models import BaseModelError
-        from ollama_trainer.training.worker.recipe import ConfigError, LoRARecipe
+        from ollama_trainer.training.worker.preparation import ConfigError
+        from ollama_trainer.training.worker.recipe import LoRARecipe
 
         known_errors = (ConfigError, BaseModelError)
 

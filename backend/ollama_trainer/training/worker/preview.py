@@ -47,14 +47,17 @@ def preview(job_path: Path) -> PreviewReply:
     if not loaded.valid:
         return PreviewReply(error="; ".join(loaded.report_lines()[:3]) or "the dataset has no examples")
     tokenizer = tokenizer_for(job)
-    kept, dropped, truncated = [], 0, 0  # (trained tokens, all tokens) of each example that trains
+    kept, dropped, lengths = [], 0, {}  # (trained tokens, all tokens) of each example that trains
     for ex in loaded.examples:
+        lengths[id(ex)] = len(batching.encode(tokenizer, ex, 10**9, p.system_prompt).input_ids)
         e = batching.encode(tokenizer, ex, p.max_seq_len, p.system_prompt)
         if e.trained_tokens == 0:
             dropped += 1
             continue
-        truncated += len(batching.encode(tokenizer, ex, 10**9, p.system_prompt).input_ids) > p.max_seq_len
         kept.append((e.trained_tokens, len(e.input_ids)))
+    before = len(loaded.warnings)
+    datasets.check_lengths(loaded, lambda ex: lengths[id(ex)], p.max_seq_len)  # a warning per long line
+    long_lines = [issue.render(job.dataset.path) for issue in loaded.warnings[before:]]
     # the recipe splits the examples that train (batching.split_eval on the encoded set)
     train_idx, eval_idx = batching.split_eval(len(kept), p.eval_fraction, p.seed) if kept else ([], [])
     n = len(loaded.examples)
@@ -65,7 +68,7 @@ def preview(job_path: Path) -> PreviewReply:
                                           max_new_tokens=base_answers.REPLAY_TOKENS),
         probe_cached=base_answers.cached(job, [x.prompt for x in job.probe], system=p.system_prompt,
                                          max_new_tokens=PROBE_TOKENS),
-        dropped=dropped, truncated=truncated,
+        dropped=dropped, truncated=sum(n > p.max_seq_len for n in lengths.values()), long_lines=long_lines[:5],
         trainable_tokens=sum(kept[i][0] for i in train_idx),
         total_tokens=sum(kept[i][1] for i in train_idx),
         replay_tokens=replay * REPLAY_TOKENS_GUESS)

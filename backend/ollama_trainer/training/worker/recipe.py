@@ -29,19 +29,16 @@ import torch
 from ollama_trainer.training import protocol as ev
 from ollama_trainer.training import estimate, run_folder
 from ollama_trainer.evaluation.early_stop import BestTracker
-from ollama_trainer.training.worker import base_answers, base_models, batching, checkpoint
+from ollama_trainer.training.worker import base_answers, base_models, batching, checkpoint, preparation
+from ollama_trainer.training.worker.preparation import ConfigError
 from ollama_trainer.training.worker.batching import Batch
-from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device, seed_everything
+from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device
 from ollama_trainer.training.worker.event_log import EventLog
-from ollama_trainer.training.worker.fused import fuse_lora, loss_sum
+from ollama_trainer.training.worker.fused import loss_sum
 from ollama_trainer.training.worker import results
 from ollama_trainer.training.worker.probe import PROBE_TOKENS
 
 LOSS_SYNC_STEPS = 10  # on CUDA, losses are read back (a host sync) every this many steps
-
-
-class ConfigError(Exception):
-    """The job cannot run as configured; the message names the fix."""
 
 
 # ----------------------------------------------------------------------------- recipe
@@ -89,11 +86,11 @@ class LoRARecipe:
             raise ConfigError(str(exc)) from exc
         amp = autocast_dtype(self.device, p.precision)
         self.autocast = (lambda: torch.autocast(self.device.type, dtype=amp)) if amp else contextlib.nullcontext
-        examples = self._load_dataset()  # before the model: a bad file fails in a second
+        examples = preparation.load_examples(self.dataset_spec)  # before the model: a bad file fails in a second
 
         t0 = time.monotonic()
         model, self.tokenizer = base_models.load(p.base_model, self.models_dir, base=self.job.base)
-        self.model = self._setup_lora(model).to(self.device)
+        self.model = preparation.attach_lora(model, self.profile).to(self.device)
         trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
         total = self.total_params = sum(x.numel() for x in self.model.parameters())
         self.log.emit(ev.ModelLoaded(
@@ -131,44 +128,6 @@ class LoRARecipe:
                                               probe_cached=probe_cached)  # replay is generated already
         return estimate.for_run(self.total_params, left, device=self.device.type, generated=generated,
                                 speeds=job.speeds)
-
-    def _load_dataset(self) -> list[dict]:
-        from ollama_trainer import datasets
-
-        spec = self.dataset_spec
-        try:
-            loaded = datasets.load(spec.path, spec.format)
-        except datasets.DatasetReadError as exc:
-            raise ConfigError(f"dataset '{spec.id}' cannot be read: {exc}") from exc
-        if not loaded.valid:
-            lines = loaded.report_lines()[:5] or ["it has no examples"]
-            raise ConfigError(f"dataset '{spec.id}' is invalid: " + "; ".join(lines))
-        return list(loaded.examples)
-
-    def _setup_lora(self, model):
-        from peft import LoraConfig, get_peft_model
-
-        lora = self.profile.lora
-        names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
-        absent = [m for m in lora.target_modules if m not in names]
-        if absent:
-            raise ConfigError(
-                f"LoRA target modules {absent} are not in base model '{self.profile.base_model}'; "
-                f"edit the profile's lora.target_modules (this model has e.g. {sorted(n for n in names if n.endswith('proj'))[:8]})"
-            )
-        seed_everything(self.profile.seed)
-        config = LoraConfig(
-            r=lora.r,
-            lora_alpha=lora.alpha,
-            lora_dropout=lora.dropout,
-            target_modules=list(lora.target_modules),
-            bias="none",
-            task_type="CAUSAL_LM",
-        )
-        model.config.use_cache = False
-        model = get_peft_model(model, config)
-        fuse_lora(model)  # same outputs, fewer passes over the activations (fused.py)
-        return model
 
     def _replay(self, n_dataset: int) -> list[dict]:
         """The base model's own answers to general prompts, to mix in (base_answers.py)."""
