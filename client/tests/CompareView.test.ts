@@ -43,14 +43,14 @@ const result: CompareResult = {
     }),
     run('r2', {
       summary: summary({ training_id: 'r2', name: 'long', final_loss: 0.5 }),
-      settings: { epochs: 3, learning_rate: 0.001, 'lora.r': 16 },
+      settings: { epochs: 3, learning_rate: 0.001, 'lora.r': 8 },
       metrics: [point(1, 1, { loss: 2.4 }), point(3, 1, { loss: 1.0 })],
       scores: null,
       samples: [{ prompt: 'Who are you?', before: 'An AI.', after: 'Quill, at your service.', prompt_text: null, after_tokens: [], expected: null, source: 'dataset' }],
     }),
   ],
   settings: ['epochs', 'learning_rate', 'lora.r'],
-  differing: ['epochs'],
+  differing: ['epochs', 'lora.r'],
 };
 
 describe('alignRuns', () => {
@@ -84,7 +84,13 @@ describe('CompareView', () => {
     const rate = within(settings).getByRole('rowheader', { name: /learning_rate/ }).closest('tr')!;
     expect(rate).not.toHaveAttribute('data-differs');
     expect(within(rate).queryByText('differs')).not.toBeInTheDocument();
-    expect(settings).toHaveTextContent('1 of 3 settings differ');
+    expect(settings).toHaveTextContent('2 of 3 settings differ');
+    // The differing settings come first.
+    expect(within(settings).getAllByRole('rowheader').map((h) => h.textContent?.trim())).toEqual([
+      'epochs differs',
+      'lora.r differs',
+      'learning_rate',
+    ]);
 
     const results = screen.getByRole('region', { name: 'Scores and answers' });
     expect(screen.getAllByTestId('compare-learned').map((c) => c.textContent)).toEqual(['3/4', '—']);

@@ -35,6 +35,11 @@ def test_rename_select_and_compare_two_runs(data_home, tiny_model, tmp_path, pag
         train(page, 1)
         page.reload()
         train(page, 2)
+        scores = page.get_by_role("region", name="Result").get_by_test_id("run-scores")
+        expect(scores.get_by_role("region", name="Learned")).to_be_visible()
+        expect(scores.get_by_role("region", name="Kept")).to_be_visible()
+        scores.scroll_into_view_if_needed()
+        screenshot(page, "result-scores.png")
         page.reload()
 
         history = page.get_by_role("region", name="History")
@@ -74,6 +79,7 @@ def test_rename_select_and_compare_two_runs(data_home, tiny_model, tmp_path, pag
         expect(compare).to_be_enabled()
         page.set_viewport_size({"width": 1024, "height": 700})
         no_sideways_scroll(page)
+        rows.last.scroll_into_view_if_needed()
         screenshot(page, "history-selected.png")
         compare.click()
 

@@ -402,6 +402,7 @@ export const en = {
   'scores.expected': 'Expected',
   'scores.base': 'Base',
   'scores.trained': 'Trained',
+  'scores.rows': 'The {n} answers',
   'scores.passed': 'passed',
   'scores.failed': 'failed',
   'scores.unscored': 'not scored',

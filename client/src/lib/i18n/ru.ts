@@ -401,6 +401,7 @@ export const ru: Messages = {
   'scores.expected': 'Ожидалось',
   'scores.base': 'Базовая',
   'scores.trained': 'Обученная',
+  'scores.rows': 'Ответы ({n})',
   'scores.passed': 'верно',
   'scores.failed': 'неверно',
   'scores.unscored': 'без оценки',
