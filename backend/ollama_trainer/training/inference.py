@@ -7,22 +7,26 @@ ones only the answer.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from ollama_trainer import catalog, paths
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import worker_client
+from ollama_trainer.training.protocol import ServeReady, ServeReply, ServeRequest
 from ollama_trainer.training.run_folder import ADAPTER, RunFolder
 
 log = logging.getLogger(__name__)
 IDLE_S = 300.0  # a model not asked for this long is released
 MAX_WARM = 2  # models kept loaded at once (each holds its weights in memory)
 ANSWER_TIMEOUT_S = 300.0
+R = TypeVar("R", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -59,24 +63,25 @@ class Server:
         with self.lock:
             self.last_used = time.monotonic()
             rid = next(self.ids)
-            request = {"id": rid, "prompt": prompt, "with_adapter": with_adapter, "max_new_tokens": max_new_tokens}
+            request = ServeRequest(id=rid, prompt=prompt, with_adapter=with_adapter, max_new_tokens=max_new_tokens)
             try:
-                self.process.stdin.write(json.dumps(request) + "\n")
+                self.process.stdin.write(request.model_dump_json() + "\n")
                 self.process.stdin.flush()
-                reply = self._read(lambda r: r.get("id") == rid)
+                reply = self._read(ServeReply, lambda r: r.id == rid)
             finally:
                 self.last_used = time.monotonic()
-        if "error" in reply:
-            raise DomainError(f"the model did not answer: {reply['error']}", code="ask_failed")
-        return str(reply.get("answer") or "")
+        if reply.error:
+            raise DomainError(f"the model did not answer: {reply.error}", code="ask_failed")
+        return reply.answer or ""
 
-    def _read(self, wanted) -> dict:
+    def _read(self, kind: type[R], wanted=lambda reply: True) -> R:
+        """The next line that parses as `kind` and is `wanted` (other lines are skipped)."""
         while True:
             line = self.process.stdout.readline()
             if not line:
                 raise DomainError("the model's process ended; ask again", code="ask_failed")
             try:
-                reply = json.loads(line)
+                reply = kind.model_validate_json(line)
             except ValueError:
                 continue
             if wanted(reply):
@@ -127,12 +132,12 @@ class InferencePool:
         process = worker_client.spawn_server(base_model=key.base_model, models_dir=paths.models_dir(),
                                              adapter=key.adapter, system=key.system or None)
         server = Server(key, process)
-        ready = server._read(lambda r: "ready" in r)
-        if not ready.get("ready"):
+        ready = server._read(ServeReady)
+        if not ready.ready:
             server.close()
-            raise DomainError(f"the model could not be loaded: {ready.get('error')}", code="ask_failed")
+            raise DomainError(f"the model could not be loaded: {ready.error}", code="ask_failed")
         log.info("model %s%s loaded in %.1f s", key.base_model, " + adapter" if key.adapter else "",
-                 ready.get("load_s") or 0)
+                 ready.load_s or 0)
         return server
 
     def _reap(self) -> None:

@@ -260,6 +260,27 @@ class AskReply(_Reply):
     answer: str | None = None
 
 
+# -- `worker serve`: a warm model answering JSON-line questions (training/inference.py) ------
+class ServeReady(_Reply):
+    """The first line a `serve` process prints: loaded, or why not."""
+
+    ready: bool
+    load_s: float | None = None
+
+
+class ServeRequest(BaseModel):
+    id: int
+    prompt: str
+    with_adapter: bool = Field(True, description="False: the very base model (PEFT's disable_adapter)")
+    max_new_tokens: int = 64
+
+
+class ServeReply(_Reply):
+    id: int | None = None
+    answer: str | None = None
+    seconds: float | None = None
+
+
 class MergeReply(_Reply):
     path: str | None = None
     bytes: int = 0

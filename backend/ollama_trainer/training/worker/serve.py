@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from ollama_trainer.training.protocol import ServeReady, ServeReply, ServeRequest
+
 
 def serve(args) -> int:
     import torch
@@ -37,27 +39,26 @@ def serve(args) -> int:
             model = PeftModel.from_pretrained(model, args.adapter)
         model.eval()
     except Exception as exc:  # noqa: BLE001 - one reply line either way
-        _say({"ready": False, "error": str(exc)})
+        _say(ServeReady(ready=False, error=str(exc)))
         return 1
-    _say({"ready": True, "load_s": round(time.monotonic() - t0, 2)})
+    _say(ServeReady(ready=True, load_s=round(time.monotonic() - t0, 2)))
     for line in sys.stdin:
         try:
-            request = json.loads(line)
-            rid = request.get("id")
+            request = ServeRequest.model_validate_json(line)
         except ValueError:
             continue
         started = time.monotonic()
         try:
-            use_adapter = bool(request.get("with_adapter", True)) and args.adapter
+            use_adapter = request.with_adapter and args.adapter
             off = contextlib.nullcontext() if use_adapter or not args.adapter else model.disable_adapter()
             with torch.no_grad(), off:
-                text = answer(model, tokenizer, str(request["prompt"]), system=args.system,
-                              max_new_tokens=int(request.get("max_new_tokens") or 64))
-            _say({"id": rid, "answer": text, "seconds": round(time.monotonic() - started, 2)})
+                text = answer(model, tokenizer, request.prompt, system=args.system,
+                              max_new_tokens=request.max_new_tokens)
+            _say(ServeReply(id=request.id, answer=text, seconds=round(time.monotonic() - started, 2)))
         except Exception as exc:  # noqa: BLE001 - the server keeps serving
-            _say({"id": rid, "error": f"{type(exc).__name__}: {exc}"})
+            _say(ServeReply(id=request.id, error=f"{type(exc).__name__}: {exc}"))
     return 0
 
 
-def _say(reply: dict) -> None:
-    print(json.dumps(reply, ensure_ascii=False), flush=True)
+def _say(reply: ServeReady | ServeReply) -> None:
+    print(json.dumps(reply.model_dump(exclude_none=True), ensure_ascii=False), flush=True)
