@@ -92,9 +92,9 @@ def test_broken_dataset_shows_the_line(app, page, tmp_path):
     broken.write_text('{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}\n'
                       '{"messages": [{"role": "user", "content": "Bye"}, {"role": "assistant", "content": ""}]}\n')
     page.goto(app.url)
-    page.get_by_text("Import a dataset").click()
+    page.get_by_text("Add a dataset…").click()
     page.get_by_label("Path to a .jsonl file").fill(str(broken))
-    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_role("button", name="Add dataset").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("broken.jsonl:2")
     expect(alert).to_contain_text("assistant message is empty")

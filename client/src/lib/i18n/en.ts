@@ -563,7 +563,7 @@ export const errors: ErrorWords = {
   no_adapter: 'This run has no trained adapter. Only a run that finished training can be exported or asked.',
   not_exportable: 'This run cannot be exported. The details below say why.',
   nothing_to_resume: 'This run has nothing left to train: it already finished all its epochs.',
-  dataset_exists: 'A dataset with this id exists already. Give the new one another name.',
+  dataset_exists: 'A dataset with this id exists already. Choose another id, or replace yours.',
   profile_exists: 'A profile with this id exists already. Choose another id, or replace yours.',
   conflict: 'This conflicts with something that is running. Wait for it to end, then try again.',
   job_running: 'A training job is running. Wait for it to finish or cancel it first.',
