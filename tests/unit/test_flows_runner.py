@@ -418,6 +418,31 @@ def test_eval_answers_with_base_and_trained_model_and_saves_eval_json():
     assert run.steps[0].outputs["count"] == 2
 
 
+def test_eval_stops_a_flow_whose_run_forgets_too_much():
+    run_dir = paths.runs_dir() / "20260101-000000-eval02"
+    run_dir.mkdir(parents=True)
+    profile = catalog.get_profile("quick-demo")
+    (run_dir / "job.json").write_text(json.dumps({
+        "training_id": run_dir.name, "epochs": 1, "profile": profile.model_dump(mode="json"), "models_dir": "/m",
+        "dataset": {"id": "identity-demo", "path": "/d.jsonl", "held_out_prompts": ["Who are you?"]}}))
+    (run_dir / "scores.json").write_text(json.dumps({"learned": 1.0, "kept": 0.55}))
+    write_flow({"id": "ev", "name": "Eval", "steps": [
+        {"id": "eval", "cmd": "EVAL", "args": {"training_id": run_dir.name, "min_kept": 0.9}},
+        {"id": "after", "cmd": "EVAL", "args": {"training_id": run_dir.name}}]})
+    def ask(**kw):
+        return "an answer"
+
+    runner = FlowRunner(manager=None, step_functions={**steps.STEP_FUNCTIONS,
+                                                      "EVAL": functools.partial(steps.evaluate, ask=ask)})
+    run = runner.wait(runner.run_flow("ev"), timeout=10)
+    assert run.status == "error" and run.steps[0].status == "error"
+    assert "scores kept 55%, under the flow's min_kept of 90%: it forgets too much" in run.steps[0].error
+    assert run.steps[1].status in ("pending", "skipped")  # the flow stopped there
+    (run_dir / "scores.json").write_text(json.dumps({"learned": 1.0, "kept": 0.95}))
+    again = runner.wait(runner.run_flow("ev"), timeout=10)
+    assert again.status == "done" and again.steps[0].outputs["kept"] == 0.95
+
+
 def test_eval_of_an_unknown_run_fails():
     write_flow({"id": "ev", "name": "Eval", "steps": [
         {"id": "eval", "cmd": "EVAL", "args": {"training_id": "nope", "prompts": ["hi"]}}]})
