@@ -267,4 +267,15 @@ describe('TrainingPanel: the dataset card', () => {
     expect(await screen.findByLabelText('Id')).toHaveValue('notes');
     expect(screen.getByText('Add notes.jsonl as')).toBeVisible();
   });
+
+  it('a file dropped beside the card is not opened in place of the app', async () => {
+    panel();
+    await screen.findByTestId('dataset-drop');
+    const heading = screen.getByRole('heading', { level: 1, name: 'Training' });
+    const transfer = { files: [new File(['x'], 'notes.jsonl')], types: ['Files'], dropEffect: 'copy' };
+    const drop = createEvent.drop(heading, { dataTransfer: transfer });
+    await fireEvent(heading, drop);
+    expect(drop.defaultPrevented).toBe(true);
+    expect(screen.queryByLabelText('Id')).not.toBeInTheDocument();
+  });
 });
