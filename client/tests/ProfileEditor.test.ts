@@ -184,10 +184,12 @@ describe('Profiles in the Training view', () => {
   it('creates a profile with New profile, then lists and selects it', async () => {
     const backend = panel();
     await fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
-    await type('Id', 'fresh');
-    await type('Name', 'Fresh one');
-    await fireEvent.click(await screen.findByRole('radio', { name: /SmolLM2 135M Instruct/ }));
-    await fireEvent.click(screen.getByRole('button', { name: 'Save profile' }));
+    // The form is one of several in the view: its fields are found inside it.
+    const form = within(screen.getByRole('form', { name: 'New profile' }));
+    await fireEvent.input(form.getByLabelText('Id'), { target: { value: 'fresh' } });
+    await fireEvent.input(form.getByLabelText('Name'), { target: { value: 'Fresh one' } });
+    await fireEvent.click(await form.findByRole('radio', { name: /SmolLM2 135M Instruct/ }));
+    await fireEvent.click(form.getByRole('button', { name: 'Save profile' }));
 
     expect(await screen.findByRole('radio', { name: 'Fresh one' })).toBeChecked();
     expect(screen.queryByRole('heading', { name: 'New profile' })).not.toBeInTheDocument();
