@@ -303,8 +303,10 @@ describe('DocumentsImport: the job', () => {
       Chunks: '9',
       'Pairs kept': '21',
       Teacher: 'llama3.2:latest',
+      'From earlier answers': '3',
       Time: '1:15',
     });
+    expect(within(job).queryByTestId('pairs-kept')).not.toBeInTheDocument();
     expect(within(reportRegion).getByText(/chunks answered with broken JSON/)).toHaveTextContent('1');
     expect(within(job).getByText(/held out whole/)).toBeInTheDocument();
     expect(within(job).getByText('Harbour papers was added to the datasets and picked.')).toBeInTheDocument();
