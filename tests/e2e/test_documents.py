@@ -131,3 +131,45 @@ def test_without_a_teacher_the_folder_becomes_text_chunks(data_home, tmp_path, p
         expect(radio).to_be_checked()
     finally:
         stop_app(app)
+
+
+def test_cancel_then_go_on_where_it_stopped(data_home, tmp_path, page):
+    folder = write_folder(tmp_path / "harbour")
+    with OllamaStandin(models=("teacher:latest",)) as ollama:
+        teacher = StandinTeacher()
+        ollama.chat_responder = teacher
+        app = start_app(data_home, {"OLLAMA_HOST": ollama.url})
+        try:
+            page.goto(app.url)
+            page.get_by_text("From documents…").click()
+            form = page.get_by_role("form", name="Make a dataset from documents")
+            expect(form.get_by_label("Teacher model")).to_have_value("teacher:latest")
+            form.get_by_label("Folder of documents").fill(str(folder))
+            form.get_by_label("Chunk size (tokens)").fill("64")
+            form.get_by_label("Overlap (tokens)").fill("0")
+            form.get_by_label("Pairs per chunk").fill("2")
+            ollama.delay_s = 0.8  # a slow teacher: the progress can be watched
+            form.get_by_role("button", name="Make the dataset").click()
+
+            job = page.get_by_test_id("documents-job")
+            expect(job).to_have_attribute("data-state", "running")
+            expect(job.get_by_role("status")).to_contain_text(" of 6 chunks", timeout=30_000)
+            expect(job.get_by_role("progressbar", name="Chunks done")).to_have_attribute("max", "6")
+            expect(job).to_contain_text("Time left")
+            expect(form.get_by_role("button", name="Make the dataset")).to_be_disabled()
+            job.get_by_role("button", name="Cancel").click()
+            job.get_by_role("button", name="Yes, stop").click()
+            expect(job).to_have_attribute("data-state", "cancelled", timeout=30_000)
+            expect(job).to_contain_text("go on where it stopped")
+            asked_before = len(teacher.asked)
+            assert 1 <= asked_before < 6
+
+            ollama.delay_s = 0
+            form.get_by_role("button", name="Make the dataset").click()
+            expect(job).to_have_attribute("data-state", "done", timeout=60_000)
+            report = job.get_by_role("region", name="Report")
+            assert fact(report, "From earlier answers") >= 1
+            assert len(teacher.asked) == fact(report, "Chunks") == 6  # no chunk asked twice
+            expect(page.get_by_test_id("dataset-drop").get_by_role("radio", name="harbour", exact=True)).to_be_checked()
+        finally:
+            stop_app(app)
