@@ -71,7 +71,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                               code="invalid_argument")
         profile = catalog.get_profile(args.profile)
         dataset = resolve_dataset(args.dataset)
-        training_id = manager.start(profile, dataset, epochs=args.epochs, resume_from=args.resume, queue=args.wait,
+        epochs = args.epochs
+        if args.resume and epochs is None:  # continue to the epochs the run was started with
+            earlier = RunFolder.of(args.resume).read_job()
+            epochs = earlier.epochs if earlier else None
+        training_id = manager.start(profile, dataset, epochs=epochs, resume_from=args.resume, queue=args.wait,
                                     base=args.base)
     job = manager.status(training_id)
     if not args.json:
@@ -100,11 +104,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                                              quantize=args.quantize)
             return cmd_export(export_args)
         return EXIT_OK
+    hint = f" Resume with: ollama-trainer train --resume {training_id}" if status.can_resume else ""
     if status.status == "cancelled":
-        hint = f" Resume with: ollama-trainer train --resume {training_id}" if status.can_resume else ""
         print(f"Cancelled: {status.message}.{hint}", file=sys.stderr)
         return EXIT_CANCELLED
-    print(f"ollama-trainer: training failed: {status.error}", file=sys.stderr)
+    print(f"ollama-trainer: training failed: {status.error}.{hint}", file=sys.stderr)
     return EXIT_FAILED
 
 
