@@ -3,6 +3,7 @@
 // pairs, and the job (started, followed, cancelled). One per backend (`documentsImport`), so a
 // job keeps being shown when the person comes back to the Training view.
 import { type ApiError, type Invoke, invoke } from '../api';
+import { inBounds } from '../bounds';
 import {
   type DatasetInfo,
   type DocumentsFolderRequest,
@@ -25,17 +26,12 @@ const DEFAULTS = FIELD_DEFAULTS.DocumentsFolderRequest;
 export type DocumentsField = 'folder' | 'datasetId' | 'chunkTokens' | 'overlapTokens' | 'pairsPerChunk';
 export type NumberField = 'chunkTokens' | 'overlapTokens' | 'pairsPerChunk';
 
-const BOUND_OF: Record<NumberField, { minimum: number; maximum: number }> = {
-  chunkTokens: DOCUMENTS_BOUNDS.chunk_tokens,
-  overlapTokens: DOCUMENTS_BOUNDS.overlap_tokens,
-  pairsPerChunk: DOCUMENTS_BOUNDS.pairs_per_chunk,
+/** Each number field's rule: a whole number within the contract's bounds. */
+const RULE_OF: Record<NumberField, { integer: true; bounds: { minimum: number; maximum: number } }> = {
+  chunkTokens: { integer: true, bounds: DOCUMENTS_BOUNDS.chunk_tokens },
+  overlapTokens: { integer: true, bounds: DOCUMENTS_BOUNDS.overlap_tokens },
+  pairsPerChunk: { integer: true, bounds: DOCUMENTS_BOUNDS.pairs_per_chunk },
 };
-
-/** Whether `value` is a whole number within the contract's bounds for `field`. */
-function inBounds(field: NumberField, value: number): boolean {
-  const b = BOUND_OF[field];
-  return Number.isInteger(value) && value >= b.minimum && value <= b.maximum;
-}
 
 export class DocumentsImportStore {
   readonly call: Invoke;
@@ -81,11 +77,11 @@ export class DocumentsImportStore {
   /** What is wrong with each field, in words; null where it is fine. */
   get problems(): Record<DocumentsField, string | null> {
     const number = (field: NumberField, value: number) => {
-      const b = BOUND_OF[field];
-      return inBounds(field, value) ? null : t('docs.number.invalid', { min: b.minimum, max: b.maximum });
+      const rule = RULE_OF[field];
+      return inBounds(value, rule) ? null : t('docs.number.invalid', { min: rule.bounds.minimum, max: rule.bounds.maximum });
     };
     let overlap = number('overlapTokens', this.overlapTokens);
-    if (!overlap && inBounds('chunkTokens', this.chunkTokens) && this.overlapTokens * 2 > this.chunkTokens) {
+    if (!overlap && inBounds(this.chunkTokens, RULE_OF.chunkTokens) && this.overlapTokens * 2 > this.chunkTokens) {
       overlap = t('docs.overlap.tooLarge', { max: Math.floor(this.chunkTokens / 2) });
     }
     return {

@@ -1,6 +1,7 @@
 // The profile editor's form: a new profile, a copy of one, or one of the person's own edited.
 // Every field is kept as the text typed; bounds and defaults are contracts.py's
 // (TrainingProfile, LoraSettings), and a problem is said in words with those bounds.
+import { type NumberRule, parseNumber } from '../bounds';
 import { FIELD_BOUNDS, FIELD_DEFAULTS, type TrainingProfile } from '../contracts.gen';
 import { type MessageKey, t } from '../i18n';
 
@@ -20,18 +21,6 @@ export type NumberField =
 export type TextField = 'id' | 'name' | 'description' | 'base_model' | 'target_modules';
 export type ProfileField = NumberField | TextField;
 export type Replay = TrainingProfile['replay'];
-
-interface Bounds {
-  minimum?: number;
-  exclusiveMinimum?: number;
-  maximum?: number;
-  exclusiveMaximum?: number;
-}
-
-export interface NumberRule {
-  integer: boolean;
-  bounds: Bounds;
-}
 
 const P = FIELD_BOUNDS.TrainingProfile;
 const L = FIELD_BOUNDS.LoraSettings;
@@ -55,21 +44,6 @@ const MODULE_PATTERN = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 /** LoraSettings' default target modules (the attention and MLP projections); the schema does
  * not carry a factory default, so a new profile takes them from here. */
 export const DEFAULT_TARGET_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
-/** The number in `text` when it is within `rule`, else null. */
-export function parseNumber(text: string, rule: NumberRule): number | null {
-  const trimmed = text.trim();
-  if (trimmed === '') return null;
-  const value = Number(trimmed);
-  if (!Number.isFinite(value)) return null;
-  if (rule.integer && !Number.isInteger(value)) return null;
-  const b = rule.bounds;
-  if (b.minimum !== undefined && value < b.minimum) return null;
-  if (b.exclusiveMinimum !== undefined && value <= b.exclusiveMinimum) return null;
-  if (b.maximum !== undefined && value > b.maximum) return null;
-  if (b.exclusiveMaximum !== undefined && value >= b.exclusiveMaximum) return null;
-  return value;
-}
 
 /** "a whole number from 1 to 100", "a number from 0 to below 0.9", … */
 function range(rule: NumberRule): string {

@@ -3,6 +3,7 @@
 // profile (how long to train is their choice, not the profile's); an edit of an advanced setting
 // belongs to the profile it was made on.
 // Bounds and defaults are contracts.py's (StartTrainingRequest, TrainingOverrides, TrainingProfile).
+import { type NumberRule, parseNumber } from '../bounds';
 import { type MessageKey, t } from '../i18n';
 import {
   FIELD_BOUNDS,
@@ -14,8 +15,8 @@ import {
 
 export type Field = 'epochs' | 'learning_rate' | 'batch_size' | 'max_seq_len';
 
-interface Rule {
-  integer: boolean;
+/** The contract's rule, with its bounds as the field and its message show them. */
+interface Rule extends NumberRule {
   min: number;
   /** `min` itself is not allowed (learning rate > 0). */
   minExclusive?: boolean;
@@ -27,8 +28,8 @@ type Bounds = { minimum: number; maximum: number } | { exclusiveMinimum: number;
 
 function rule(integer: boolean, bounds: Bounds, message: MessageKey): Rule {
   return 'minimum' in bounds
-    ? { integer, min: bounds.minimum, max: bounds.maximum, message }
-    : { integer, min: bounds.exclusiveMinimum, minExclusive: true, max: bounds.maximum, message };
+    ? { integer, bounds, min: bounds.minimum, max: bounds.maximum, message }
+    : { integer, bounds, min: bounds.exclusiveMinimum, minExclusive: true, max: bounds.maximum, message };
 }
 
 const OVERRIDES = FIELD_BOUNDS.TrainingOverrides;
@@ -42,16 +43,7 @@ export const RULES: Record<Field, Rule> = {
 };
 
 /** The number in `text` when it satisfies `rule`, else null. */
-export function parseField(text: string, rule: Rule): number | null {
-  const trimmed = text.trim();
-  if (trimmed === '') return null;
-  const value = Number(trimmed);
-  if (!Number.isFinite(value)) return null;
-  if (rule.integer && !Number.isInteger(value)) return null;
-  if (rule.minExclusive ? value <= rule.min : value < rule.min) return null;
-  if (value > rule.max) return null;
-  return value;
-}
+export const parseField = parseNumber;
 
 /** What a field shows before a profile is picked: a profile's defaults. */
 const DEFAULTS = FIELD_DEFAULTS.TrainingProfile;
