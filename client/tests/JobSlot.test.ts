@@ -2,13 +2,9 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../src/lib/api';
 import JobSlotStatus from '../src/lib/components/JobSlotStatus.svelte';
-import TrainingPanel from '../src/lib/components/TrainingPanel.svelte';
-import { CatalogStore } from '../src/lib/stores/catalog.svelte';
-import { TrainingHistoryStore } from '../src/lib/stores/history.svelte';
 import { JobSlotStore } from '../src/lib/stores/jobSlot.svelte';
-import { TrainingJob } from '../src/lib/stores/training.svelte';
 import { status } from './fixtures';
-import { fakeBackend } from './helpers';
+import { fakeBackend, renderTrainingPanel } from './helpers';
 
 const invokeMock = vi.hoisted(() => vi.fn());
 
@@ -77,13 +73,7 @@ describe('TrainingPanel: Start while another process trains', () => {
       get_training_metrics: { training_id: 'q-9', points: [], last_step: 0 },
       cancel_training_job: { ...queued, status: 'cancelled', queue_position: null },
     });
-    invokeMock.mockImplementation(backend.call);
-    const job = new TrainingJob(backend.call);
-    render(TrainingPanel, {
-      catalog: new CatalogStore(backend.call),
-      job,
-      history: new TrainingHistoryStore(backend.call),
-    });
+    renderTrainingPanel(backend, invokeMock);
 
     await fireEvent.click(await screen.findByRole('radio', { name: 'Quick test' }));
     await fireEvent.click(await screen.findByRole('radio', { name: 'Lumen identity' }));
@@ -106,12 +96,7 @@ describe('TrainingPanel: Start while another process trains', () => {
 
   it('offers no queueing for other refusals', async () => {
     const backend = fakeBackend({ start_training_job: new ApiError('unknown_dataset', 'no dataset lumen') });
-    invokeMock.mockImplementation(backend.call);
-    render(TrainingPanel, {
-      catalog: new CatalogStore(backend.call),
-      job: new TrainingJob(backend.call),
-      history: new TrainingHistoryStore(backend.call),
-    });
+    renderTrainingPanel(backend, invokeMock);
     await fireEvent.click(await screen.findByRole('radio', { name: 'Quick test' }));
     await fireEvent.click(await screen.findByRole('radio', { name: 'Lumen identity' }));
     await fireEvent.click(screen.getByRole('button', { name: 'Start Training' }));

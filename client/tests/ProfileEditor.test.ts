@@ -2,13 +2,9 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../src/lib/api';
 import ProfileEditor from '../src/lib/components/ProfileEditor.svelte';
-import TrainingPanel from '../src/lib/components/TrainingPanel.svelte';
 import type { TrainingProfile } from '../src/lib/contracts.gen';
-import { CatalogStore } from '../src/lib/stores/catalog.svelte';
-import { TrainingHistoryStore } from '../src/lib/stores/history.svelte';
-import { TrainingJob } from '../src/lib/stores/training.svelte';
 import { profile, profiles } from './fixtures';
-import { fakeBackend } from './helpers';
+import { fakeBackend, renderTrainingPanel } from './helpers';
 import { baseList } from './profileFixtures';
 
 const invokeMock = vi.hoisted(() => vi.fn());
@@ -172,12 +168,7 @@ describe('Profiles in the Training view', () => {
       },
       ...answers,
     });
-    invokeMock.mockImplementation(backend.call);
-    render(TrainingPanel, {
-      catalog: new CatalogStore(backend.call),
-      job: new TrainingJob(backend.call),
-      history: new TrainingHistoryStore(backend.call),
-    });
+    renderTrainingPanel(backend, invokeMock);
     return backend;
   }
 

@@ -1,11 +1,7 @@
-import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { fireEvent, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../src/lib/api';
-import TrainingPanel from '../src/lib/components/TrainingPanel.svelte';
-import { CatalogStore } from '../src/lib/stores/catalog.svelte';
-import { TrainingHistoryStore } from '../src/lib/stores/history.svelte';
-import { TrainingJob } from '../src/lib/stores/training.svelte';
-import { fakeBackend } from './helpers';
+import { fakeBackend, renderTrainingPanel } from './helpers';
 import { runPreview } from './profileFixtures';
 
 const invokeMock = vi.hoisted(() => vi.fn());
@@ -20,12 +16,7 @@ beforeEach(() => {
 
 function setup(answers: Parameters<typeof fakeBackend>[0] = {}) {
   const backend = fakeBackend({ preview_training_run: runPreview(), ...answers });
-  invokeMock.mockImplementation(backend.call);
-  render(TrainingPanel, {
-    catalog: new CatalogStore(backend.call),
-    job: new TrainingJob(backend.call),
-    history: new TrainingHistoryStore(backend.call),
-  });
+  renderTrainingPanel(backend, invokeMock);
   return backend;
 }
 

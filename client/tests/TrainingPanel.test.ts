@@ -1,12 +1,8 @@
-import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { fireEvent, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type ApiErrorCode } from '../src/lib/api';
-import TrainingPanel from '../src/lib/components/TrainingPanel.svelte';
-import { CatalogStore } from '../src/lib/stores/catalog.svelte';
-import { TrainingHistoryStore } from '../src/lib/stores/history.svelte';
-import { TrainingJob } from '../src/lib/stores/training.svelte';
 import { datasets, details, profiles, status } from './fixtures';
-import { fakeBackend } from './helpers';
+import { fakeBackend, renderTrainingPanel } from './helpers';
 
 const invokeMock = vi.hoisted(() => vi.fn());
 
@@ -18,11 +14,7 @@ vi.mock('../src/lib/api', async (importOriginal) => {
 /** Render the panel against a fake backend; stores get their own instances. */
 function setup(answers: Parameters<typeof fakeBackend>[0] = {}) {
   const backend = fakeBackend(answers);
-  invokeMock.mockImplementation(backend.call);
-  const job = new TrainingJob(backend.call);
-  const history = new TrainingHistoryStore(backend.call);
-  render(TrainingPanel, { catalog: new CatalogStore(backend.call), job, history });
-  return { backend, job, history };
+  return { backend, ...renderTrainingPanel(backend, invokeMock) };
 }
 
 /** Pick a profile and a dataset, as a person must before Start is enabled. */

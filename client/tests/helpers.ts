@@ -1,6 +1,12 @@
+import { render } from '@testing-library/svelte';
+import type { Mock } from 'vitest';
 import { ApiError } from '../src/lib/api';
 import type { CommandResult, Invoke } from '../src/lib/api';
+import TrainingPanel from '../src/lib/components/TrainingPanel.svelte';
 import type { CommandName } from '../src/lib/contracts.gen';
+import { CatalogStore } from '../src/lib/stores/catalog.svelte';
+import { TrainingHistoryStore } from '../src/lib/stores/history.svelte';
+import { TrainingJob } from '../src/lib/stores/training.svelte';
 import { datasets, profiles } from './fixtures';
 
 /** A result with every field optional, at any depth: a test names only what it needs. */
@@ -37,4 +43,16 @@ export function fakeBackend(answers: Answers = {}) {
     table,
     callsOf: (cmd: CommandName) => calls.filter((c) => c.cmd === cmd).map((c) => c.args),
   };
+}
+
+export type FakeBackend = ReturnType<typeof fakeBackend>;
+
+/** Render the Training view against `backend`: its stores get their own instances on it, and
+ * the test file's mocked `invoke` (what the view's inner parts call by default) answers from it
+ * too. */
+export function renderTrainingPanel(backend: FakeBackend, invoke: Mock, job = new TrainingJob(backend.call)) {
+  invoke.mockImplementation(backend.call);
+  const history = new TrainingHistoryStore(backend.call);
+  render(TrainingPanel, { catalog: new CatalogStore(backend.call), job, history });
+  return { job, history };
 }
