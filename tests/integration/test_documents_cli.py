@@ -5,28 +5,14 @@ was kept."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from ollama_trainer import catalog, cli, datasets
 from ollama_trainer.errors import DomainError
-from tests.fakes.ollama_standin import OllamaStandin
-from tests.fakes.standin_teacher import StandinTeacher
 
-from .test_documents_teacher import free_port, make_folder
-
-
-@pytest.fixture
-def standin():
-    with OllamaStandin(models=("teacher:latest",)) as s:
-        s.chat_responder = StandinTeacher()
-        yield s
-
-
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    return make_folder(tmp_path / "docs")
+# The fixtures: the stand-in with its teacher, and a folder of documents (PDF, Word, HTML, Markdown).
+from .test_documents_teacher import folder, free_port, standin  # noqa: F401
 
 
 def from_docs(folder, standin, *extra) -> list[str]:
