@@ -390,13 +390,25 @@ def test_index_refuses_a_builtin_dataset_id(tmp_path):
     assert "built-in dataset's id" in run.steps[0].error
 
 
-def test_eval_answers_with_base_and_trained_model_and_saves_eval_json():
-    run_dir = paths.runs_dir() / "20260101-000000-eval01"
+def _trained_run(name: str, held_out_prompts: list[str]):
+    """A finished run's folder (its job.json: quick-demo on identity-demo) for EVAL to answer about."""
+    run_dir = paths.runs_dir() / name
     run_dir.mkdir(parents=True)
     profile = catalog.get_profile("quick-demo")
     (run_dir / "job.json").write_text(json.dumps({
         "training_id": run_dir.name, "epochs": 1, "profile": profile.model_dump(mode="json"), "models_dir": "/m",
-        "dataset": {"id": "identity-demo", "path": "/d.jsonl", "held_out_prompts": ["Who are you?", "Who made you?"]}}))
+        "dataset": {"id": "identity-demo", "path": "/d.jsonl", "held_out_prompts": held_out_prompts}}))
+    return run_dir
+
+
+def _eval_runner(ask) -> FlowRunner:
+    """A runner whose EVAL asks `ask` in place of a model."""
+    return FlowRunner(manager=None, step_functions={**steps.STEP_FUNCTIONS,
+                                                    "EVAL": functools.partial(steps.evaluate, ask=ask)})
+
+
+def test_eval_answers_with_base_and_trained_model_and_saves_eval_json():
+    run_dir = _trained_run("20260101-000000-eval01", ["Who are you?", "Who made you?"])
     asked = []
 
     def ask(*, run, base, prompt, with_adapter=True):
@@ -405,8 +417,7 @@ def test_eval_answers_with_base_and_trained_model_and_saves_eval_json():
 
     write_flow({"id": "ev", "name": "Eval", "steps": [
         {"id": "eval", "cmd": "EVAL", "args": {"training_id": run_dir.name}}]})
-    runner = FlowRunner(manager=None, step_functions={**steps.STEP_FUNCTIONS,
-                                                      "EVAL": functools.partial(steps.evaluate, ask=ask)})
+    runner = _eval_runner(ask)
     run = runner.wait(runner.run_flow("ev"), timeout=10)
     assert run.status == "done", run.error
     assert asked == [(run_dir.name, False, "Who are you?"), (run_dir.name, True, "Who are you?"),
@@ -419,12 +430,7 @@ def test_eval_answers_with_base_and_trained_model_and_saves_eval_json():
 
 
 def test_eval_stops_a_flow_whose_run_forgets_too_much():
-    run_dir = paths.runs_dir() / "20260101-000000-eval02"
-    run_dir.mkdir(parents=True)
-    profile = catalog.get_profile("quick-demo")
-    (run_dir / "job.json").write_text(json.dumps({
-        "training_id": run_dir.name, "epochs": 1, "profile": profile.model_dump(mode="json"), "models_dir": "/m",
-        "dataset": {"id": "identity-demo", "path": "/d.jsonl", "held_out_prompts": ["Who are you?"]}}))
+    run_dir = _trained_run("20260101-000000-eval02", ["Who are you?"])
     (run_dir / "scores.json").write_text(json.dumps({"learned": 1.0, "kept": 0.55}))
     write_flow({"id": "ev", "name": "Eval", "steps": [
         {"id": "eval", "cmd": "EVAL", "args": {"training_id": run_dir.name, "min_kept": 0.9}},
@@ -432,8 +438,7 @@ def test_eval_stops_a_flow_whose_run_forgets_too_much():
     def ask(**kw):
         return "an answer"
 
-    runner = FlowRunner(manager=None, step_functions={**steps.STEP_FUNCTIONS,
-                                                      "EVAL": functools.partial(steps.evaluate, ask=ask)})
+    runner = _eval_runner(ask)
     run = runner.wait(runner.run_flow("ev"), timeout=10)
     assert run.status == "error" and run.steps[0].status == "error"
     assert "scores kept 55%, under the flow's min_kept of 90%: it forgets too much" in run.steps[0].error
