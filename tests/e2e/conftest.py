@@ -17,6 +17,7 @@ CHROMIUM = os.environ.get("OLLAMA_TRAINER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+LONG = 180_000  # ms: a real training run on a busy 2-core machine
 
 # The tiny Llama-shaped model the integration tests train (seconds on a CPU).
 from tests.integration.conftest import builtin_model, models_cache, profile, tiny_model, write_chat_dataset  # noqa: E402,F401
@@ -102,3 +103,18 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path))
     return path
+
+
+def pill(page, state: str):
+    """The status pill in `state` (a run's or a job's)."""
+    return page.locator(f'[role="status"][data-state="{state}"]')
+
+
+def start_tiny_run(page) -> None:
+    """Pick write_tiny_catalog's profile and dataset, press Start and wait until it runs."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("radio", name="Tiny test model").check()
+    page.get_by_role("radio", name="Colours").check()
+    page.get_by_role("button", name="Start Training").click()
+    expect(pill(page, "running")).to_be_visible(timeout=LONG)

@@ -9,13 +9,7 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot, start_app, stop_app, write_tiny_catalog
-
-LONG = 180_000  # ms: a real training run on a busy 2-core machine
-
-
-def pill(page, state):
-    return page.locator(f'[role="status"][data-state="{state}"]')
+from tests.e2e.conftest import LONG, pill, screenshot, start_app, start_tiny_run, stop_app, write_tiny_catalog
 
 
 def counts(page) -> str:
@@ -28,10 +22,7 @@ def test_cancelled_run_after_a_restart_shows_its_place_and_resumes_to_done(data_
     app = start_app(data_home)
     try:
         page.goto(app.url)
-        page.get_by_role("radio", name="Tiny test model").check()
-        page.get_by_role("radio", name="Colours").check()
-        page.get_by_role("button", name="Start Training").click()
-        expect(pill(page, "running")).to_be_visible(timeout=LONG)
+        start_tiny_run(page)
         # Past the first epoch's checkpoint and a few steps into the next.
         expect(page.locator(".job .counts")).to_contain_text(re.compile(r"epoch [1-9]\d* / 100"), timeout=LONG)
         page.get_by_role("button", name="Cancel training").click()

@@ -8,13 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot, start_app, stop_app, write_tiny_catalog
-
-LONG = 180_000  # ms: a real training run on a busy 2-core machine
-
-
-def pill(page, state):
-    return page.locator(f'[role="status"][data-state="{state}"]')
+from tests.e2e.conftest import LONG, pill, screenshot, start_app, start_tiny_run, stop_app, write_tiny_catalog
 
 
 def test_train_through_the_panel(data_home, tiny_model, tmp_path, page):
@@ -69,10 +63,7 @@ def test_cancel_leaves_cancelled_in_history(data_home, tiny_model, tmp_path, pag
     app = start_app(data_home)
     try:
         page.goto(app.url)
-        page.get_by_role("radio", name="Tiny test model").check()
-        page.get_by_role("radio", name="Colours").check()
-        page.get_by_role("button", name="Start Training").click()
-        expect(pill(page, "running")).to_be_visible(timeout=LONG)
+        start_tiny_run(page)
         screenshot(page, "panel-running.png")
 
         page.reload()  # the running job is shown again after a reload
