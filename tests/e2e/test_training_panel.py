@@ -33,7 +33,7 @@ def test_train_through_the_panel(data_home, tiny_model, tmp_path, page):
         assert int(chart.get_attribute("data-points")) > 0
         result = page.get_by_role("region", name="Result")
         expect(result).to_be_visible()
-        expect(result.get_by_text("What colour is ink?")).to_be_visible()
+        expect(result.locator("li.sample .prompt", has_text="What colour is ink?")).to_be_visible()  # its before/after
         screenshot(page, "panel-done.png")
 
         link = page.locator('a[href^="#/training/"]').first
