@@ -23,8 +23,8 @@ def test_train_default_from_the_flows_view(data_home, tiny_model, tmp_path, page
         expect(card.get_by_text("TRAIN", exact=True)).to_be_visible()
         card.get_by_role("button", name="Run Train the demo").click()
         form = page.get_by_role("form", name="Inputs for Train the demo")
-        form.get_by_label("profile").fill("tiny")
-        form.get_by_label("dataset").fill("colours")
+        form.get_by_label("profile").select_option("tiny")  # picked from the profiles there are
+        form.get_by_label("dataset").select_option("colours")
         form.get_by_role("button", name="Start run").click()
 
         expect(page).to_have_url(re.compile(r"#/flows/[a-z0-9_-]+$"))
