@@ -1,8 +1,9 @@
 """Rough figures before a run: how long it will take and how much memory it will need, from the
 base's size, the tokens it trains on and the device; and what this machine has. Measured on
-two CPU cores (docs/PERFORMANCE.md): SmolLM2-135M trains about 520 tokens/s and peaks at
-1.75 GB; Gemma 3 270M about 200 tokens/s and 3.8 GB. Earlier runs on the same base, when there
-are some, say better than the formula: their median speed is used instead.
+two CPU cores (docs/PERFORMANCE.md, the identity demo with replay and probe): SmolLM2-135M
+trains 263-411 tokens/s and peaks at 2.3 GB; Gemma 3 270M 160 tokens/s and 3.5 GB; greedy
+answers (samples, probe) come at about 30 tokens/s for the 135M model. Earlier runs on the same
+base, when there are some, say better than the formula: their median speed is used instead.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import statistics
 
 from ollama_trainer.contracts import RunEstimate
 
-CPU_TOKENS_PER_S_135M = 520.0  # the builtin, 2 cores, bf16 autocast (bench/train_throughput.py)
+CPU_TOKENS_PER_S_135M = 350.0  # the builtin, 2 cores (bench/train_identity.py: 263-411)
 GPU_SPEEDUP = 25.0  # until measured on a GPU (issue 17): a cautious guess
 BYTES_PER_PARAM = 13.0  # fp32 weights, activations and the LoRA's optimizer, fitted to the two bases above
 BASE_MEMORY_GB = 0.2
-GENERATE_TOKENS_PER_S_135M = 120.0  # greedy answers (samples, probe, replay), batched
+GENERATE_TOKENS_PER_S_135M = 30.0  # greedy answers (samples, probe, replay)
 LOAD_S = 5.0
 ANSWER_TOKENS = 48  # each sample, probe and replay answer (generation.SAMPLE_MAX_NEW_TOKENS)
 SAMPLES = 4  # results.SAMPLE_LIMIT
