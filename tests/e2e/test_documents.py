@@ -173,3 +173,45 @@ def test_cancel_then_go_on_where_it_stopped(data_home, tmp_path, page):
             expect(page.get_by_test_id("dataset-drop").get_by_role("radio", name="harbour", exact=True)).to_be_checked()
         finally:
             stop_app(app)
+
+
+def test_the_guide_and_three_pdfs_become_a_dataset_that_trains(data_home, tiny_model, tmp_path, page):
+    """The shipped guide folder plus three generated PDFs, from the window: the teacher's pairs
+    become a dataset, and a training on it runs to done."""
+    import shutil
+
+    from ollama_trainer import paths
+    from tests.e2e.conftest import LONG, pill, write_tiny_catalog
+    from tests.integration.test_documents_teacher import make_pdf, paragraph
+
+    write_tiny_catalog(data_home, tiny_model, tmp_path)
+    folder = tmp_path / "guide"
+    shutil.copytree(paths.REPO_ROOT / "docs" / "guide", folder)
+    for n, topic in enumerate(("lighthouse", "harbour", "ferry")):
+        make_pdf(folder / f"{topic}.pdf", [paragraph(topic, n * 10 + p) for p in range(2)])
+    with OllamaStandin(models=("teacher:latest",)) as ollama:
+        ollama.chat_responder = StandinTeacher()
+        app = start_app(data_home, {"OLLAMA_HOST": ollama.url})
+        try:
+            page.goto(app.url)
+            page.get_by_text("From documents…").click()
+            form = page.get_by_role("form", name="Make a dataset from documents")
+            expect(form.get_by_label("Teacher model")).to_have_value("teacher:latest")
+            form.get_by_label("Folder of documents").fill(str(folder))
+            form.get_by_label("New dataset id").fill("guide-qa")
+            form.get_by_label("Name", exact=True).fill("Guide questions")
+            form.get_by_role("button", name="Make the dataset").click()
+            job = page.get_by_test_id("documents-job")
+            expect(job).to_have_attribute("data-state", "done", timeout=120_000)
+            report = job.get_by_role("region", name="Report")
+            assert fact(report, "Documents") >= 4 and fact(report, "Pairs kept") > 0
+            expect(report).to_contain_text("PDF pages")
+
+            radio = page.get_by_test_id("dataset-drop").get_by_role("radio", name="Guide questions")
+            expect(radio).to_be_checked()
+            page.get_by_role("radio", name="Tiny test model").check()
+            page.get_by_label("Epochs").fill("1")
+            page.get_by_role("button", name="Start Training").click()
+            expect(pill(page, "done")).to_be_visible(timeout=LONG)
+        finally:
+            stop_app(app)
