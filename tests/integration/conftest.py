@@ -189,3 +189,12 @@ def read_events(run_dir: Path) -> list[dict]:
 
 def losses(events: list[dict]) -> dict[int, float]:
     return {e["step"]: e["loss"] for e in events if e["event"] == "progress"}
+
+
+def as_foreground() -> None:
+    """preexec_fn for a child that a test sends Ctrl-C (SIGINT): a shell's background job starts
+    with SIGINT ignored, and a Python started that way never raises KeyboardInterrupt. A person's
+    Ctrl-C reaches a foreground process, which the child stands for."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

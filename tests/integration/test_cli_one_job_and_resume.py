@@ -17,13 +17,13 @@ from ollama_trainer import catalog
 from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
 from tests.e2e.conftest import write_tiny_catalog
-from tests.integration.conftest import read_events
+from tests.integration.conftest import as_foreground, read_events
 
 
 def cli(home, *args) -> subprocess.Popen:
     env = {**os.environ, "OLLAMA_TRAINER_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "ollama_trainer", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env, preexec_fn=as_foreground)
 
 
 def _text(path) -> str:

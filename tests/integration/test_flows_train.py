@@ -18,7 +18,7 @@ from ollama_trainer.jsonl_log import JsonlLog
 from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
 
-from .conftest import PYTHON, REPO, profile, worker_env
+from .conftest import PYTHON, REPO, as_foreground, profile, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -102,6 +102,7 @@ def test_cli_flow_run_ctrl_c_cancels_the_training_and_exits_130(tiny_model, data
     proc = subprocess.Popen(
         [PYTHON, "-m", "ollama_trainer", "flow", "run", "train_default", "--input", "profile=tiny"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=worker_env(data_home), cwd=str(REPO),
+        preexec_fn=as_foreground,
     )
     try:
         training_id = None
