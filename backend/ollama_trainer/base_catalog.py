@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import threading
 
-from ollama_trainer import bases
+from ollama_trainer import bases, chat_formats
 from ollama_trainer.contracts import BaseModelInfo, BaseModelList
-from ollama_trainer.errors import DomainError
 from ollama_trainer.training import estimate
 from ollama_trainer.weights import architectures, gguf_info
 
@@ -44,7 +43,7 @@ def list_bases() -> BaseModelList:
     out.append(BaseModelInfo(
         source=bases.BUILTIN_ID, name="SmolLM2 135M Instruct (builtin)", kind="builtin",
         architecture=builtin.architecture, family=builtin.architecture,
-        parameter_size=gguf_info.size_label(builtin.parameters or 0), quantization="Q4_1",
+        parameter_size=gguf_info.size_label(builtin.parameters or 0), quantization=_header(builtin.gguf, None).file_type,
         trainable=True, reason=None, chat_format=builtin.chat_format, path=builtin.gguf))
     from ollama_trainer.ollama import store
 
@@ -74,10 +73,8 @@ def _from_store(model) -> BaseModelInfo:
         return BaseModelInfo(**common, trainable=False, reason=str(exc))
     common.update(parameter_size=info.parameter_size, quantization=info.file_type, family=model.family or
                   info.architecture)
-    try:
-        fmt = bases.resolve(source).chat_format
-    except DomainError:
-        fmt = None
+    fmt = chat_formats.choose(ollama_template=model.template, chat_template=info.chat_template,
+                              architecture=info.architecture)  # as bases.resolve would, from what is read already
     reason = why_not(info.architecture, info.parameters)
     return BaseModelInfo(**common, architecture=info.architecture, trainable=reason is None, reason=reason,
-                         chat_format=fmt)
+                         chat_format=fmt.name if fmt else None)

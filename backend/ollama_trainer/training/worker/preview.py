@@ -49,8 +49,10 @@ def preview(job_path: Path) -> PreviewReply:
     tokenizer = tokenizer_for(job)
     kept, dropped, lengths = [], 0, {}  # (trained tokens, all tokens) of each example that trains
     for ex in loaded.examples:
-        lengths[id(ex)] = len(batching.encode(tokenizer, ex, 10**9, p.system_prompt).input_ids)
-        e = batching.encode(tokenizer, ex, p.max_seq_len, p.system_prompt)
+        whole = batching.encode(tokenizer, ex, 10**9, p.system_prompt)
+        lengths[id(ex)] = len(whole.input_ids)
+        # what training reads: encode() cuts the same encoding at max_seq_len
+        e = batching.Encoded(whole.input_ids[:p.max_seq_len], whole.labels[:p.max_seq_len])
         if e.trained_tokens == 0:
             dropped += 1
             continue
