@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from ollama_trainer.flows.runner import FlowRunner
 from tests.fakes.ollama_standin import OllamaStandin
 from tests.fakes.standin_teacher import StandinTeacher
 
-from .test_documents_teacher import free_port, lines, make_pdf, paragraph
+from .test_documents_teacher import free_port, guide_and_pdfs as write_guide_and_pdfs, lines
 
 INDEX_QA = {"id": "docs-qa", "name": "Documents to Q&A", "inputs": {"src": "", "teacher": "teacher"},
             "steps": [{"id": "index", "cmd": "INDEX",
@@ -37,12 +36,7 @@ def standin(monkeypatch):
 
 @pytest.fixture
 def guide_and_pdfs(tmp_path) -> Path:
-    """The shipped guide folder plus three generated PDFs."""
-    root = tmp_path / "docs"
-    shutil.copytree(paths.REPO_ROOT / "docs" / "guide", root)
-    for n, topic in enumerate(("lighthouse", "harbour", "ferry")):
-        make_pdf(root / f"{topic}.pdf", [paragraph(topic, n * 10 + p) for p in range(2)])
-    return root
+    return write_guide_and_pdfs(tmp_path / "docs")
 
 
 def write_flow(flow: dict) -> None:

@@ -48,6 +48,18 @@ def make_pdf(path: Path, pages: list[str]) -> Path:
     return path
 
 
+def guide_and_pdfs(root: Path) -> Path:
+    """The shipped guide folder plus three generated PDFs, in `root`."""
+    import shutil
+
+    from ollama_trainer import paths
+
+    shutil.copytree(paths.REPO_ROOT / "docs" / "guide", root)
+    for n, topic in enumerate(("lighthouse", "harbour", "ferry")):
+        make_pdf(root / f"{topic}.pdf", [paragraph(topic, n * 10 + p) for p in range(2)])
+    return root
+
+
 def make_folder(root: Path) -> Path:
     """Three PDFs, a DOCX, an HTML page, a Markdown file; one encrypted and one corrupt PDF."""
     import docx
