@@ -6,7 +6,6 @@ preview and the run cannot disagree about the profile, the base or the prompt fo
 
 from __future__ import annotations
 
-import statistics
 import uuid
 from datetime import datetime, timezone
 
@@ -81,10 +80,6 @@ def earlier_speeds(base: BaseModelFile, device: str | None = None) -> list[float
         if len(out) >= SPEED_HISTORY:
             break
     return out
-
-
-def median_speed(speeds: list[float]) -> float | None:
-    return statistics.median(speeds) if speeds else None
 
 
 def job_spec(training_id: str, profile: TrainingProfile, dataset: DatasetEntry, base: BaseModelFile, epochs: int,

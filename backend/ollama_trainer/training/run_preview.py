@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from ollama_trainer import device_probe
+from ollama_trainer import bases, device_probe
 from ollama_trainer.contracts import DatasetEntry, RunPreview, TrainingOverrides, TrainingProfile
 from ollama_trainer.training import estimate, plan, worker_client
 from ollama_trainer.training.protocol import PreviewReply
@@ -33,8 +32,7 @@ _CACHE_SIZE = 32
 
 def _dataset_identity(path: str) -> str:
     try:
-        stat = os.stat(path)
-        return f"{stat.st_size}:{stat.st_mtime_ns}"
+        return bases.file_key(Path(path))
     except OSError:
         return "missing"
 
