@@ -75,30 +75,33 @@ def user_datasets_file() -> Path:
     return paths.user_datasets_dir() / "index.json"
 
 
+def _both(builtin_name: str, user_file: Path, key: str, model: type) -> list:
+    """The shipped entries, then the user's (a user entry replaces a shipped one of its id)."""
+    return _merge(_entries(paths.config_dir() / builtin_name, key, model, "builtin"),
+                  _entries(user_file, key, model, "user"))
+
+
+def _find(entries: list, entry_id: str, what: str, code: str):
+    for entry in entries:
+        if entry.id == entry_id:
+            return entry
+    raise NotFound(f"unknown {what} '{entry_id}'", code=code)
+
+
 def list_profiles() -> list[TrainingProfile]:
-    builtin = _entries(paths.config_dir() / "training_profiles.json", "profiles", TrainingProfile, "builtin")
-    user = _entries(user_profiles_file(), "profiles", TrainingProfile, "user")
-    return _merge(builtin, user)
+    return _both("training_profiles.json", user_profiles_file(), "profiles", TrainingProfile)
 
 
 def get_profile(profile_id: str) -> TrainingProfile:
-    for profile in list_profiles():
-        if profile.id == profile_id:
-            return profile
-    raise NotFound(f"unknown training profile '{profile_id}'", code="unknown_profile")
+    return _find(list_profiles(), profile_id, "training profile", "unknown_profile")
 
 
 def list_dataset_entries() -> list[DatasetEntry]:
-    builtin = _entries(paths.config_dir() / "datasets.json", "datasets", DatasetEntry, "builtin")
-    user = _entries(user_datasets_file(), "datasets", DatasetEntry, "user")
-    return _merge(builtin, user)
+    return _both("datasets.json", user_datasets_file(), "datasets", DatasetEntry)
 
 
 def get_dataset_entry(dataset_id: str) -> DatasetEntry:
-    for entry in list_dataset_entries():
-        if entry.id == dataset_id:
-            return entry
-    raise NotFound(f"unknown dataset '{dataset_id}'", code="unknown_dataset")
+    return _find(list_dataset_entries(), dataset_id, "dataset", "unknown_dataset")
 
 
 _lock = threading.Lock()

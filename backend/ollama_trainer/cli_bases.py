@@ -5,9 +5,9 @@ run preview."""
 from __future__ import annotations
 
 import argparse
-import json
 
 from ollama_trainer import catalog
+from ollama_trainer.cli_output import listing, print_json
 from ollama_trainer.errors import EXIT_OK
 
 BASE_HELP = ("train this base instead of the profile's: builtin, ollama:NAME[:TAG] (the local Ollama store; "
@@ -15,11 +15,10 @@ BASE_HELP = ("train this base instead of the profile's: builtin, ollama:NAME[:TA
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bases", help="list the base models that can be trained here",
-                       description="List the builtin base model and the models in the local Ollama store, each with "
-                                   "its family, size and quantization, and whether it can be trained here or why not.")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=cmd_bases)
+    listing(sub, "bases", help="list the base models that can be trained here",
+            description="List the builtin base model and the models in the local Ollama store, each with its "
+                        "family, size and quantization, and whether it can be trained here or why not.",
+            handler=cmd_bases)
 
     p = sub.add_parser("preview", help="count what a run would train on, and estimate its time and memory",
                        description="Before starting: the examples, the tokens trained on after masking, the "
@@ -38,7 +37,7 @@ def cmd_bases(args) -> int:
 
     found = base_catalog.list_bases()
     if args.json:
-        print(json.dumps(found.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        print_json(found)
         return EXIT_OK
     for b in found.bases:
         facts = ", ".join(x for x in (b.family or b.architecture, b.parameter_size, b.quantization) if x)
@@ -61,7 +60,7 @@ def cmd_preview(args) -> int:
     found = run_preview.preview(catalog.get_profile(args.profile), resolve_dataset(args.dataset),
                                 epochs=args.epochs, base=args.base)
     if args.json:
-        print(json.dumps(found.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        print_json(found)
     else:
         e = found.estimate
         print(f"{found.profile_id} on {found.dataset_id}, base {found.base_model}, {found.epochs} epochs, {found.device}")

@@ -4,24 +4,17 @@ in cli_documents)."""
 from __future__ import annotations
 
 import argparse
-import json
 
 from ollama_trainer import catalog, cli_documents
+from ollama_trainer.cli_output import listing, print_json
 from ollama_trainer.training import history
 
 
-def _dump(items) -> None:
-    print(json.dumps([i.model_dump(mode="json") for i in items], indent=2, ensure_ascii=False))
-
-
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("profiles", help="list training profiles", description="List the training profiles.")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=cmd_profiles)
-
-    p = sub.add_parser("datasets", help="list datasets with their validity", description="List the datasets.")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=cmd_datasets)
+    listing(sub, "profiles", help="list training profiles", description="List the training profiles.",
+            handler=cmd_profiles)
+    listing(sub, "datasets", help="list datasets with their validity", description="List the datasets.",
+            handler=cmd_datasets)
 
     p = sub.add_parser("dataset", help="check a dataset file", description="Dataset tools.")
     dsub = p.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
@@ -32,17 +25,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(handler=cmd_dataset_check)
     cli_documents.register(dsub)
 
-    p = sub.add_parser("history", help="list earlier training runs, newest first",
-                       description="List earlier training runs, newest first.")
-    p.add_argument("--limit", type=int, default=10, help="how many (default 10)")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=cmd_history)
+    listing(sub, "history", help="list earlier training runs, newest first",
+            description="List earlier training runs, newest first.", handler=cmd_history, limit=True)
 
 
 def cmd_profiles(args) -> int:
     profiles = catalog.list_profiles()
     if args.json:
-        _dump(profiles)
+        print_json(profiles)
         return 0
     for p in profiles:
         print(f"{p.id:<20} {p.name}  [{p.base_model}, {p.default_epochs} epochs, lr {p.learning_rate:g}]")
@@ -53,7 +43,7 @@ def cmd_profiles(args) -> int:
 def cmd_datasets(args) -> int:
     infos = catalog.list_datasets()
     if args.json:
-        _dump(infos)
+        print_json(infos)
         return 0
     for d in infos:
         state = "valid" if d.valid else f"INVALID: {d.first_error}"
@@ -81,7 +71,7 @@ def cmd_dataset_check(args) -> int:
 def cmd_history(args) -> int:
     runs = history.recent(max(1, args.limit))
     if args.json:
-        _dump(runs)
+        print_json(runs)
         return 0
     if not runs:
         print("No training runs yet. Start one with: ollama-trainer train --profile quick-demo --dataset identity-demo")

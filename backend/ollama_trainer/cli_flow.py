@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from ollama_trainer.cli_output import listing, print_json
 from ollama_trainer.errors import DomainError
 
 from ollama_trainer.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
@@ -15,10 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("flow", help="list and run flows (multi-step jobs)", description="Flows: list, run, history.")
     fsub = p.add_subparsers(dest="flow_command", metavar="ACTION", required=True)
 
-    c = fsub.add_parser("list", help="list the flows, broken files with their error",
-                        description="List the shipped flows and your own (<data>/flows/*.json).")
-    c.add_argument("--json", action="store_true", help="print JSON")
-    c.set_defaults(handler=cmd_list)
+    listing(fsub, "list", help="list the flows, broken files with their error",
+            description="List the shipped flows and your own (<data>/flows/*.json).", handler=cmd_list)
 
     c = fsub.add_parser("run", help="run a flow, printing each step's progress",
                         description="Run a flow. Exit 0 done, 1 failed, 2 invalid, 130 cancelled (Ctrl-C).")
@@ -28,11 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--json", action="store_true", help="print the FlowRun as JSON at each change")
     c.set_defaults(handler=cmd_run)
 
-    c = fsub.add_parser("history", help="list earlier flow runs, newest first",
-                        description="List earlier flow runs, newest first.")
-    c.add_argument("--limit", type=int, default=10, help="how many (default 10)")
-    c.add_argument("--json", action="store_true", help="print JSON")
-    c.set_defaults(handler=cmd_history)
+    listing(fsub, "history", help="list earlier flow runs, newest first",
+            description="List earlier flow runs, newest first.", handler=cmd_history, limit=True)
 
 
 def cmd_list(args) -> int:
@@ -40,7 +35,7 @@ def cmd_list(args) -> int:
 
     flows = definition.list_flows()
     if args.json:
-        print(json.dumps([f.model_dump(mode="json") for f in flows], indent=2, ensure_ascii=False))
+        print_json(flows)
         return 0
     for f in flows:
         if f.error:
@@ -133,7 +128,7 @@ def cmd_history(args) -> int:
 
     runs = history.recent(max(1, args.limit))
     if args.json:
-        print(json.dumps([r.model_dump(mode="json") for r in runs], indent=2, ensure_ascii=False))
+        print_json(runs)
         return 0
     if not runs:
         print("No flow runs yet. Run one with: ollama-trainer flow run train_default")
