@@ -16,39 +16,17 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from ollama_trainer import catalog, paths
+from ollama_trainer import paths
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import worker_client
 from ollama_trainer.training.protocol import ServeReady, ServeReply, ServeRequest
-from ollama_trainer.training.run_folder import ADAPTER, RunFolder
+from ollama_trainer.training.ask import ModelKey, key_for
 
 log = logging.getLogger(__name__)
 IDLE_S = 300.0  # a model not asked for this long is released
 MAX_WARM = 2  # models kept loaded at once (each holds its weights in memory)
 ANSWER_TIMEOUT_S = 300.0
 R = TypeVar("R", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class ModelKey:
-    base_model: str
-    adapter: str | None
-    system: str | None
-
-
-def key_for(*, run: str | None, base: str | None) -> ModelKey:
-    """The model a question goes to: a run's trained model (its base with its adapter), or a
-    profile's base model."""
-    if run:
-        folder = RunFolder.of(run)
-        job = folder.read_job()
-        if job is None:
-            raise DomainError(f"no training run '{run}'", code="unknown_training")
-        adapter = folder.file(ADAPTER)
-        has_adapter = (adapter / "adapter_config.json").is_file()
-        return ModelKey(job.profile.base_model, str(adapter) if has_adapter else None, job.profile.system_prompt)
-    profile = catalog.get_profile(base)
-    return ModelKey(profile.base_model, None, profile.system_prompt)
 
 
 @dataclass
@@ -107,9 +85,7 @@ class InferencePool:
 
     def ask(self, *, run: str | None, base: str | None, prompt: str, with_adapter: bool = True,
             max_new_tokens: int = 64) -> str:
-        key = key_for(run=run, base=base)
-        if with_adapter and run and key.adapter is None:
-            raise DomainError(f"run '{run}' has no trained adapter (did it finish?)", code="no_adapter")
+        key = key_for(run=run, base=base, with_adapter=with_adapter)
         return self._server(key).ask(prompt, with_adapter=with_adapter, max_new_tokens=max_new_tokens)
 
     def _server(self, key: ModelKey) -> Server:

@@ -159,3 +159,17 @@ def load(name: str, models_dir: Path, *, dtype=None, base: BaseModelFile | None 
         tokenizer.chat_template = chat_formats.CHATML_JINJA  # a model without any: the documented default
     model.eval()
     return model, tokenizer
+
+
+def load_for_answers(name: str, models_dir: Path, adapter: str | None = None):
+    """(model, tokenizer) for answering: the base with a run's adapter on it when given, in
+    eval mode."""
+    model, tokenizer = load(name, models_dir)
+    if adapter:
+        from peft import PeftModel
+
+        if not (Path(adapter) / "adapter_config.json").is_file():
+            raise BaseModelError(f"adapter '{adapter}' not found: no adapter_config.json there")
+        model = PeftModel.from_pretrained(model, adapter)
+    model.eval()
+    return model, tokenizer

@@ -173,14 +173,7 @@ def ask(args) -> int:
         from ollama_trainer.training.worker import base_models
         from ollama_trainer.training.worker.generation import answer
 
-        model, tokenizer = base_models.load(args.base_model, Path(args.models_dir))
-        if args.adapter:
-            from peft import PeftModel
-
-            if not (Path(args.adapter) / "adapter_config.json").is_file():
-                raise base_models.BaseModelError(f"adapter '{args.adapter}' not found: no adapter_config.json there")
-            model = PeftModel.from_pretrained(model, args.adapter)
-        model.eval()
+        model, tokenizer = base_models.load_for_answers(args.base_model, Path(args.models_dir), args.adapter)
         with torch.no_grad():
             text = answer(model, tokenizer, args.prompt, system=args.system, max_new_tokens=args.max_new_tokens)
     except Exception as exc:  # noqa: BLE001
@@ -220,25 +213,26 @@ def probe() -> int:
     return ev.EXIT_DONE
 
 
+def _model_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The model that answers: a base, its folder of models, a run's adapter, a system prompt."""
+    p.add_argument("--base-model", required=True)
+    p.add_argument("--adapter")
+    p.add_argument("--models-dir", required=True)
+    p.add_argument("--system")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ollama_trainer.training.worker")
     sub = parser.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="run the job in RUN_DIR/job.json")
     t.add_argument("--run-dir", required=True)
-    a = sub.add_parser("ask", help="one greedy answer from a base model (and adapter)")
-    a.add_argument("--base-model", required=True)
-    a.add_argument("--adapter")
-    a.add_argument("--models-dir", required=True)
+    a = _model_arguments(sub.add_parser("ask", help="one greedy answer from a base model (and adapter)"))
     a.add_argument("--prompt", required=True)
     a.add_argument("--max-new-tokens", type=int, default=64)
-    a.add_argument("--system")
     w = sub.add_parser("preview", help="count what a job would train on (JobSpec JSON in FILE)")
     w.add_argument("--job", required=True)
-    v = sub.add_parser("serve", help="keep a model loaded and answer JSON-line questions on stdin")
-    v.add_argument("--base-model", required=True)
-    v.add_argument("--adapter")
-    v.add_argument("--models-dir", required=True)
-    v.add_argument("--system")
+    _model_arguments(sub.add_parser("serve", help="keep a model loaded and answer JSON-line questions on stdin"))
     m = sub.add_parser("merge", help="write the trained model file of the run in RUN_DIR")
     m.add_argument("--run-dir", required=True)
     sub.add_parser("probe", help="print the device training would use")

@@ -30,14 +30,7 @@ def serve(args) -> int:
 
     t0 = time.monotonic()
     try:
-        model, tokenizer = base_models.load(args.base_model, Path(args.models_dir))
-        if args.adapter:
-            from peft import PeftModel
-
-            if not (Path(args.adapter) / "adapter_config.json").is_file():
-                raise base_models.BaseModelError(f"adapter '{args.adapter}' not found: no adapter_config.json there")
-            model = PeftModel.from_pretrained(model, args.adapter)
-        model.eval()
+        model, tokenizer = base_models.load_for_answers(args.base_model, Path(args.models_dir), args.adapter)
     except Exception as exc:  # noqa: BLE001 - one reply line either way
         _say(ServeReady(ready=False, error=str(exc)))
         return 1
