@@ -5,7 +5,7 @@ import ErrorBanner from '../src/lib/components/ErrorBanner.svelte';
 import { ERROR_CODES } from '../src/lib/contracts.gen';
 import { TRANSPORT_CODES } from '../src/lib/errorCodes';
 import { errorText, LOCALES, setLocale, t } from '../src/lib/i18n';
-import { en, errors as enErrors } from '../src/lib/i18n/en';
+import { areas, en, errors as enErrors } from '../src/lib/i18n/en';
 import { errors as ruErrors, ru } from '../src/lib/i18n/ru';
 
 afterEach(() => setLocale('en'));
@@ -53,5 +53,10 @@ describe('message tables', () => {
     for (const table of [en, ru]) {
       for (const [key, text] of Object.entries(table)) expect(text.trim(), key).not.toBe('');
     }
+  });
+
+  it('keeps each key in one area table only', () => {
+    const inAreas = Object.values(areas).flatMap((table) => Object.keys(table));
+    expect(inAreas).toHaveLength(Object.keys(en).length);
   });
 });
