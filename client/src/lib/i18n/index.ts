@@ -1,5 +1,6 @@
-// Every string a person reads in the window comes from t(): English (en.ts, the source of the
-// keys) and Russian (ru.ts), switched at run time through localeState.
+// Every string a person reads in the window comes from t(): English (en/, one table per area,
+// the source of the keys) and Russian (ru/, the same areas), switched at run time through
+// localeState.
 import { httpStatus, isKnownCode } from '../errorCodes';
 import { type Locale, localeState } from '../locale.svelte';
 import { type ErrorWords, en, errors as enErrors, type MessageKey, type Messages } from './en';
