@@ -10,12 +10,11 @@ was left by an app that stopped: `recover_interrupted` records it as `interrupte
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from pathlib import Path
 
-from ollama_trainer import atomic, paths
+from ollama_trainer import atomic, file_lock, paths
 from ollama_trainer.contracts import FLOW_TERMINAL_STATES, FlowRun
 from ollama_trainer.jsonl_log import JsonlLog
 
@@ -58,13 +57,7 @@ def lock(flow_run_id: str) -> int:
     """Hold the run's lock while it is live (raises OSError when another process holds it)."""
     folder = run_dir(flow_run_id)
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise
-    return fd
+    return file_lock.take(folder / ".lock")
 
 
 def recent(limit: int) -> list[FlowRun]:

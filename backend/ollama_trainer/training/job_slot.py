@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ollama_trainer import paths
+from ollama_trainer import file_lock, paths
 from ollama_trainer.timestamps import now_iso
 
 LOCK_FILE = "training.lock"
@@ -35,11 +35,9 @@ def _lock_path() -> Path:
 
 def try_acquire(training_id: str, origin: str) -> int | None:
     """The slot's fd (its lock held) or None when another job holds it."""
-    fd = os.open(_lock_path(), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
+        fd = file_lock.take(_lock_path())
+    except BlockingIOError:
         return None
     record = json.dumps({"training_id": training_id, "pid": os.getpid(), "started_at": now_iso(), "origin": origin})
     os.ftruncate(fd, 0)

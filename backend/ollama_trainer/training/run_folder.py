@@ -19,13 +19,12 @@ left unfinished), and `update_summary` adds what comes later (the Ollama model).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
 from typing import Iterator
 
-from ollama_trainer import atomic, paths
+from ollama_trainer import atomic, file_lock, paths
 from ollama_trainer.contracts import MetricPoint, SampleAnswer, TrainingRunSummary
 from ollama_trainer.errors import InvalidArgument
 from ollama_trainer.jsonl_log import JsonlLog
@@ -156,13 +155,7 @@ class RunFolder:
         """Take the run's lock (non-blocking); returns the fd. BlockingIOError when a live
         process (the run's worker, or the app that started it) holds it."""
         self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.file(LOCK), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise
-        return fd
+        return file_lock.take(self.file(LOCK))
 
     def lock_waiting(self, timeout: float = 30.0) -> int | None:
         """The run's lock, waiting up to `timeout` for whoever holds it; None on a timeout."""
