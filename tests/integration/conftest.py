@@ -198,3 +198,34 @@ def as_foreground() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+# -- a finished run for the export tests (export_helpers.py) ------------------------------------
+@pytest.fixture(scope="session")
+def tiny_adapter(tmp_path_factory) -> tuple[Path, Path]:
+    """(adapter folder, base model GGUF): a small llama with a random LoRA on all 7 modules."""
+    from tests.fakes import tiny_gguf
+    from tests.integration.export_helpers import RANK, SMOLLM2_JINJA
+
+    root = tmp_path_factory.mktemp("tiny-export")
+    base = tiny_gguf.write_llama(root / "base.gguf", chat_template=SMOLLM2_JINJA)
+    adapter = tiny_gguf.write_peft_adapter(root / "adapter", rank=RANK)
+    return adapter, base
+
+
+@pytest.fixture
+def run(tiny_adapter) -> Path:
+    """The finished run TRAINING_ID, made by hand from tiny_adapter."""
+    from tests.integration.export_helpers import make_run
+
+    return make_run(*tiny_adapter)
+
+
+@pytest.fixture
+def answering(ollama_standin):
+    """The stand-in (the test module's ollama_standin) answers every chat with the app's own
+    answer, as the trained model would."""
+    from tests.integration.export_helpers import APP_ANSWER
+
+    ollama_standin.engine = lambda model, prompt, req: APP_ANSWER
+    return ollama_standin

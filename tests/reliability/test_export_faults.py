@@ -12,7 +12,8 @@ from ollama_trainer.errors import DomainError
 from ollama_trainer.ollama import export as ex
 from ollama_trainer.training import history
 from tests.fakes.fixtures import ollama_standin  # noqa: F401
-from tests.integration.test_export import TRAINING_ID, make_run, tiny_adapter  # noqa: F401
+from tests.integration.conftest import tiny_adapter  # noqa: F401
+from tests.integration.export_helpers import TRAINING_ID, make_run
 
 
 def drop_upload(standin, monkeypatch):

@@ -3,7 +3,6 @@ streamed, and no half file on a failure. On a tiny hand-made llama GGUF."""
 
 from __future__ import annotations
 
-import errno
 import json
 
 import numpy as np
@@ -15,6 +14,7 @@ from ollama_trainer.weights.lora import permute_rows
 
 from tests.fakes.tiny_gguf import DIM, HEADS, HEADS_KV
 from tests.fakes.tiny_gguf import write_model as write_base
+from tests.fault_helpers import full_disk_on_call
 
 
 def write_adapter(folder, modules=("q_proj", "k_proj"), r=2, alpha=4, shapes=None):
@@ -114,16 +114,7 @@ def test_a_full_disk_leaves_no_half_file(tmp_path, monkeypatch):
     write_base(tmp_path / "base.gguf")
     write_adapter(tmp_path / "adapter")
     (tmp_path / "model.gguf").write_bytes(b"an earlier model")
-    real = merge._blocks
-    calls = {"n": 0}
-
-    def failing(*args):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        yield from real(*args)
-
-    monkeypatch.setattr(merge, "_blocks", failing)
+    full_disk_on_call(monkeypatch, merge, "_blocks", 3)
     with pytest.raises(OSError):
         merge.merge_into_gguf(tmp_path / "base.gguf", tmp_path / "adapter", tmp_path / "model.gguf")
     assert (tmp_path / "model.gguf").read_bytes() == b"an earlier model"
