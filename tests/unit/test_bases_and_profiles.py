@@ -14,7 +14,7 @@ from ollama_trainer.bridge.registry import CommandFailed, dispatch
 from ollama_trainer.contracts import TrainingProfile
 from ollama_trainer.errors import DomainError
 from tests.fakes.ollama_store import FakeModel, make_store
-from tests.unit.test_ollama_store import TEMPLATE, write_gguf
+from tests.unit.ollama_store_helpers import TEMPLATE, write_gguf
 
 
 @pytest.fixture

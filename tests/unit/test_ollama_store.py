@@ -1,70 +1,21 @@
 """The local Ollama store (ollama_trainer.ollama.store) on fake stores laid out as Ollama lays
-them out (tests/fakes/ollama_store.py), holding tiny GGUF files written here."""
+them out (tests/fakes/ollama_store.py), holding tiny GGUF files (ollama_store_helpers.py): names,
+where the store is, find, list and digests. What it says when something is wrong is
+test_ollama_store_errors.py."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-from ollama_trainer.errors import DomainError
 from ollama_trainer.ollama import store
-from ollama_trainer.ollama.store import ModelName, StoreError, parse_name
+from ollama_trainer.ollama.store import ModelName, parse_name
 
 from tests.fakes.ollama_store import FakeModel, blob, make_store, manifest_path, sha256_of
-
-TEMPLATE = "{{ if .System }}<|system|>{{ .System }}{{ end }}<|user|>{{ .Prompt }}<|assistant|>{{ .Response }}"
-
-
-def write_gguf(path: Path, arch: str = "llama", seed: int = 0) -> Path:
-    import gguf
-
-    writer = gguf.GGUFWriter(str(path), arch)
-    writer.add_name(f"tiny {arch}")
-    writer.add_context_length(64)
-    writer.add_embedding_length(8)
-    writer.add_block_count(1)
-    writer.add_head_count(2)
-    writer.add_head_count_kv(1)
-    writer.add_tokenizer_model("gpt2")
-    writer.add_token_list(["<s>", "</s>", "a", "b"])
-    rng = np.random.default_rng(seed)
-    writer.add_tensor("token_embd.weight", rng.standard_normal((4, 8), dtype=np.float32))
-    writer.add_tensor("blk.0.attn_q.weight", rng.standard_normal((8, 8), dtype=np.float32))
-    writer.add_tensor("output_norm.weight", np.ones(8, dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
-
-
-@pytest.fixture
-def ggufs(tmp_path) -> dict[str, Path]:
-    folder = tmp_path / "ggufs"
-    folder.mkdir()
-    return {name: write_gguf(folder / f"{name}.gguf", seed=i) for i, name in enumerate(("a", "b", "c"))}
-
-
-@pytest.fixture
-def root(tmp_path, ggufs) -> Path:
-    return make_store(tmp_path / "models", [
-        FakeModel("smollm2:135m", ggufs["a"], template=TEMPLATE, system="You are brief.",
-                  params={"stop": ["<|user|>"], "temperature": 0.2}, license="Apache 2.0"),
-        FakeModel("gemma3:270m", ggufs["b"]),
-        FakeModel("me/tuned:v1", ggufs["c"], template=TEMPLATE),
-    ])
-
-
-def codes(fn, *args, **kwargs) -> StoreError:
-    with pytest.raises(StoreError) as info:
-        fn(*args, **kwargs)
-    assert isinstance(info.value, DomainError)
-    return info.value
+from tests.unit.ollama_store_helpers import TEMPLATE, codes, ggufs, root  # noqa: F401
 
 
 # -- names -------------------------------------------------------------------------------
@@ -261,94 +212,6 @@ def test_a_manifest_list_gives_its_gguf_child(tmp_path, ggufs):
                                      "format": "gguf"}]}))
     model = store.find("gemma3:270m", root=root)
     assert model.template == TEMPLATE and model.digest == "sha256:" + sha256_of(ggufs["a"])
-
-
-def test_an_unknown_name_lists_up_to_five_that_are_there(tmp_path, ggufs):
-    names = ["gemma3:1b", "gemma3:4b", "llama3.2:1b", "llama3.2:3b", "qwen3:0.6b", "qwen3:1.7b", "smollm2:135m"]
-    root = make_store(tmp_path / "models", [FakeModel(n, ggufs["a"]) for n in names])
-    err = codes(store.find, "gemma3:270m", root=root)
-    assert err.code == "unknown_ollama_model" and err.http_status == 404
-    assert f"no model 'gemma3:270m' in the Ollama store at {root}" in err.message
-    # the same model's other tags first, then the rest by name, five in all
-    assert "(it has gemma3:1b, gemma3:4b, llama3.2:1b, llama3.2:3b, qwen3:0.6b and 2 more)" in err.message
-    assert "ollama pull gemma3:270m" in err.message
-
-
-def test_an_unknown_name_in_an_empty_store_says_it_is_empty(tmp_path):
-    (tmp_path / "models").mkdir()
-    err = codes(store.find, "gemma3", root=tmp_path / "models")
-    assert err.code == "unknown_ollama_model"
-    assert "holds no models yet" in err.message and "ollama pull gemma3:latest" in err.message
-    assert store.list_models(root=tmp_path / "models") == []
-
-
-def test_a_missing_model_blob_is_named(root):
-    model = store.find("gemma3:270m", root=root)
-    model.model_path.unlink()
-    err = codes(store.find, "gemma3:270m", root=root)
-    assert err.code == "unreadable_blob"
-    assert f"the model blob {model.model_path} is missing" in err.message
-    assert "ollama pull gemma3:270m" in err.message
-
-
-def test_a_short_model_blob_is_named_with_both_sizes(root):
-    model = store.find("gemma3:270m", root=root)
-    data = model.model_path.read_bytes()
-    model.model_path.unlink()  # a hard link to the test's GGUF: replace it, do not write into it
-    model.model_path.write_bytes(data[:-100])
-    err = codes(store.find, "gemma3:270m", root=root)
-    assert err.code == "unreadable_blob"
-    assert f"{model.model_path} is {len(data) - 100} bytes, its manifest says {len(data)}" in err.message
-
-
-def test_a_blob_that_is_not_gguf_is_named(tmp_path):
-    fake = tmp_path / "not.gguf"
-    fake.write_bytes(b"PK\x03\x04" + bytes(60))
-    root = make_store(tmp_path / "models", [FakeModel("broken:latest", fake)])
-    err = codes(store.find, "broken", root=root)
-    assert err.code == "unreadable_blob"
-    assert "is not a GGUF file (it starts with b'PK\\x03\\x04'" in err.message
-    assert f"the model blob {root / 'blobs'}/sha256-" in err.message
-
-
-def test_missing_small_blobs_and_bad_params_are_named(root):
-    model = store.find("smollm2:135m", root=root)
-    template = next(layer for layer in model.layers if layer.media_type == store.MEDIA_TEMPLATE)
-    template.path.unlink()
-    err = codes(store.find, "smollm2:135m", root=root)
-    assert err.code == "unreadable_blob" and f"its template blob {template.path} is missing" in err.message
-    template.path.write_text(TEMPLATE)
-
-    params = next(layer for layer in model.layers if layer.media_type == store.MEDIA_PARAMS)
-    params.path.write_text("[1, 2]")
-    err = codes(store.find, "smollm2:135m", root=root)
-    assert err.code == "unreadable_blob" and f"the parameters blob {params.path} is not a JSON object" in err.message
-
-
-def test_a_manifest_without_a_model_layer_says_what_it_has(root):
-    path = manifest_path(root, "gemma3:270m")
-    manifest = json.loads(path.read_text())
-    manifest["layers"] = [{"mediaType": "application/vnd.ollama.image.tensor; name=x; dtype=BF16", "digest":
-                           manifest["layers"][0]["digest"], "size": 1}]
-    path.write_text(json.dumps(manifest))
-    err = codes(store.find, "gemma3:270m", root=root)
-    assert err.code == "unreadable_blob"
-    assert "has no GGUF model layer" in err.message and "application/vnd.ollama.image.tensor" in err.message
-
-
-@pytest.mark.parametrize("content, why", [
-    ("{not json", "cannot be read as JSON"),
-    ("[]", "it is not a JSON object"),
-    ('{"layers": {"a": 1}}', "its layers are not a list"),
-    ('{"layers": [{"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:abc", "size": 1}]}',
-     "malformed digest 'sha256:abc'"),
-])
-def test_a_broken_manifest_is_named(root, content, why):
-    path = manifest_path(root, "gemma3:270m")
-    path.write_text(content)
-    err = codes(store.find, "gemma3:270m", root=root)
-    assert err.code == "invalid_ollama_manifest"
-    assert f"gemma3:270m: its manifest {path}" in err.message and why in err.message
 
 
 # -- list --------------------------------------------------------------------------------
