@@ -101,13 +101,11 @@ def test_a_profile_whose_base_is_not_there_is_never_saved(tmp_path):
     assert not catalog.user_profiles_file().exists() or "mine" not in catalog.user_profiles_file().read_text()
 
 
-def test_only_the_users_own_profiles_can_be_deleted():
+@pytest.mark.parametrize("profile_id, code", [("standard-lora", "invalid_argument"), ("never-was", "unknown_profile")])
+def test_only_the_users_own_profiles_can_be_deleted(profile_id, code):
     with pytest.raises(DomainError) as err:
-        user_profiles.delete("standard-lora")
-    assert err.value.code == "invalid_argument"
-    with pytest.raises(DomainError) as err:
-        user_profiles.delete("never-was")
-    assert err.value.code == "unknown_profile"
+        user_profiles.delete(profile_id)
+    assert err.value.code == code
 
 
 def test_the_bridge_saves_lists_and_deletes_profiles():

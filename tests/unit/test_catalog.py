@@ -21,13 +21,11 @@ def test_shipped_profiles_and_datasets():
     assert len(infos["identity-demo"].held_out_prompts) >= 3
 
 
-def test_unknown_ids_have_their_codes():
+@pytest.mark.parametrize("lookup, code", [("get_profile", "unknown_profile"), ("get_dataset_entry", "unknown_dataset")])
+def test_unknown_ids_have_their_codes(lookup, code):
     with pytest.raises(DomainError) as exc:
-        catalog.get_profile("nope")
-    assert exc.value.code == "unknown_profile"
-    with pytest.raises(DomainError) as exc:
-        catalog.get_dataset_entry("nope")
-    assert exc.value.code == "unknown_dataset"
+        getattr(catalog, lookup)("nope")
+    assert exc.value.code == code
 
 
 def test_import_dataset_copies_and_registers(tmp_path):

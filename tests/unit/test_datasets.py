@@ -157,13 +157,6 @@ def test_missing_assistant_turn(tmp_path):
     assert (issue.line, issue.field, issue.message) == (2, "messages", "no assistant message")
 
 
-def test_conversation_ending_with_a_user_turn(tmp_path):
-    loaded = load(write(tmp_path, GOOD, chat(("user", "q"), ("assistant", "a"), ("user", "again"))))
-    issue = only_error(loaded)
-    assert (issue.line, issue.field) == (2, "messages[2].role")
-    assert "last message must be from the assistant" in issue.message
-
-
 def test_empty_assistant_turn(tmp_path):
     loaded = load(write(tmp_path, GOOD, GOOD, chat(("user", "q"), ("assistant", "  \n"))))
     issue = only_error(loaded)
@@ -179,11 +172,15 @@ def test_wrong_role_names_the_role_and_the_allowed_ones(tmp_path):
     assert issue.message == 'role "bot" is not allowed (allowed: system, user, assistant)'
 
 
-def test_turns_out_of_order(tmp_path):
-    loaded = load(write(tmp_path, GOOD, chat(("user", "q"), ("user", "q2"), ("assistant", "a"))))
+@pytest.mark.parametrize("turns, field, message", [
+    ((("user", "q"), ("assistant", "a"), ("user", "again")), "messages[2].role", "last message must be from the assistant"),
+    ((("user", "q"), ("user", "q2"), ("assistant", "a")), "messages[1].role", "expected an assistant message here, got user"),
+], ids=["conversation_ending_with_a_user_turn", "turns_out_of_order"])
+def test_a_turn_out_of_place(tmp_path, turns, field, message):
+    loaded = load(write(tmp_path, GOOD, chat(*turns)))
     issue = only_error(loaded)
-    assert (issue.line, issue.field) == (2, "messages[1].role")
-    assert "expected an assistant message here, got user" in issue.message
+    assert (issue.line, issue.field) == (2, field)
+    assert message in issue.message
 
 
 def test_system_message_only_first(tmp_path):
