@@ -5,7 +5,7 @@ import { alignRuns } from '../src/lib/components/CompareChart.svelte';
 import CompareView from '../src/lib/components/CompareView.svelte';
 import type { ComparedRun, CompareResult, RunScores } from '../src/lib/contracts.gen';
 import { point, summary } from './fixtures';
-import { fakeBackend } from './helpers';
+import { fakeBackend, findAlert } from './helpers';
 
 function scores(passed: number, kept: number): RunScores {
   return {
@@ -116,9 +116,7 @@ describe('CompareView', () => {
       ids: ['r1', 'gone'],
       call: fakeBackend({ compare_runs: new ApiError('unknown_training', "no training run 'gone'") }).call,
     });
-    const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent("no training run 'gone'");
-    expect(alert).toHaveTextContent('The runs could not be compared');
+    await findAlert(["no training run 'gone'", 'The runs could not be compared']);
   });
 
   it('asks for two runs when the link names fewer', () => {

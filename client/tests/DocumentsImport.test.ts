@@ -4,7 +4,7 @@ import { ApiError } from '../src/lib/api';
 import DocumentsImport from '../src/lib/components/DocumentsImport.svelte';
 import type { DocumentsJobState, DocumentsPreview, DocumentsReport, TeacherModelList } from '../src/lib/contracts.gen';
 import { dataset, datasets } from './fixtures';
-import { fakeBackend } from './helpers';
+import { fakeBackend, findAlert } from './helpers';
 
 afterEach(() => {
   delete window.pywebview;
@@ -256,10 +256,7 @@ describe('DocumentsImport: preview', () => {
     await vi.waitFor(() => expect(screen.getByLabelText('Teacher model')).toHaveValue('llama3.2:latest'));
     await fill('/nope');
     await fireEvent.click(previewButton());
-    const banner = await screen.findByRole('alert');
-    expect(banner).toHaveTextContent('No preview');
-    expect(banner).toHaveTextContent("folder '/nope' not found");
-    expect(banner).toHaveTextContent('documents_not_found');
+    await findAlert(['No preview', "folder '/nope' not found", 'documents_not_found']);
   });
 });
 
@@ -363,9 +360,7 @@ describe('DocumentsImport: the job', () => {
     await openForm();
     await fill('/home/me/harbour');
     await fireEvent.click(runButton());
-    const banner = await screen.findByRole('alert');
-    expect(banner).toHaveTextContent('The documents were not read');
-    expect(banner).toHaveTextContent("already being read into 'harbour'");
+    await findAlert(['The documents were not read', "already being read into 'harbour'"]);
   });
 
   it('uses the window’s folder dialog where there is one', async () => {

@@ -5,7 +5,7 @@ import FlowRunView from '../src/lib/components/FlowRunView.svelte';
 import { FlowRunStore } from '../src/lib/stores/flows.svelte';
 import { status } from './fixtures';
 import { flowRun, stepRun } from './flowFixtures';
-import { fakeBackend } from './helpers';
+import { fakeBackend, findAlert } from './helpers';
 
 function open(answers: Parameters<typeof fakeBackend>[0], id = 'fr-1') {
   const backend = fakeBackend(answers);
@@ -115,10 +115,7 @@ describe('FlowRunView', () => {
     open({ get_flow_run: new ApiError('unknown_flow_run', "no flow run 'nope'") }, 'nope');
 
     expect(screen.getByRole('heading', { level: 1, name: 'Flow run nope' })).toBeInTheDocument();
-    const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent('This flow run could not be loaded');
-    expect(alert).toHaveTextContent("no flow run 'nope'");
-    expect(alert).toHaveTextContent('unknown_flow_run');
+    await findAlert(['This flow run could not be loaded', "no flow run 'nope'", 'unknown_flow_run']);
   });
 });
 

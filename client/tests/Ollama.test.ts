@@ -6,7 +6,7 @@ import OllamaStatus from '../src/lib/components/OllamaStatus.svelte';
 import ResultCard from '../src/lib/components/ResultCard.svelte';
 import { OllamaConnectionStore } from '../src/lib/stores/ollama.svelte';
 import { details, summary } from './fixtures';
-import { fakeBackend } from './helpers';
+import { fakeBackend, findAlert } from './helpers';
 
 const HOST = 'http://127.0.0.1:11434';
 const reachable: OllamaConnection = { reachable: true, version: '0.12.11', host: HOST, message: `Ollama 0.12.11 at ${HOST}` };
@@ -148,10 +148,7 @@ describe('Export to Ollama in the result card', () => {
       export_to_ollama: exportState({ state: 'exporting', message: 'starting', ...files }),
     });
 
-    const alert = await within(region).findByRole('alert');
-    expect(alert).toHaveTextContent('Export to Ollama failed');
-    expect(alert).toHaveTextContent('ollama pull smollm2:135m');
-    expect(alert).toHaveTextContent('ollama_create_failed');
+    await findAlert(['Export to Ollama failed', 'ollama pull smollm2:135m', 'ollama_create_failed'], region);
     expect(within(region).getByText(files.command)).toBeInTheDocument();
 
     await fireEvent.click(within(region).getByRole('button', { name: 'Retry export' }));

@@ -1,20 +1,16 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../src/lib/api';
 import ProfileEditor from '../src/lib/components/ProfileEditor.svelte';
 import type { TrainingProfile } from '../src/lib/contracts.gen';
 import { profile, profiles } from './fixtures';
-import { fakeBackend, renderTrainingPanel } from './helpers';
+import { fakeBackend, findAlert, renderTrainingPanel } from './helpers';
 import { baseList } from './profileFixtures';
 
 const invokeMock = vi.hoisted(() => vi.fn());
 vi.mock('../src/lib/api', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../src/lib/api')>();
   return { ...actual, invoke: invokeMock };
-});
-
-beforeEach(() => {
-  invokeMock.mockReset();
 });
 
 /** The backend echoes a saved profile as the user's. */
@@ -119,9 +115,7 @@ describe('ProfileEditor', () => {
     await type(/Or the path/, '/models/tiny');
     await fireEvent.click(screen.getByRole('button', { name: 'Save profile' }));
 
-    const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent('The profile could not be saved');
-    expect(alert).toHaveTextContent("'quick' is already a shipped profile");
+    await findAlert(['The profile could not be saved', "'quick' is already a shipped profile"]);
     expect(field('Id')).toHaveValue('quick');
     expect(onsaved).not.toHaveBeenCalled();
   });

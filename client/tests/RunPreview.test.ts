@@ -1,17 +1,13 @@
 import { fireEvent, screen, within } from '@testing-library/svelte';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../src/lib/api';
-import { fakeBackend, renderTrainingPanel } from './helpers';
+import { fakeBackend, findAlert, renderTrainingPanel } from './helpers';
 import { runPreview } from './profileFixtures';
 
 const invokeMock = vi.hoisted(() => vi.fn());
 vi.mock('../src/lib/api', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../src/lib/api')>();
   return { ...actual, invoke: invokeMock };
-});
-
-beforeEach(() => {
-  invokeMock.mockReset();
 });
 
 function setup(answers: Parameters<typeof fakeBackend>[0] = {}) {
@@ -84,9 +80,7 @@ describe('RunPreview in the Training view', () => {
       }),
     });
     await choose();
-    const alert = await within(region()).findByRole('alert');
-    expect(alert).toHaveTextContent('This run cannot start.');
-    expect(alert).toHaveTextContent('no example has an assistant token within max_seq_len 16');
+    await findAlert(['This run cannot start.', 'no example has an assistant token within max_seq_len 16'], region());
     expect(start()).toBeDisabled();
     expect(screen.getAllByText('no example has an assistant token within max_seq_len 16').length).toBe(2);
   });
@@ -97,9 +91,7 @@ describe('RunPreview in the Training view', () => {
       preview_training_run: () => (fail ? new ApiError('internal_error', 'token counter crashed') : runPreview()),
     });
     await choose();
-    const alert = await within(region()).findByRole('alert');
-    expect(alert).toHaveTextContent('The run could not be previewed');
-    expect(alert).toHaveTextContent('token counter crashed');
+    const alert = await findAlert(['The run could not be previewed', 'token counter crashed'], region());
     expect(start()).toBeEnabled();
 
     fail = false;

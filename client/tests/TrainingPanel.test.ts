@@ -1,8 +1,8 @@
 import { fireEvent, screen, within } from '@testing-library/svelte';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApiError, type ApiErrorCode } from '../src/lib/api';
 import { datasets, details, profiles, status } from './fixtures';
-import { fakeBackend, renderTrainingPanel } from './helpers';
+import { fakeBackend, findAlert, pending, renderTrainingPanel } from './helpers';
 
 const invokeMock = vi.hoisted(() => vi.fn());
 
@@ -25,10 +25,6 @@ async function choose(profile = 'Quick test', dataset = 'Lumen identity') {
 
 const startButton = () => screen.getByRole('button', { name: 'Start Training' });
 const epochsInput = () => screen.getByLabelText('Epochs') as HTMLInputElement;
-
-beforeEach(() => {
-  invokeMock.mockReset();
-});
 
 describe('TrainingPanel: catalog', () => {
   it('lists the profiles and datasets the backend returns', async () => {
@@ -58,16 +54,11 @@ describe('TrainingPanel: catalog', () => {
   });
 
   it('shows loading states until the lists arrive', async () => {
-    let release: (value: unknown) => void = () => {};
-    setup({
-      list_training_profiles: () =>
-        new Promise((resolve) => {
-          release = resolve;
-        }),
-    });
+    const answer = pending();
+    setup({ list_training_profiles: () => answer.promise });
 
     expect(screen.getByText('Loading training profiles…')).toHaveAttribute('role', 'status');
-    release(profiles);
+    answer.resolve(profiles);
     expect(await screen.findByRole('group', { name: 'Profile' })).toBeInTheDocument();
     expect(screen.queryByText('Loading training profiles…')).not.toBeInTheDocument();
   });
@@ -88,9 +79,7 @@ describe('TrainingPanel: catalog', () => {
       list_training_profiles: new ApiError('invalid_catalog', "training_profiles.json line 3: 'id' is missing"),
     });
 
-    const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent("training_profiles.json line 3: 'id' is missing");
-    expect(alert).toHaveTextContent('invalid_catalog');
+    const alert = await findAlert(["training_profiles.json line 3: 'id' is missing", 'invalid_catalog']);
     expect(await screen.findByRole('radio', { name: 'Lumen identity' })).toBeInTheDocument();
 
     backend.table.list_training_profiles = profiles;
@@ -209,10 +198,7 @@ describe('TrainingPanel: starting', () => {
 
     await fireEvent.click(startButton());
 
-    const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent('Training could not start');
-    expect(alert).toHaveTextContent(message);
-    expect(alert).toHaveTextContent(code);
+    await findAlert(['Training could not start', message, code]);
     expect(startButton()).toBeEnabled();
   });
 });
@@ -280,9 +266,7 @@ describe('TrainingPanel: a running job', () => {
 
     await job.poll();
 
-    const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent('Training failed');
-    expect(alert).toHaveTextContent('CUDA out of memory at step 14');
+    await findAlert(['Training failed', 'CUDA out of memory at step 14']);
     expect(screen.getByText('error', { selector: '[role="status"]' })).toBeInTheDocument();
     expect(screen.queryByRole('heading', { name: 'Result' })).not.toBeInTheDocument();
   });

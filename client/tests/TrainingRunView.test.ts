@@ -4,7 +4,7 @@ import { ApiError } from '../src/lib/api';
 import TrainingRunView from '../src/lib/components/TrainingRunView.svelte';
 import { TrainingJob } from '../src/lib/stores/training.svelte';
 import { details, status, summary } from './fixtures';
-import { fakeBackend } from './helpers';
+import { fakeBackend, findAlert } from './helpers';
 
 function open(answers: Parameters<typeof fakeBackend>[0], id = 't-1') {
   const backend = fakeBackend(answers);
@@ -39,9 +39,7 @@ describe('TrainingRunView', () => {
       get_training_run: details({ status: failed, summary: summary({ status: 'error' }), samples: [] }),
     });
 
-    const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent('Training failed');
-    expect(alert).toHaveTextContent('dataset lumen.jsonl:3: not JSON');
+    await findAlert(['Training failed', 'dataset lumen.jsonl:3: not JSON']);
     expect(screen.queryByRole('region', { name: 'Result' })).not.toBeInTheDocument();
   });
 
@@ -49,9 +47,7 @@ describe('TrainingRunView', () => {
     open({ get_training_run: new ApiError('unknown_training', "no training run 'nope'") }, 'nope');
 
     expect(screen.getByRole('heading', { level: 1, name: 'Run nope' })).toBeInTheDocument();
-    const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent("no training run 'nope'");
-    expect(alert).toHaveTextContent('unknown_training');
+    await findAlert(["no training run 'nope'", 'unknown_training']);
   });
 
   it('updates live while the run is active', async () => {

@@ -1,5 +1,5 @@
-import { render } from '@testing-library/svelte';
-import type { Mock } from 'vitest';
+import { render, within } from '@testing-library/svelte';
+import { expect, type Mock } from 'vitest';
 import { ApiError } from '../src/lib/api';
 import type { CommandResult, Invoke } from '../src/lib/api';
 import TrainingPanel from '../src/lib/components/TrainingPanel.svelte';
@@ -47,11 +47,28 @@ export function fakeBackend(answers: Answers = {}) {
 
 export type FakeBackend = ReturnType<typeof fakeBackend>;
 
+/** The alert in `container` (the page by default), once it shows, with each of `texts` in it. */
+export async function findAlert(texts: (string | RegExp)[], container: HTMLElement = document.body): Promise<HTMLElement> {
+  const alert = await within(container).findByRole('alert');
+  for (const text of texts) expect(alert).toHaveTextContent(text);
+  return alert;
+}
+
+/** An answer that has not come yet: a command answers `promise`, and the test calls
+ * `resolve(value)` when the answer should arrive. */
+export function pending<T = unknown>() {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+
 /** Render the Training view against `backend`: its stores get their own instances on it, and
  * the test file's mocked `invoke` (what the view's inner parts call by default) answers from it
- * too. */
+ * too, with no calls left from an earlier test. */
 export function renderTrainingPanel(backend: FakeBackend, invoke: Mock, job = new TrainingJob(backend.call)) {
-  invoke.mockImplementation(backend.call);
+  invoke.mockReset().mockImplementation(backend.call);
   const history = new TrainingHistoryStore(backend.call);
   render(TrainingPanel, { catalog: new CatalogStore(backend.call), job, history });
   return { job, history };
