@@ -46,11 +46,9 @@ describe('TrainingHistory', () => {
     expect(rows).toHaveLength(2);
     expect(within(rows[0]).getByRole('link')).toHaveAttribute('href', '#/training/a1');
     expect(within(rows[1]).getByRole('link')).toHaveAttribute('href', '#/training/b%202');
-    expect(within(rows[0]).getByText('Teach an identity')).toBeInTheDocument();
-    expect(within(rows[0]).getByText('lumen')).toBeInTheDocument();
-    expect(within(rows[0]).getByText('done')).toBeInTheDocument();
-    expect(within(rows[0]).getByText('0.5000')).toBeInTheDocument();
-    expect(within(rows[0]).getByText('1:05')).toBeInTheDocument();
+    for (const cell of ['Teach an identity', 'lumen', 'done', '0.5000', '1:05']) {
+      expect(within(rows[0]).getByText(cell)).toBeInTheDocument();
+    }
     expect(within(rows[1]).getByText('error')).toBeInTheDocument();
     // Local, readable time, not the raw ISO string.
     expect(within(rows[0]).getByRole('link').textContent).toMatch(/2025/);
