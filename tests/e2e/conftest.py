@@ -3,6 +3,7 @@ Playwright in Debian's Chromium (never a downloaded browser)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -68,6 +69,19 @@ def stop_app(app: App) -> None:
         app.proc.kill()
 
 
+@contextlib.contextmanager
+def tiny_app(page, home: Path, tiny_model: Path, tmp: Path, **profile_overrides):
+    """write_tiny_catalog's catalog, the app started on it and open in `page`; the app is
+    stopped on the way out."""
+    write_tiny_catalog(home, tiny_model, tmp, **profile_overrides)
+    app = start_app(home)
+    try:
+        page.goto(app.url)
+        yield app
+    finally:
+        stop_app(app)
+
+
 @pytest.fixture()
 def app(data_home):
     app = start_app(data_home)
@@ -108,6 +122,22 @@ def screenshot(page, name: str) -> Path:
 def pill(page, state: str):
     """The status pill in `state` (a run's or a job's)."""
     return page.locator(f'[role="status"][data-state="{state}"]')
+
+
+def expect_run_preview(page, timeout: int):
+    """The run preview once its figures are in (the first preview counts the tokens in a worker:
+    a progress line, then the figures): the counts line, trainable of total parameters with
+    0 < trainable <= total, and the estimated duration. Returns the preview."""
+    from playwright.sync_api import expect
+
+    preview = page.get_by_test_id("run-preview")
+    expect(preview.get_by_text(re.compile(r"^\d+ / \d+ / \d+$"))).to_be_visible(timeout=timeout)
+    tokens = preview.get_by_text(re.compile(r"^[\d,]+ of [\d,]+$"))
+    expect(tokens).to_be_visible()
+    trainable, total = (int(n.replace(",", "")) for n in tokens.inner_text().split(" of "))
+    assert 0 < trainable <= total
+    expect(preview).to_contain_text("Estimated duration")
+    return preview
 
 
 def start_tiny_run(page) -> None:

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from ollama_trainer import catalog, chat_formats
 from tests import llamacpp_engine as engine
-from tests.e2e.conftest import screenshot, start_app, stop_app
+from tests.e2e.conftest import expect_run_preview, screenshot, start_app, stop_app
 from tests.fakes import gemma3, ollama_store
 from tests.fakes.ollama_standin import OllamaStandin
 
@@ -81,13 +81,7 @@ def test_gemma3_from_the_ollama_store_trained_exported_and_answering(data_home, 
 
             page.get_by_role("radio", name=re.compile("^Identity: Lumen")).check()
             expect(page.get_by_label("Epochs", exact=True)).to_have_value("3")
-            preview = page.get_by_test_id("run-preview")
-            expect(preview.get_by_text(re.compile(r"^\d+ / \d+ / \d+$"))).to_be_visible(timeout=180_000)
-            tokens = preview.get_by_text(re.compile(r"^[\d,]+ of [\d,]+$"))
-            expect(tokens).to_be_visible()
-            trainable, total = (int(n.replace(",", "")) for n in tokens.inner_text().split(" of "))
-            assert 0 < trainable <= total
-            expect(preview).to_contain_text("Estimated duration")
+            expect_run_preview(page, timeout=180_000)
             start = page.get_by_role("button", name="Start Training")
             expect(start).to_be_enabled()
 

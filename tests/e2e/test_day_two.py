@@ -9,7 +9,7 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LONG, pill, screenshot, start_app, start_tiny_run, stop_app, write_tiny_catalog
+from tests.e2e.conftest import LONG, pill, screenshot, start_app, start_tiny_run, stop_app, tiny_app, write_tiny_catalog
 
 
 def counts(page) -> str:
@@ -18,10 +18,7 @@ def counts(page) -> str:
 
 
 def test_cancelled_run_after_a_restart_shows_its_place_and_resumes_to_done(data_home, tiny_model, tmp_path, page):
-    write_tiny_catalog(data_home, tiny_model, tmp_path, default_epochs=100)
-    app = start_app(data_home)
-    try:
-        page.goto(app.url)
+    with tiny_app(page, data_home, tiny_model, tmp_path, default_epochs=100):
         start_tiny_run(page)
         # Past the first epoch's checkpoint and a few steps into the next.
         expect(page.locator(".job .counts")).to_contain_text(re.compile(r"epoch [1-9]\d* / 100"), timeout=LONG)
@@ -37,8 +34,6 @@ def test_cancelled_run_after_a_restart_shows_its_place_and_resumes_to_done(data_
         before = counts(page)
         message = page.locator(".job .message").inner_text()
         assert "checkpoint saved" in message
-    finally:
-        stop_app(app)
 
     app = start_app(data_home)  # a new app: the run page comes from the run folder alone
     try:

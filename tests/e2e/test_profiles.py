@@ -10,16 +10,13 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot, start_app, stop_app, write_tiny_catalog
+from tests.e2e.conftest import expect_run_preview, screenshot, tiny_app
 
 LONG = 180_000  # ms: a real training run on a busy 2-core machine
 
 
 def test_own_profile_preview_train_and_delete(data_home, tiny_model, tmp_path, page):
-    write_tiny_catalog(data_home, tiny_model, tmp_path)
-    app = start_app(data_home)
-    try:
-        page.goto(app.url)
+    with tiny_app(page, data_home, tiny_model, tmp_path) as app:
         page.get_by_role("button", name="New profile").click()
         editor = page.get_by_role("form", name="New profile")
         expect(editor).to_be_visible()
@@ -53,14 +50,7 @@ def test_own_profile_preview_train_and_delete(data_home, tiny_model, tmp_path, p
 
         start = page.get_by_role("button", name="Start Training")
         page.get_by_role("radio", name="Colours").check()
-        preview = page.get_by_test_id("run-preview")
-        # The first preview counts the tokens in a worker: a progress line, then the figures.
-        expect(preview.get_by_text(re.compile(r"^\d+ / \d+ / \d+$"))).to_be_visible(timeout=60_000)
-        tokens = preview.get_by_text(re.compile(r"^[\d,]+ of [\d,]+$"))
-        expect(tokens).to_be_visible()
-        trainable, total = (int(n.replace(",", "")) for n in tokens.inner_text().split(" of "))
-        assert 0 < trainable <= total
-        expect(preview).to_contain_text("Estimated duration")
+        preview = expect_run_preview(page, timeout=60_000)
         expect(preview).to_contain_text("Estimated peak memory")
         expect(preview.get_by_text(re.compile(r" on cpu$"))).to_be_visible()
         expect(start).to_be_enabled()
@@ -92,5 +82,3 @@ def test_own_profile_preview_train_and_delete(data_home, tiny_model, tmp_path, p
         expect(page.get_by_role("radio", name="My tiny")).to_have_count(0)
         saved = json.loads((data_home / "profiles.json").read_text())
         assert [p["id"] for p in saved["profiles"]] == ["tiny"]
-    finally:
-        stop_app(app)

@@ -8,14 +8,11 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LONG, pill, screenshot, start_app, start_tiny_run, stop_app, write_tiny_catalog
+from tests.e2e.conftest import LONG, pill, screenshot, start_tiny_run, tiny_app
 
 
 def test_train_through_the_panel(data_home, tiny_model, tmp_path, page):
-    write_tiny_catalog(data_home, tiny_model, tmp_path)
-    app = start_app(data_home)
-    try:
-        page.goto(app.url)
+    with tiny_app(page, data_home, tiny_model, tmp_path) as app:
         expect(page.get_by_text("You haven't trained a model yet")).to_be_visible()
         start = page.get_by_role("button", name="Start Training")
         expect(start).to_be_disabled()
@@ -54,15 +51,10 @@ def test_train_through_the_panel(data_home, tiny_model, tmp_path, page):
 
         page.goto(f"{app.url}#/training/{training_id}")  # the route FlowRuns link to
         expect(page.get_by_role("heading", level=1)).to_contain_text(training_id)
-    finally:
-        stop_app(app)
 
 
 def test_cancel_leaves_cancelled_in_history(data_home, tiny_model, tmp_path, page):
-    write_tiny_catalog(data_home, tiny_model, tmp_path, default_epochs=100)
-    app = start_app(data_home)
-    try:
-        page.goto(app.url)
+    with tiny_app(page, data_home, tiny_model, tmp_path, default_epochs=100):
         start_tiny_run(page)
         screenshot(page, "panel-running.png")
 
@@ -74,8 +66,6 @@ def test_cancel_leaves_cancelled_in_history(data_home, tiny_model, tmp_path, pag
         expect(pill(page, "cancelled")).to_be_visible(timeout=LONG)
         history = page.get_by_role("region", name="History")
         expect(history.get_by_text("cancelled")).to_be_visible()
-    finally:
-        stop_app(app)
 
 
 def test_broken_dataset_shows_the_line(app, page, tmp_path):
