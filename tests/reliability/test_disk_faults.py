@@ -41,11 +41,16 @@ def fail_writes_to(monkeypatch, name: str, *, after: int = 0):
     return count
 
 
-def test_history_append_on_a_full_disk_leaves_no_torn_line():
+def history_of_three():
+    """The history log with runs 0 to 2 in it, and its bytes."""
     log = history.log()
     for n in range(3):
         log.append(summary(n))
-    before = paths.training_log().read_bytes()
+    return log, paths.training_log().read_bytes()
+
+
+def test_history_append_on_a_full_disk_leaves_no_torn_line():
+    log, before = history_of_three()
     with pytest.MonkeyPatch.context() as mp:
         fail_writes_to(mp, paths.training_log().name)
         with pytest.raises(OSError) as exc:
@@ -74,10 +79,7 @@ def test_event_log_on_a_full_disk_leaves_no_torn_line_and_still_reports(monkeypa
 
 def test_manager_says_the_history_was_not_written(tiny_catalog, faulty_python):
     prof, data = tiny_catalog
-    log = history.log()
-    for n in range(3):
-        log.append(summary(n))
-    before = paths.training_log().read_bytes()
+    _, before = history_of_three()
     with pytest.MonkeyPatch.context() as mp:
         # a full disk for the history log, in the worker (which records its own end) and in the app
         fail_writes_to(mp, paths.training_log().name)
