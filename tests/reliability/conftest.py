@@ -17,14 +17,18 @@ from ollama_trainer.contracts import DatasetEntry
 from tests.integration.conftest import builtin_model, models_cache, profile, tiny_model, write_chat_dataset  # noqa: F401
 
 HERE = Path(__file__).resolve().parent
+STALL_NEVER_S = 900  # longer than any wait in these tests
+STALL_HUNG_S = 6  # for a trainer that goes silent for good: caught in seconds at any CPU speed
 
 
 @pytest.fixture()
 def tiny_catalog(tiny_model, data_home, tmp_path):  # noqa: F811
-    """(profile, dataset entry): the tiny model as profile "tiny", 24 chat rows as "colours"."""
+    """(profile, dataset entry): the tiny model as profile "tiny", 24 chat rows as "colours".
+    Its stall timeout is far above any test's wait, so a busy machine's slow step never reads
+    as a hung trainer; the hung-trainer test sets a short one for its own run."""
     data_home.mkdir(parents=True, exist_ok=True)
     (data_home / "profiles.json").write_text(json.dumps({"profiles": [
-        profile(tiny_model, id="tiny", default_epochs=2, stall_timeout_s=6)]}))
+        profile(tiny_model, id="tiny", default_epochs=2, stall_timeout_s=STALL_NEVER_S)]}))
     dataset = write_chat_dataset(tmp_path / "colours.jsonl", repeat=2)
     catalog.register_user_dataset(DatasetEntry(id="colours", name="Colours", path=str(dataset)))
     return catalog.get_profile("tiny"), catalog.get_dataset_entry("colours")

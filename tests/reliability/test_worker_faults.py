@@ -10,7 +10,7 @@ import pytest
 
 from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
-from tests.reliability.conftest import alive, wait_until
+from tests.reliability.conftest import STALL_HUNG_S, alive, wait_until
 
 
 def run_with_faults(prof, data, python, *, epochs=2, during=None):
@@ -46,6 +46,8 @@ def test_worker_fault_ends_in_error_that_says_which(fault, tiny_catalog, faulty_
     if fault.endswith("_one_thread"):
         monkeypatch.setenv("OMP_NUM_THREADS", "1")
     prof, data = tiny_catalog
+    if fault == "hung":  # silent for good after setup: only the watchdog ends it
+        prof = prof.model_copy(update={"stall_timeout_s": STALL_HUNG_S})
     manager, tid, final, pid = run_with_faults(prof, data, faulty_python(faults), during=during)
     assert final.status == "error", final
     assert words in final.error, final.error
