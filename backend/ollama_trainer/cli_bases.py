@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing(sub, "bases", help="list the base models that can be trained here",
             description="List the builtin base model and the models in the local Ollama store, each with its "
                         "family, size and quantization, and whether it can be trained here or why not.",
-            handler=cmd_bases)
+            fetch=bases, show=show_bases)
 
     p = sub.add_parser("preview", help="count what a run would train on, and estimate its time and memory",
                        description="Before starting: the examples, the tokens trained on after masking, the "
@@ -32,20 +32,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_preview)
 
 
-def cmd_bases(args) -> int:
+def bases(_args):
     from ollama_trainer import base_catalog
 
-    found = base_catalog.list_bases()
-    if args.json:
-        print_json(found)
-        return EXIT_OK
+    return base_catalog.list_bases()
+
+
+def show_bases(found) -> None:
     for b in found.bases:
         facts = ", ".join(x for x in (b.family or b.architecture, b.parameter_size, b.quantization) if x)
         state = "trainable here" if b.trainable else f"not trainable: {b.reason}"
         print(f"{b.source:<32} {b.name}  [{facts}]  {state}")
     if found.note:
         print(f"({found.note})")
-    return EXIT_OK
 
 
 def _duration(seconds: float) -> str:

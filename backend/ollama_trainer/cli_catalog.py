@@ -6,15 +6,15 @@ from __future__ import annotations
 import argparse
 
 from ollama_trainer import catalog, cli_documents
-from ollama_trainer.cli_output import listing, print_json
+from ollama_trainer.cli_output import listing
 from ollama_trainer.training import history
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     listing(sub, "profiles", help="list training profiles", description="List the training profiles.",
-            handler=cmd_profiles)
+            fetch=lambda _: catalog.list_profiles(), show=show_profiles)
     listing(sub, "datasets", help="list datasets with their validity", description="List the datasets.",
-            handler=cmd_datasets)
+            fetch=lambda _: catalog.list_datasets(), show=show_datasets)
 
     p = sub.add_parser("dataset", help="check a dataset file", description="Dataset tools.")
     dsub = p.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
@@ -26,29 +26,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     cli_documents.register(dsub)
 
     listing(sub, "history", help="list earlier training runs, newest first",
-            description="List earlier training runs, newest first.", handler=cmd_history, limit=True)
+            description="List earlier training runs, newest first.",
+            fetch=lambda args: history.recent(max(1, args.limit)), show=show_history, limit=True)
 
 
-def cmd_profiles(args) -> int:
-    profiles = catalog.list_profiles()
-    if args.json:
-        print_json(profiles)
-        return 0
+def show_profiles(profiles) -> None:
     for p in profiles:
         print(f"{p.id:<20} {p.name}  [{p.base_model}, {p.default_epochs} epochs, lr {p.learning_rate:g}]")
         print(f"{'':<20} {p.description}")
-    return 0
 
 
-def cmd_datasets(args) -> int:
-    infos = catalog.list_datasets()
-    if args.json:
-        print_json(infos)
-        return 0
+def show_datasets(infos) -> None:
     for d in infos:
         state = "valid" if d.valid else f"INVALID: {d.first_error}"
         print(f"{d.id:<20} {d.name}  [{d.detected_format or d.format}, {d.examples} examples, ~{d.tokens} tokens] {state}")
-    return 0
 
 
 def cmd_dataset_check(args) -> int:
@@ -68,16 +59,10 @@ def cmd_dataset_check(args) -> int:
     return 2
 
 
-def cmd_history(args) -> int:
-    runs = history.recent(max(1, args.limit))
-    if args.json:
-        print_json(runs)
-        return 0
+def show_history(runs) -> None:
     if not runs:
         print("No training runs yet. Start one with: ollama-trainer train --profile quick-demo --dataset identity-demo")
-        return 0
     for r in runs:
         loss = f"{r.final_loss:.4f}" if r.final_loss is not None else "-"
         dur = f"{r.duration_s:.0f}s" if r.duration_s is not None else "-"
         print(f"{r.started_at}  {r.training_id}  {r.profile_id:<14} {r.dataset_id:<16} {r.status:<11} loss {loss:<8} {dur}")
-    return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ollama_trainer.cli_output import listing, print_json
+from ollama_trainer.cli_output import listing
 from ollama_trainer.errors import DomainError
 
 from ollama_trainer.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     fsub = p.add_subparsers(dest="flow_command", metavar="ACTION", required=True)
 
     listing(fsub, "list", help="list the flows, broken files with their error",
-            description="List the shipped flows and your own (<data>/flows/*.json).", handler=cmd_list)
+            description="List the shipped flows and your own (<data>/flows/*.json).",
+            fetch=flows, show=show_flows)
 
     c = fsub.add_parser("run", help="run a flow, printing each step's progress",
                         description="Run a flow. Exit 0 done, 1 failed, 2 invalid, 130 cancelled (Ctrl-C).")
@@ -27,16 +28,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(handler=cmd_run)
 
     listing(fsub, "history", help="list earlier flow runs, newest first",
-            description="List earlier flow runs, newest first.", handler=cmd_history, limit=True)
+            description="List earlier flow runs, newest first.",
+            fetch=flow_runs, show=show_history, limit=True)
 
 
-def cmd_list(args) -> int:
+def flows(_args):
     from ollama_trainer.flows import definition
 
-    flows = definition.list_flows()
-    if args.json:
-        print_json(flows)
-        return 0
+    return definition.list_flows()
+
+
+def flow_runs(args):
+    from ollama_trainer.flows import history
+
+    return history.recent(max(1, args.limit))
+
+
+def show_flows(flows) -> None:
     for f in flows:
         if f.error:
             print(f"{f.id:<20} BROKEN: {f.error}")
@@ -44,7 +52,6 @@ def cmd_list(args) -> int:
         steps = " -> ".join(f"{s.cmd}" for s in f.steps)
         inputs = ", ".join(f"{k}={v}" for k, v in f.inputs.items())
         print(f"{f.id:<20} {f.name}  [{steps}]" + (f"  inputs: {inputs}" if inputs else ""))
-    return 0
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, str]:
@@ -123,18 +130,10 @@ class _Printer:
                 print(_step_line(step), flush=True)
 
 
-def cmd_history(args) -> int:
-    from ollama_trainer.flows import history
-
-    runs = history.recent(max(1, args.limit))
-    if args.json:
-        print_json(runs)
-        return 0
+def show_history(runs) -> None:
     if not runs:
         print("No flow runs yet. Run one with: ollama-trainer flow run train_default")
-        return 0
     for r in runs:
         dur = f"{r.duration_s:.0f}s" if r.duration_s is not None else "-"
         trainings = ",".join(s.training_id for s in r.steps if s.training_id) or "-"
         print(f"{r.started_at}  {r.flow_run_id}  {r.flow_id:<18} {r.status:<11} {dur:<6} trainings {trainings}")
-    return 0

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Callable, TypeVar
 
 from pydantic import BaseModel
 
+from ollama_trainer.errors import EXIT_OK
 
-def listing(sub: argparse._SubParsersAction, name: str, *, help: str, description: str, handler,
+T = TypeVar("T", BaseModel, list)
+
+
+def listing(sub: argparse._SubParsersAction, name: str, *, help: str, description: str,
+            fetch: Callable[[argparse.Namespace], T], show: Callable[[T], None],
             limit: bool = False) -> argparse.ArgumentParser:
-    """A command that lists things: `--json` (and `--limit N`, newest first, when `limit`)."""
+    """A command that lists what `fetch` reads: as JSON with `--json`, else as `show` prints
+    it for a person; `--limit N` (newest first, at least 1) when `limit`."""
     p = sub.add_parser(name, help=help, description=description)
     if limit:
         p.add_argument("--limit", type=int, default=10, help="how many (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    def handler(args: argparse.Namespace) -> int:
+        found = fetch(args)
+        if args.json:
+            print_json(found)
+        else:
+            show(found)
+        return EXIT_OK
+
     p.set_defaults(handler=handler)
     return p
 
