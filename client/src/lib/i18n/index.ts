@@ -43,6 +43,18 @@ export function cancelTexts(prefix: 'job' | 'flowRun') {
   };
 }
 
+/** The texts of a delete that asks first (ConfirmAction): `<prefix>.delete`, `.deleteConfirm`
+ * (naming the thing), `.deleteYes`, `.deleteNo` and `.deleting`. */
+export function deleteTexts(prefix: 'dataset' | 'profiles', name: string) {
+  return {
+    label: t(`${prefix}.delete`),
+    question: t(`${prefix}.deleteConfirm`, { name }),
+    yes: t(`${prefix}.deleteYes`),
+    no: t(`${prefix}.deleteNo`),
+    busyLabel: t(`${prefix}.deleting`),
+  };
+}
+
 /** What an error code means and what to do, in the window's language; null for a code the
  * client has no words for (then the backend's message stands alone). */
 export function errorText(code: string): string | null {
