@@ -1,8 +1,8 @@
 """Export a run to the Ollama stand-in as a whole model (a current Ollama refuses adapters); every
 way it can fail is test_export_failures.py. The run here is made by hand (export_helpers.py): a
 small llama GGUF as the base and a random PEFT LoRA for it (no torch), plus one run on a
-safetensors folder base. The real training of the builtin model, exported and loaded in
-llama.cpp, is test_export_llamacpp.py."""
+safetensors folder base. A real training whose model file llama.cpp loads and answers from is
+test_worker_real.py (the builtin model) and tests/e2e/test_base_from_ollama.py (Gemma 3)."""
 
 from __future__ import annotations
 
