@@ -19,6 +19,7 @@ describe('JobSlotStatus (sidebar)', () => {
       get_job_slot: {
         running: status({ training_id: 'cli-run', epoch: 1, total_epochs: 3 }),
         here: false,
+        origin: null,
         queued: [status({ training_id: 'q-1', status: 'queued', queue_position: 1 })],
       },
     });
@@ -30,6 +31,17 @@ describe('JobSlotStatus (sidebar)', () => {
     expect(slot).toHaveTextContent('started in another process');
     expect(slot).toHaveTextContent('running · epoch 1 / 3');
     expect(slot).toHaveTextContent('1 waiting in line');
+  });
+
+  it('says where a job of another process was started, when the slot knows', async () => {
+    const words = { cli: 'started from the command line', window: 'started in another window', browser: 'started in browser mode', app: 'started in another process' };
+    for (const [origin, text] of Object.entries(words)) {
+      const backend = fakeBackend({ get_job_slot: { running: status({ training_id: 'x' }), here: false, origin, queued: [] } });
+      const { unmount } = render(JobSlotStatus, { store: new JobSlotStore(backend.call) });
+      const slot = await screen.findByTestId('job-slot');
+      await waitFor(() => expect(slot).toHaveTextContent(`(${text})`));
+      unmount();
+    }
   });
 
   it('does not call a job of this app "another process"', async () => {

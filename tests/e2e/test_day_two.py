@@ -81,7 +81,7 @@ def test_job_of_another_process_in_the_sidebar_and_start_offers_the_queue(data_h
         cli_id = cli.start(catalog.get_profile("tiny"), catalog.get_dataset_entry("colours"), epochs=100)
         expect(slot).to_have_attribute("data-state", "running", timeout=30_000)
         expect(slot.get_by_role("link", name=cli_id)).to_have_attribute("href", f"#/training/{cli_id}")
-        expect(slot).to_contain_text("started in another process")
+        expect(slot).to_contain_text("started from the command line")
 
         page.get_by_role("button", name="Start Training").click()
         expect(page.get_by_role("alert")).to_contain_text(cli_id)

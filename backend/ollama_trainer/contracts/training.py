@@ -348,6 +348,8 @@ class JobSlotInfo(Strict):
 
     running: TrainingStatus | None = None
     here: bool = Field(False, description="The running job was started by this app")
+    origin: str | None = Field(None, description="Where the running job was started: window, browser, cli "
+                                                 "(the command line, a flow run there included) or app")
     queued: list[TrainingStatus] = Field(default_factory=list)
 
 

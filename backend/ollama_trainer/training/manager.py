@@ -285,9 +285,11 @@ class TrainingManager:
         running_id = self.attach_running()
         running = self.status(running_id) if running_id else None
         job = self._job(running_id) if running_id else None
+        held = job_slot.holder() if running_id else None
         queued = [self.status(tid) for tid, _ in job_slot.line() if self._job(tid) is not None or
                   RunFolder.of(tid).exists()]
-        return JobSlotInfo(running=running, here=job is not None and job.origin != "attached", queued=queued)
+        return JobSlotInfo(running=running, here=job is not None and job.origin != "attached", queued=queued,
+                           origin=held.origin or None if held and held.training_id == running_id else None)
 
     def attach_running(self) -> str | None:
         """The job that holds the machine's slot; followed from now on when another process

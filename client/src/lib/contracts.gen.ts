@@ -920,6 +920,10 @@ export interface JobSlotInfo {
    * The running job was started by this app
    */
   here: boolean;
+  /**
+   * Where the running job was started: window, browser, cli (the command line, a flow run there included) or app
+   */
+  origin: string | null;
   queued: TrainingStatus[];
   running: TrainingStatus | null;
 }

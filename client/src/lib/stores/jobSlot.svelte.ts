@@ -32,6 +32,11 @@ export class JobSlotStore {
     return this.#slot.value?.here ?? false;
   }
 
+  /** Where the running job was started (window, browser, cli, app), when the slot says. */
+  get origin(): string | null {
+    return this.#slot.value?.origin ?? null;
+  }
+
   get queued(): TrainingStatus[] {
     return this.#slot.value?.queued ?? [];
   }

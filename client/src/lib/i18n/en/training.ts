@@ -68,6 +68,9 @@ export const training = {
 
   'slot.training': 'Training:',
   'slot.elsewhere': 'started in another process',
+  'slot.from.cli': 'started from the command line',
+  'slot.from.window': 'started in another window',
+  'slot.from.browser': 'started in browser mode',
   'slot.free': 'No training running',
   'slot.failed': 'Training state unknown: {message}',
   'slot.waiting': '{n} waiting in line',

@@ -71,6 +71,9 @@ export const training: Record<keyof typeof en, string> = {
 
   'slot.training': 'Обучение:',
   'slot.elsewhere': 'запущено другим процессом',
+  'slot.from.cli': 'запущено из командной строки',
+  'slot.from.window': 'запущено в другом окне',
+  'slot.from.browser': 'запущено в режиме браузера',
   'slot.free': 'Обучение не идёт',
   'slot.failed': 'Состояние обучения неизвестно: {message}',
   'slot.waiting': 'В очереди: {n}',
