@@ -282,19 +282,22 @@ class TrainingManager:
 
     def slot(self) -> JobSlotInfo:
         """Who trains on this machine now (in any process), and who waits in line."""
-        running_id = self.attach_running()
+        held = job_slot.holder()
+        running_id = self._follow(held)
         running = self.status(running_id) if running_id else None
         job = self._job(running_id) if running_id else None
-        held = job_slot.holder() if running_id else None
         queued = [self.status(tid) for tid, _ in job_slot.line() if self._job(tid) is not None or
                   RunFolder.of(tid).exists()]
         return JobSlotInfo(running=running, here=job is not None and job.origin != "attached", queued=queued,
-                           origin=held.origin or None if held and held.training_id == running_id else None)
+                           origin=(held.origin or None) if running_id else None)
 
     def attach_running(self) -> str | None:
         """The job that holds the machine's slot; followed from now on when another process
         started it (a CLI `train` beside the window, say)."""
-        held = job_slot.holder()
+        return self._follow(job_slot.holder())
+
+    def _follow(self, held: job_slot.Holder | None) -> str | None:
+        """The slot holder's id once this manager follows its job (attached when needed)."""
         if held is None or not paths.is_valid_id(held.training_id):
             return None
         if self._job(held.training_id) is None:
