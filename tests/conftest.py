@@ -1,5 +1,6 @@
 """Every test runs against its own empty data folder; base models are converted once into a
-shared cache (.cache/models) so tests don't each pay for the conversion."""
+shared cache (.cache/models) so tests don't each pay for the conversion; the tiny models of
+each architecture (tests/fakes/tiny_models.py) are made once a session."""
 
 from __future__ import annotations
 
@@ -17,3 +18,57 @@ def data_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("OLLAMA_TRAINER_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def models_cache(tmp_path_factory) -> Path:
+    override = os.environ.get("OLLAMA_TRAINER_MODELS_CACHE")
+    path = Path(override) if override else tmp_path_factory.mktemp("models")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def builtin_model(models_cache) -> Path:
+    """The converted SmolLM2 folder (converted once, ~20 s, then cached)."""
+    from ollama_trainer.training.worker import base_models
+
+    return base_models.ensure_builtin(models_cache)
+
+
+class TinyModels:
+    """The tiny models of tests/fakes/tiny_models.py, made on first use and kept for the session:
+    `.gguf(arch)` the GGUF (what an Ollama store or a .gguf base holds), `.folder(arch)` the
+    same model as a safetensors folder, by the app's own conversion."""
+
+    def __init__(self, root: Path, tokenizers: Path):
+        self.root, self.tokenizers = root, tokenizers
+        self._made: dict[tuple[str, str], Path] = {}
+
+    def gguf(self, arch: str = "llama") -> Path:
+        from tests.fakes import tiny_models
+
+        key = ("gguf", arch)
+        if key not in self._made:
+            self._made[key] = tiny_models.write_gguf(self.root / f"tiny-{arch}.gguf", arch)
+        return self._made[key]
+
+    def folder(self, arch: str = "llama") -> Path:
+        from tests.fakes import tiny_models
+
+        key = ("folder", arch)
+        if key not in self._made:
+            self._made[key] = tiny_models.folder(self.gguf(arch), self.root / f"tiny-{arch}", self.tokenizers)
+        return self._made[key]
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory, models_cache) -> TinyModels:
+    return TinyModels(tmp_path_factory.mktemp("tiny-models"), models_cache / "tokenizers")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_models) -> Path:
+    """A tiny llama (hidden 64, 2 layers, 4 heads) with SmolLM2's tokenizer and chat template,
+    as a safetensors folder: a worker run on it takes seconds."""
+    return tiny_models.folder("llama")

@@ -21,7 +21,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 LONG = 180_000  # ms: a real training run on a busy 2-core machine
 
 # The tiny Llama-shaped model the integration tests train (seconds on a CPU).
-from tests.integration.conftest import builtin_model, models_cache, profile, tiny_model, write_chat_dataset  # noqa: E402,F401
+from tests.integration.conftest import profile, write_chat_dataset  # noqa: E402,F401
 
 
 def write_tiny_catalog(home: Path, tiny_model: Path, tmp: Path, **profile_overrides) -> None:

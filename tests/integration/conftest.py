@@ -1,9 +1,10 @@
-"""Integration fixtures: a tiny Llama-shaped model and helpers that run the real worker.
+"""Integration fixtures: tiny models of each supported architecture (tests/fakes/tiny_models.py)
+and helpers that run the real worker.
 
-The tiny model (hidden 64, 2 layers, 4 heads) uses the real SmolLM2 tokenizer and chat
-template, taken from the builtin conversion in the shared models cache
-(OLLAMA_TRAINER_MODELS_CACHE, set by tests/conftest.py to .cache/models; a per-session temp
-folder when unset). A worker run on it takes a few seconds on a CPU.
+The tiny models (hidden 64, 2 layers, 4 heads) use the real SmolLM2 tokenizer and chat
+template (Gemma 3's for gemma3); their tokenizers are converted once into the shared models
+cache (OLLAMA_TRAINER_MODELS_CACHE, set by tests/conftest.py to .cache/models; a per-session
+temp folder when unset). A worker run on one takes a few seconds on a CPU.
 """
 
 from __future__ import annotations
@@ -46,50 +47,6 @@ def worker_env(home: Path) -> dict:
     env["TRANSFORMERS_VERBOSITY"] = "error"
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     return env
-
-
-@pytest.fixture(scope="session")
-def models_cache(tmp_path_factory) -> Path:
-    override = os.environ.get("OLLAMA_TRAINER_MODELS_CACHE")
-    path = Path(override) if override else tmp_path_factory.mktemp("models")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@pytest.fixture(scope="session")
-def builtin_model(models_cache) -> Path:
-    """The converted SmolLM2 folder (converted once, ~20 s, then cached)."""
-    from ollama_trainer.training.worker import base_models
-
-    return base_models.ensure_builtin(models_cache)
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory, builtin_model) -> Path:
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tok = AutoTokenizer.from_pretrained(str(builtin_model))
-    config = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        tie_word_embeddings=True,
-        initializer_range=0.2,  # big enough embeddings that logits can move far from uniform
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
-    )
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(config)
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    model.save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
 
 
 def write_chat_dataset(path: Path, rows=CHAT_ROWS, repeat: int = 1) -> Path:

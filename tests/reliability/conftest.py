@@ -14,7 +14,7 @@ import pytest
 
 from ollama_trainer import catalog
 from ollama_trainer.contracts import DatasetEntry
-from tests.integration.conftest import builtin_model, models_cache, profile, tiny_model, write_chat_dataset  # noqa: F401
+from tests.integration.conftest import profile, write_chat_dataset  # noqa: F401
 
 HERE = Path(__file__).resolve().parent
 STALL_NEVER_S = 900  # longer than any wait in these tests

@@ -231,3 +231,25 @@ def summarize(header: GGUFHeader) -> GGUFInfo:
 
 def read_info(path: str | Path) -> GGUFInfo:
     return summarize(read_header(path))
+
+
+def row_blocks(source, tensor: TensorInfo, max_values: int = 2_000_000):
+    """(first row, end row, float32 values) of a tensor, de-quantized a block of rows at a time
+    from the open file `source`, so reading a big tensor holds a few MB, never the tensor."""
+    import os
+
+    from gguf import GGMLQuantizationType
+    from gguf.quants import dequantize
+
+    shape, qtype = tensor.shape, GGMLQuantizationType(tensor.type)
+    rows = shape[0] if len(shape) >= 2 else 1
+    row_bytes = tensor.n_bytes // rows
+    row_values = tensor.n_elements // rows
+    step = max(1, max_values // max(1, row_values))
+    for start in range(0, rows, step):
+        stop = min(rows, start + step)
+        raw = os.pread(source.fileno(), (stop - start) * row_bytes, tensor.offset + start * row_bytes)
+        if len(raw) != (stop - start) * row_bytes:
+            raise GGUFFileError(f"{getattr(source, 'name', 'the file')} ended early while reading {tensor.name}")
+        data = np.frombuffer(raw, dtype=np.uint8).reshape(stop - start, row_bytes)
+        yield start, stop, dequantize(data, qtype).reshape((stop - start, *shape[1:]) if len(shape) >= 2 else shape)

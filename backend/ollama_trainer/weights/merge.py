@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 from ollama_trainer.weights import architectures
-from ollama_trainer.weights.gguf_info import GGUFFileError, GGUFHeader, TensorInfo, read_header
+from ollama_trainer.weights.gguf_info import GGUFFileError, GGUFHeader, TensorInfo, read_header, row_blocks
 from ollama_trainer.weights.lora import LoraAdapter, LoraError, permutation, read_adapter
 
 BLOCK_VALUES = 2_000_000  # float32 values per block of rows (8 MB), before the F16 copy
@@ -165,23 +165,12 @@ def _copy_metadata(header: GGUFHeader, writer) -> list[str]:
 
 def _blocks(source, tensor: TensorInfo, dtype, delta):
     """The merged tensor in blocks of rows, converted to `dtype`."""
-    from gguf import GGMLQuantizationType
-    from gguf.quants import dequantize
-
-    shape, qtype = tensor.shape, GGMLQuantizationType(tensor.type)
-    rows = shape[0] if len(shape) >= 2 else 1
-    row_bytes = tensor.n_bytes // rows
-    row_values = tensor.n_elements // rows
-    step = max(1, BLOCK_VALUES // max(1, row_values))
-    for start in range(0, rows, step):
-        stop = min(rows, start + step)
-        raw = os.pread(source.fileno(), (stop - start) * row_bytes, tensor.offset + start * row_bytes)
-        if len(raw) != (stop - start) * row_bytes:
-            raise MergeError(f"the base model file ended early while reading {tensor.name}")
-        data = np.frombuffer(raw, dtype=np.uint8).reshape(stop - start, row_bytes)
-        values = dequantize(data, qtype).reshape((stop - start, *shape[1:]) if len(shape) >= 2 else shape)
-        if delta is not None:
-            a, b, scale, perm = delta
-            b_rows = b[perm[start:stop]] if perm is not None else b[start:stop]
-            values = values + scale * (b_rows @ a)
-        yield np.ascontiguousarray(values, dtype=dtype)
+    try:
+        for start, stop, values in row_blocks(source, tensor, BLOCK_VALUES):
+            if delta is not None:
+                a, b, scale, perm = delta
+                b_rows = b[perm[start:stop]] if perm is not None else b[start:stop]
+                values = values + scale * (b_rows @ a)
+            yield np.ascontiguousarray(values, dtype=dtype)
+    except GGUFFileError as exc:
+        raise MergeError(f"the base model file cannot be read: {exc}") from exc

@@ -21,7 +21,7 @@ from ollama_trainer import atomic
 from ollama_trainer.training.protocol import JobSpec
 from ollama_trainer.training.worker.generation import generate
 
-BATCH = 16
+BATCH = 64  # prompts per generate call: per-token overhead dominates small models, so bigger is faster
 REPLAY_TOKENS = 48
 REPLAY_AUTO_BELOW = 500  # replay 'auto' is on for datasets smaller than this
 

@@ -26,6 +26,7 @@ from ollama_trainer import bases, chat_formats
 from ollama_trainer.bases import BUILTIN_ID, BaseModelNotFound, builtin_gguf
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training.protocol import BaseModelFile
+from ollama_trainer.training.worker import low_precision
 
 
 class BaseModelError(Exception):
@@ -49,20 +50,6 @@ def _is_model_folder(path: Path) -> bool:
     )
 
 
-def _forget_gguf(model) -> None:
-    """The weights are already de-quantized fp32; drop the GGUF marker that makes
-    save_pretrained (and HF Trainer) refuse the model."""
-    model.hf_quantizer = None
-    if hasattr(model, "is_quantized"):
-        try:
-            model.is_quantized = False
-        except AttributeError:
-            pass
-    for attr in ("quantization_config", "_pre_quantization_dtype"):
-        if hasattr(model.config, attr):
-            delattr(model.config, attr)
-
-
 def _convert(gguf: Path, final: Path, models_dir: Path, label: str) -> Path:
     """De-quantize a GGUF into a fast-loading folder, once: under a file lock, written into a
     temp folder and renamed into place, so two workers never both convert and nobody ever
@@ -73,19 +60,14 @@ def _convert(gguf: Path, final: Path, models_dir: Path, label: str) -> Path:
     with _file_lock(final.parent / f".{final.name}.lock"):
         if _is_model_folder(final):  # another process converted it while we waited
             return final
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from ollama_trainer.training.worker import conversion
 
         for leftover in final.parent.glob(f".{final.name}.tmp-*"):  # from a killed conversion
             shutil.rmtree(leftover, ignore_errors=True)
         tmp = final.parent / f".{final.name}.tmp-{os.getpid()}"
         print(f"converting {label} ({gguf.name}) into {final} (once)", file=sys.stderr, flush=True)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
-            _forget_gguf(model)
-            model.save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp)
+            conversion.write_folder(gguf, tmp, tokenizers=models_dir / "tokenizers")
             if final.exists():  # a broken leftover: replace it
                 shutil.rmtree(final)
             os.replace(tmp, final)
@@ -132,8 +114,9 @@ def resolve(name: str, models_dir: Path, base: BaseModelFile | None = None) -> t
 
 
 def load(name: str, models_dir: Path, *, dtype=None, base: BaseModelFile | None = None):
-    """(model, tokenizer) in fp32 (or `dtype`), in eval mode, on the CPU; the tokenizer renders
-    the chat format the base trains in (chat_formats.py)."""
+    """(model, tokenizer) with its weights in 16 bits (bf16, or `dtype`), computing in fp32
+    outside autocast (low_precision.py), in eval mode, on the CPU; the tokenizer renders the
+    chat format the base trains in (chat_formats.py)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -143,7 +126,7 @@ def load(name: str, models_dir: Path, *, dtype=None, base: BaseModelFile | None 
     try:
         AutoConfig.from_pretrained(str(source))  # fail fast (one round of hub retries, not three)
         tokenizer = AutoTokenizer.from_pretrained(str(source))
-        model = AutoModelForCausalLM.from_pretrained(str(source), dtype=dtype or torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(str(source), dtype=dtype or torch.bfloat16)
     except BaseModelError:
         raise
     except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors, ...
@@ -157,6 +140,8 @@ def load(name: str, models_dir: Path, *, dtype=None, base: BaseModelFile | None 
         tokenizer.chat_template = jinja
     elif not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = chat_formats.CHATML_JINJA  # a model without any: the documented default
+    model.requires_grad_(False)  # the base is frozen: only LoRA weights train
+    low_precision.upcast_frozen(model)
     model.eval()
     return model, tokenizer
 

@@ -97,7 +97,7 @@ def _lora_forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
     if not fast:
         return self._ot_peft_forward(x, *args, **kwargs)
     x2 = x.reshape(-1, x.shape[-1])
-    out = F.linear(x2, base.weight, base.bias)
+    out = base(x2)  # a frozen 16-bit base computes at x's precision (low_precision.py)
     a = F.linear(x2, lora_a.weight)
     wb = lora_b.weight
     if a.dtype != out.dtype:

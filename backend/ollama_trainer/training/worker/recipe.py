@@ -29,7 +29,7 @@ import torch
 from ollama_trainer.training import protocol as ev
 from ollama_trainer.training import estimate, run_folder
 from ollama_trainer.evaluation.early_stop import BestTracker
-from ollama_trainer.training.worker import base_answers, base_models, batching, checkpoint, preparation
+from ollama_trainer.training.worker import base_answers, base_models, batching, checkpoint, low_precision, preparation
 from ollama_trainer.training.worker.preparation import ConfigError
 from ollama_trainer.training.worker.batching import Batch
 from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device
@@ -89,7 +89,8 @@ class LoRARecipe:
         examples = preparation.load_examples(self.dataset_spec)  # before the model: a bad file fails in a second
 
         t0 = time.monotonic()
-        model, self.tokenizer = base_models.load(p.base_model, self.models_dir, base=self.job.base)
+        model, self.tokenizer = base_models.load(p.base_model, self.models_dir, base=self.job.base,
+                                                 dtype=low_precision.storage_dtype(self.device))
         self.model = preparation.attach_lora(model, self.profile).to(self.device)
         trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
         total = self.total_params = sum(x.numel() for x in self.model.parameters())

@@ -1,0 +1,64 @@
+"""Frozen base weights in 16 bits, computed with at the precision of the step.
+
+A base model is loaded in `storage_dtype` (bf16; fp16 on a GPU without bf16): half the memory
+of fp32, a quarter for the optimizer-free frozen part. LoRA weights and their optimizer state
+stay fp32 (PEFT's autocast_adapter_dtype). `upcast_frozen(model)` then makes every frozen
+Linear compute at the precision of its input: under bf16 autocast (CUDA, CPUs with native bf16)
+the stored bf16 weight is used as it is; otherwise the weight is widened to fp32 for that one
+matmul and never kept (the backward widens it again), so an fp32 step holds one layer in fp32
+at a time, not the model.
+
+Imports torch: worker process only.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def storage_dtype(device: torch.device) -> torch.dtype:
+    """bf16 where the device has it, else fp16."""
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16
+
+
+class _WidenedLinear(torch.autograd.Function):
+    """y = x W^T + b with W (and b) frozen in 16 bits, computed in x's dtype; only the 16-bit
+    W is kept for the backward."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(weight)
+        return F.linear(x, weight.to(x.dtype), None if bias is None else bias.to(x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weight,) = ctx.saved_tensors
+        return grad @ weight.to(grad.dtype), None, None
+
+
+def _linear_forward(module: torch.nn.Linear):
+    def forward(x):
+        weight, bias = module.weight, module.bias
+        if x.dtype == weight.dtype or torch.is_autocast_enabled(x.device.type):
+            return F.linear(x, weight, bias)
+        if weight.requires_grad:  # not frozen after all: plain autograd through the widened copy
+            return F.linear(x, weight.to(x.dtype), None if bias is None else bias.to(x.dtype))
+        return _WidenedLinear.apply(x, weight, bias)
+
+    return forward
+
+
+def upcast_frozen(model: torch.nn.Module, compute_dtype: torch.dtype = torch.float32) -> torch.nn.Module:
+    """Frozen 16-bit Linears compute in their input's dtype, and the token embeddings come out
+    in `compute_dtype`, so hidden states stay fp32 outside autocast."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear) and module.weight.dtype in (torch.bfloat16, torch.float16):
+            module.forward = _linear_forward(module)
+    embeddings = model.get_input_embeddings()
+    if embeddings is not None and embeddings.weight.dtype != compute_dtype:
+        embeddings.register_forward_hook(
+            lambda _m, _args, out: out if torch.is_autocast_enabled(out.device.type) else out.to(compute_dtype))
+    return model
