@@ -87,6 +87,7 @@ LLAMA3 = ChatFormat("llama3", LLAMA3_GO, LLAMA3_JINJA, ("<|eot_id|>", "<|start_h
 FORMATS = {f.name: f for f in (CHATML, SMOLLM2, GEMMA, LLAMA3)}
 ARCHITECTURE_DEFAULTS = {"gemma3": GEMMA, "qwen2": CHATML, "qwen3": CHATML, "llama": CHATML}
 END_OF_TURN_TOKENS = ("<|im_end|>", "<end_of_turn>", "<|eot_id|>")
+START_OF_TURN_TOKENS = ("<|im_start|>", "<start_of_turn>", "<|start_header_id|>", "<|end_header_id|>")
 
 
 def from_template(text: str | None) -> ChatFormat | None:

@@ -8,7 +8,7 @@ import json
 import math
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,8 @@ PEFT_NAME = re.compile(
     r"^base_model\.model\.model\.layers\.(\d+)\.(?:self_attn|mlp)\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
     r"\.lora_([AB])\.weight$"
 )
+# PEFT's trainable tokens on the (tied) input embeddings: the new values of a few rows
+PEFT_TOKENS = "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta"
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
 
 
@@ -80,6 +82,7 @@ def effective_alpha(adapter_config: dict) -> float:
 class LoraAdapter:
     config: dict
     pairs: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]  # (layer, module) -> (A [r, in], B [out, r])
+    token_rows: dict[int, np.ndarray] = field(default_factory=dict)  # token id -> its new embedding row
 
     @property
     def rank(self) -> int:
@@ -128,4 +131,17 @@ def read_adapter(adapter_dir: Path) -> LoraAdapter:
         raise LoraError(f"cannot read {adapter_dir / 'adapter_config.json'}: {exc}") from exc
     if config.get("use_dora"):
         raise LoraError("DoRA adapters cannot be merged or converted by the app")
-    return LoraAdapter(config, pair_tensors(read_safetensors(adapter_dir / "adapter_model.safetensors")))
+    tensors = read_safetensors(adapter_dir / "adapter_model.safetensors")
+    rows = tensors.pop(PEFT_TOKENS, None)
+    return LoraAdapter(config, pair_tensors(tensors), _token_rows(config, rows))
+
+
+def _token_rows(config: dict, rows: np.ndarray | None) -> dict[int, np.ndarray]:
+    if rows is None:
+        return {}
+    indices = config.get("trainable_token_indices") or []
+    if isinstance(indices, dict):
+        indices = indices.get("embed_tokens") or next(iter(indices.values()), [])
+    if len(indices) != rows.shape[0]:
+        raise LoraError(f"the adapter trains {rows.shape[0]} token rows but its config names {len(indices)}")
+    return {int(i): rows[n] for n, i in enumerate(indices)}

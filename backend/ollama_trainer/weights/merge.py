@@ -85,6 +85,13 @@ def merge_into_gguf(base_gguf: str | Path, adapter_dir: str | Path, out_path: st
     except architectures.UnsupportedArchitecture as exc:
         raise MergeError(f"{base_gguf}: {exc}") from exc
     deltas = _delta_plan(adapter, arch, header)
+    if adapter.token_rows:  # trained turn-token embeddings: new rows of the (tied) embedding
+        embed = next((t for t in header.tensors if t.name == "token_embd.weight"), None)
+        if embed is None or max(adapter.token_rows) >= embed.shape[0] or \
+                next(iter(adapter.token_rows.values())).shape[0] != embed.shape[1]:
+            raise MergeError(f"the adapter's trained token rows do not fit {base_gguf}'s token_embd.weight: "
+                             "the adapter was not trained on this base model")
+        deltas["token_embd.weight"] = adapter.token_rows
 
     out_dtype = np.float16 if out_type == "f16" else np.float32
     tmp = out_path.with_name(f".{out_path.name}.tmp-{os.getpid()}")
@@ -164,10 +171,16 @@ def _copy_metadata(header: GGUFHeader, writer) -> list[str]:
 
 
 def _blocks(source, tensor: TensorInfo, dtype, delta):
-    """The merged tensor in blocks of rows, converted to `dtype`."""
+    """The merged tensor in blocks of rows, converted to `dtype`; `delta` is a LoRA pair
+    (A, B, scale, row permutation) or whole new rows ({row: values})."""
     try:
         for start, stop, values in row_blocks(source, tensor, BLOCK_VALUES):
-            if delta is not None:
+            if isinstance(delta, dict):  # whole rows replaced: {row: values}
+                values = np.array(values, dtype=np.float32)
+                for row, new in delta.items():
+                    if start <= row < stop:
+                        values[row - start] = new
+            elif delta is not None:
                 a, b, scale, perm = delta
                 b_rows = b[perm[start:stop]] if perm is not None else b[start:stop]
                 values = values + scale * (b_rows @ a)

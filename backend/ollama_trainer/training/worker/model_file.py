@@ -111,6 +111,11 @@ def merge_folder(base: Path, adapter_dir: Path, out_dir: Path) -> Path:
 
 
 def _merged(name: str, weight, adapter: LoraAdapter, left: dict, torch):
+    if name == "model.embed_tokens.weight" and adapter.token_rows:  # trained turn-token rows
+        weight = weight.clone()
+        for row, values in adapter.token_rows.items():
+            weight[row] = torch.from_numpy(values).to(weight.dtype)
+        return weight
     match = HF_WEIGHT.match(name)
     key = (int(match.group(1)), match.group(2)) if match else None
     if key not in adapter.pairs:

@@ -27,8 +27,37 @@ def load_examples(spec: JobDataset) -> list[dict]:
     return list(loaded.examples)
 
 
-def attach_lora(model, profile: TrainingProfile):
-    """The model with the profile's LoRA on its target modules (which must exist in it), fused."""
+# A base whose chat format's end-of-turn token has this probability or less where an answer
+# ends (a pretrained model never taught the format: Gemma 3 270M gives it 5e-15) cannot learn to
+# stop through LoRA alone: its turn tokens' embedding rows look like every unused token's.
+UNTRAINED_END_P = 1e-3
+
+
+def untrained_turn_tokens(model, tokenizer, example) -> list[int]:
+    """The chat format's turn tokens (end and start of a turn) when the base does not know
+    them: the embedding rows to train beside the LoRA (PEFT's trainable tokens), so the trained
+    model learns to end its answers. [] for a model that knows its format, or a text example."""
+    import torch
+
+    from ollama_trainer.chat_formats import END_OF_TURN_TOKENS, START_OF_TURN_TOKENS
+
+    vocab = tokenizer.get_vocab()
+    ends = {vocab[t] for t in END_OF_TURN_TOKENS if t in vocab}
+    positions = [i for i, label in enumerate(example.labels) if label in ends]
+    if not positions:
+        return []
+    ids = torch.tensor([example.input_ids[: positions[0] + 1]])
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits[0, positions[0] - 1].float()
+    p_end = logits.softmax(-1)[example.labels[positions[0]]].item()
+    if p_end > UNTRAINED_END_P:
+        return []
+    return sorted(ends | {vocab[t] for t in START_OF_TURN_TOKENS if t in vocab})
+
+
+def attach_lora(model, profile: TrainingProfile, token_rows: list[int] | None = None):
+    """The model with the profile's LoRA on its target modules (which must exist in it), fused;
+    `token_rows`: embedding rows trained too (untrained_turn_tokens)."""
     from peft import LoraConfig, get_peft_model
 
     lora = profile.lora
@@ -47,6 +76,7 @@ def attach_lora(model, profile: TrainingProfile):
         target_modules=list(lora.target_modules),
         bias="none",
         task_type="CAUSAL_LM",
+        trainable_token_indices=list(token_rows) if token_rows else None,
     )
     model.config.use_cache = False
     model = get_peft_model(model, config)

@@ -91,7 +91,8 @@ class LoRARecipe:
         t0 = time.monotonic()
         model, self.tokenizer = base_models.load(p.base_model, self.models_dir, base=self.job.base,
                                                  dtype=low_precision.storage_dtype(self.device))
-        self.model = preparation.attach_lora(model, self.profile).to(self.device)
+        self.token_rows = self._turn_tokens(model, examples)
+        self.model = preparation.attach_lora(model, self.profile, self.token_rows).to(self.device)
         trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
         total = self.total_params = sum(x.numel() for x in self.model.parameters())
         self.log.emit(ev.ModelLoaded(
@@ -118,6 +119,22 @@ class LoRARecipe:
             train_examples=len(self.train_set), eval_examples=len(self.eval_set), train_tokens=sum(self.lengths),
             replay_examples=self.replay_count, estimate=self.estimate,
         ))
+
+    def _turn_tokens(self, model, examples: list[dict]) -> list[int]:
+        """The turn tokens' embedding rows to train, when the base does not know its chat format."""
+        first = next((ex for ex in examples if "messages" in ex), None)
+        if first is None:
+            return []
+        try:
+            encoded = batching.encode(self.tokenizer, first, self.profile.max_seq_len, self.profile.system_prompt)
+        except batching.TemplateError:
+            return []  # _setup_data says what is wrong with the template
+        rows = preparation.untrained_turn_tokens(model, self.tokenizer, encoded)
+        if rows:
+            names = ", ".join(self.tokenizer.convert_ids_to_tokens(rows))
+            self.log.emit(ev.Notice(message=f"the base model does not know its chat format's turn tokens ({names}): "
+                                            "their embeddings are trained too, so the model learns to end its answers"))
+        return rows
 
     def _estimate(self):
         job = self.job
