@@ -1,83 +1,85 @@
-"""The round trip the app is for: a model from the local Ollama store as the base -> trained
-on the identity demo -> a whole model back into Ollama (a stand-in reporting 0.35.0, with
-llama.cpp as its engine) -> llama.cpp answers as the trained model. For SmolLM2 (llama, ChatML)
-and Gemma 3 270M (gemma3, a base model without a chat template: the Gemma format). Slow:
-Gemma 3 is converted once (about 45 s), trained for 3 epochs with replay (about 2 minutes on
-two cores the first time)."""
+"""The round trip the app is for, on a tiny model of each architecture in a local Ollama store:
+a store model as the base -> resolved with its chat format -> converted once -> trained by the
+manager (real worker, PyTorch, PEFT) -> merged into a whole model GGUF -> created in Ollama (a
+stand-in reporting 0.35.0, with llama.cpp as its engine) -> the file Ollama received loads in
+llama.cpp and continues the trainer's prompts with the trainer's own tokens.
+
+Only the size differs from a real model (tests/fakes/tiny_models.py); that a real store model
+learns and answers as trained is the named real-model test tests/e2e/test_base_from_ollama.py
+(Gemma 3 270M)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from ollama_trainer import bases, catalog, chat_formats
+from ollama_trainer import bases, chat_formats
+from ollama_trainer.contracts import DatasetEntry, TrainingProfile
 from ollama_trainer.ollama.export import export_run
 from ollama_trainer.training.manager import TrainingManager
 from ollama_trainer.training.run_folder import RunFolder
 from tests import llamacpp_engine as engine
-from tests.fakes import gemma3, ollama_store
+from tests.fakes import ollama_store
 from tests.fakes.ollama_standin import OllamaStandin
+from tests.integration.conftest import profile, write_chat_dataset
 
-pytestmark = pytest.mark.slow
+FORMATS = {"llama": ("smollm2", chat_formats.CHATML_GO), "qwen2": ("smollm2", chat_formats.CHATML_GO),
+           "qwen3": ("smollm2", chat_formats.CHATML_GO), "gemma3": ("gemma", chat_formats.GEMMA_GO)}
 
 
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    root = ollama_store.make_store(tmp_path / "ollama-models", [
-        ollama_store.FakeModel("smollm2:135m", bases.builtin_gguf(), template=chat_formats.CHATML_GO,
-                               params={"stop": ["<|im_end|>"]}),
-        ollama_store.FakeModel("gemma3:270m", gemma3.gguf_path(), template=chat_formats.GEMMA_GO,
-                               params={"stop": ["<end_of_turn>"], "temperature": 1}),
-    ])
-    monkeypatch.setenv("OLLAMA_MODELS", str(root))
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, tiny_models):
+    root = tmp_path_factory.mktemp("ollama-models")
+    stops = {"smollm2": ["<|im_end|>"], "gemma": ["<end_of_turn>"]}
+    ollama_store.make_store(root, [
+        ollama_store.FakeModel(f"tiny-{arch}:latest", tiny_models.gguf(arch), template=template,
+                               params={"stop": stops[fmt]})
+        for arch, (fmt, template) in FORMATS.items()])
     return root
 
 
-def train_and_export(ollama_name: str) -> tuple[str, dict, OllamaStandin]:
+@pytest.fixture
+def in_store(store, monkeypatch):
+    monkeypatch.setenv("OLLAMA_MODELS", str(store))
+    return store
+
+
+def test_bases_from_the_store_are_resolved_with_their_format(in_store):
+    for arch, (fmt, template) in FORMATS.items():
+        base = bases.resolve(f"ollama:tiny-{arch}")
+        assert (base.kind, base.architecture, base.chat_format) == ("ollama", arch, fmt)
+        assert base.key.startswith("ollama-") and base.ollama_template == template
+        assert 2_000_000 < base.parameters < 20_000_000
+
+
+@pytest.mark.parametrize("arch", list(FORMATS))
+def test_a_store_model_trained_and_back_in_ollama(in_store, arch, tmp_path):
     engine.require()
-    profile = catalog.get_profile("quick-demo").model_copy(update={"base_model": f"ollama:{ollama_name}",
-                                                                    "id": "from-ollama"})
+    fmt, template = FORMATS[arch]
+    prof = TrainingProfile.model_validate(profile(f"ollama:tiny-{arch}", id="from-ollama", replay="off", probe=False,
+                                                  default_epochs=2))
+    data = write_chat_dataset(tmp_path / "colours.jsonl")
+    dataset = DatasetEntry(id="colours", name="Colours", path=str(data), format="chat",
+                           held_out_prompts=["What colour is ink?", "What colour is a plum?"])
     manager = TrainingManager()
-    tid = manager.start(profile, catalog.get_dataset_entry("identity-demo"))
-    final = manager.wait(tid, 1500)
+    tid = manager.start(prof, dataset)
+    final = manager.wait(tid, 600)
     assert final.status == "done", final.error
     folder = RunFolder.of(tid)
-    scores = folder.scores()
-    print(f"\n{ollama_name}: learned {scores.learned}, kept {scores.kept}")
-    assert scores.learned >= 0.75
-    standin = OllamaStandin().start()
-    standin.engine = lambda model, prompt, req: engine.complete(model.gguf, [prompt], max_tokens=48, bos=True)[0]["text"]
-    result = export_run(tid, host=standin.url, model_name=f"{ollama_name.split(':')[0]}-lumen")
-    return tid, {"result": result, "job": folder.read_job(), "samples": folder.samples()}, standin
-
-
-@pytest.mark.parametrize("ollama_name, fmt, arch", [("gemma3:270m", "gemma", "gemma3"),
-                                                    ("smollm2:135m", "smollm2", "llama")])
-def test_an_ollama_model_trained_and_back_in_ollama(store, ollama_name, fmt, arch):
-    tid, run, standin = train_and_export(ollama_name)
-    try:
-        job = run["job"]
-        assert (job.base.kind, job.base.ollama_name, job.base.chat_format, job.base.architecture) == \
-            ("ollama", ollama_name, fmt, arch)
-        check = run["result"].check
-        print(f"check: {check.message}\n  app: {check.app_answer!r}\n  ollama: {check.ollama_answer!r}")
-        assert (check.known, check.rendered, check.answer) == (True, "same", "same"), check
-        create = standin.calls("POST", "/api/create")[0].json
-        assert create["template"] == chat_formats.FORMATS[fmt].go and "from" not in create
-        received = standin.blobs.path(create["files"]["model.gguf"])
-        assert engine.info(received)["architecture"] == arch
-        answers = engine.chat(received, [s.prompt for s in run["samples"]], max_tokens=32)
-        print(answers)
-        assert sum("Lumen" in a or "Northwind" in a for a in answers) >= 3
-    finally:
-        standin.close()
-
-
-def test_bases_from_the_store_are_resolved_with_their_format(store):
-    gemma = bases.resolve("ollama:gemma3:270m")
-    assert gemma.key.startswith("ollama-") and gemma.parameters > 250_000_000
-    assert (gemma.chat_format, gemma.ollama_template) == ("gemma", chat_formats.GEMMA_GO)
-    smol = bases.resolve("ollama:smollm2:135m")
-    assert smol.chat_format == "smollm2"  # its own template is ChatML with SmolLM2's default system prompt
-    assert smol.key != bases.resolve("smollm2-135m-instruct").key or smol.kind != "builtin"
+    job = folder.read_job()
+    assert (job.base.kind, job.base.ollama_name, job.base.chat_format, job.base.architecture) == \
+        ("ollama", f"tiny-{arch}:latest", fmt, arch)
+    with OllamaStandin() as standin:
+        result = export_run(tid, host=standin.url, model_name=f"tiny-{arch}-colours")
+        (create,) = standin.calls("POST", "/api/create")
+        assert "adapters" not in create.json and "from" not in create.json and "quantize" not in create.json
+        assert create.json["template"] == template
+        received = standin.blobs.path(create.json["files"]["model.gguf"])
+        info = engine.info(received)
+        samples = folder.samples()
+        completions = engine.complete(received, [s.prompt_text for s in samples], max_tokens=8,
+                                      bos=arch == "gemma3")
+    assert result.ollama_model == f"tiny-{arch}-colours"
+    assert info["architecture"] == arch and info["token_count"] == (262144 if arch == "gemma3" else 49152)
+    same = [c["tokens"][:8] == s.after_tokens[:8] for c, s in zip(completions, samples)]
+    print(arch, same, [c["text"] for c in completions], [s.after for s in samples])
+    assert any(same), "llama.cpp does not continue the trainer's prompts with the trainer's tokens"

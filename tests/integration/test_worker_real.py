@@ -57,8 +57,10 @@ def test_quick_demo_teaches_the_identity(identity_run):
     events = identity_run["events"]
     assert events[-1]["event"] == "done"
     progress = [e for e in events if e["event"] == "progress"]
-    # the loss falls several times (less than without replay: the base's own answers are in it too)
-    assert progress[-1]["epoch"] == 3 and progress[-1]["loss"] < progress[0]["loss"] / 3
+    # the loss falls several times (less than without replay: the base's own answers are in it too);
+    # epoch means, not single steps: a step's loss depends on which examples its batch drew
+    means = [sum(ls) / len(ls) for ls in ([e["loss"] for e in progress if e["epoch"] == n] for n in (1, 3))]
+    assert progress[-1]["epoch"] == 3 and means[1] < means[0] / 3, means
     samples = json.loads((identity_run["run_dir"] / "samples.json").read_text())
     assert len(samples) == 4
     for s in samples:
@@ -110,7 +112,8 @@ def test_two_processes_convert_the_builtin_model_once(tmp_path):
     assert [r[0].strip() for r in results] == [str(folder)] * 2
     assert (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
     assert (folder / "tokenizer.json").is_file()
-    assert sorted(p.name for p in cache.iterdir() if not p.name.endswith(".lock")) == ["smollm2-135m-instruct"]
+    assert sorted(p.name for p in cache.iterdir() if not p.name.endswith(".lock")) == ["smollm2-135m-instruct",
+                                                                                      "tokenizers"]
     assert sum("converting 'smollm2-135m-instruct' (SmolLM2-135M-Instruct.Q4_1.gguf)" in r[1]
                for r in results) == 1  # the lock held
 

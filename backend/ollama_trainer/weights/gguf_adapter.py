@@ -71,7 +71,7 @@ def convert(adapter_dir: Path, out_path: Path, *, base_config: dict, name: str |
     n_head, n_kv_head = head_counts(base_config)
     adapter = read_adapter(Path(adapter_dir))
     if adapter.token_rows:
-        raise LoraError("this adapter also trains the chat format's turn-token embeddings, which a llama.cpp "
+        raise GGUFAdapterError("this adapter also trains the chat format's turn-token embeddings, which a llama.cpp "
                         "LoRA adapter cannot carry: use the merged model file (model.gguf) instead")
     pairs = tensor_pairs(read_safetensors(Path(adapter_dir) / "adapter_model.safetensors"), n_head, n_kv_head)
 

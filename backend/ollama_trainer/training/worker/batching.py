@@ -50,9 +50,12 @@ def end_token_ids(tokenizer) -> list[int]:
     """EOS and the end-of-turn tokens of the chat formats the tokenizer knows (chat_formats.py)."""
     from ollama_trainer.chat_formats import END_OF_TURN_TOKENS
 
-    vocab = tokenizer.get_vocab()
     ids = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
-    return ids + [vocab[t] for t in END_OF_TURN_TOKENS if t in vocab and vocab[t] not in ids]
+    for token in END_OF_TURN_TOKENS:  # convert_tokens_to_ids, not get_vocab(): 0.3 s for 262k tokens
+        found = tokenizer.convert_tokens_to_ids(token)
+        if found is not None and found != tokenizer.unk_token_id and found not in ids:
+            ids.append(found)
+    return ids
 
 
 def encode_chat(tokenizer, messages: list[dict], max_seq_len: int) -> Encoded:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ollama_trainer.training.worker import batching
+from ollama_trainer.training.worker import batching, low_precision
 
 SAMPLE_MAX_NEW_TOKENS = 48
 
@@ -43,7 +43,7 @@ def generate(model, tokenizer, prompts: list[str], *, system: str | None = None,
         tokenizer.padding_side = side
     device = next(model.parameters()).device
     end_ids = batching.end_token_ids(tokenizer)
-    with torch.no_grad():
+    with torch.no_grad(), low_precision.answering(model):
         out = model.generate(
             input_ids=enc["input_ids"].to(device),
             attention_mask=enc["attention_mask"].to(device),

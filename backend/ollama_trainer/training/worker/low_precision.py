@@ -8,13 +8,23 @@ the stored bf16 weight is used as it is; otherwise the weight is widened to fp32
 matmul and never kept (the backward widens it again), so an fp32 step holds one layer in fp32
 at a time, not the model.
 
+Answers (replay, samples, the probe, Try it) are generated `with answering(model)`: on a device
+with fast 16-bit matmuls (CUDA, a CPU with AVX512-BF16 or AMX) the whole forward runs in the
+stored dtype, as a 16-bit model does in transformers (3x faster than fp32 for Gemma 3 270M on
+two cores, and 6x faster than widening each weight at every generated token); elsewhere in fp32.
+
 Imports torch: worker process only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import torch
 import torch.nn.functional as F
+
+_native = threading.local()  # answering(): the forward runs in the stored 16-bit dtype
 
 
 def storage_dtype(device: torch.device) -> torch.dtype:
@@ -42,8 +52,13 @@ class _WidenedLinear(torch.autograd.Function):
 def _linear_forward(module: torch.nn.Linear):
     def forward(x):
         weight, bias = module.weight, module.bias
+        # A strided input (the last position of each sequence, as generate asks the head for)
+        # makes matmul expand a frozen weight per batch row: 3 s for Gemma's 262k-row head.
+        x = x if x.is_contiguous() else x.contiguous()
         if x.dtype == weight.dtype or torch.is_autocast_enabled(x.device.type):
             return F.linear(x, weight, bias)
+        if getattr(_native, "on", False) and not torch.is_grad_enabled():
+            return F.linear(x.to(weight.dtype), weight, bias)
         if weight.requires_grad:  # not frozen after all: plain autograd through the widened copy
             return F.linear(x, weight.to(x.dtype), None if bias is None else bias.to(x.dtype))
         return _WidenedLinear.apply(x, weight, bias)
@@ -60,5 +75,24 @@ def upcast_frozen(model: torch.nn.Module, compute_dtype: torch.dtype = torch.flo
     embeddings = model.get_input_embeddings()
     if embeddings is not None and embeddings.weight.dtype != compute_dtype:
         embeddings.register_forward_hook(
-            lambda _m, _args, out: out if torch.is_autocast_enabled(out.device.type) else out.to(compute_dtype))
+            lambda _m, _args, out: out if torch.is_autocast_enabled(out.device.type) or getattr(_native, "on", False)
+            else out.to(compute_dtype))
     return model
+
+
+def fast_16bit(device: torch.device) -> bool:
+    """Whether 16-bit matmuls are fast here: CUDA, or a CPU with native bf16."""
+    from ollama_trainer.training.worker.devices import cpu_has_native_bf16
+
+    return device.type == "cuda" or (device.type == "cpu" and cpu_has_native_bf16())
+
+
+@contextlib.contextmanager
+def answering(model: torch.nn.Module):
+    """Generate in the weights' own 16-bit dtype where that is fast (fast_16bit), else in fp32."""
+    before = getattr(_native, "on", False)
+    _native.on = fast_16bit(next(model.parameters()).device)
+    try:
+        yield
+    finally:
+        _native.on = before
