@@ -9,6 +9,9 @@ training manager runs it through a wrapper script given as its `python` (see con
                              size plus <mib> MiB (RLIMIT_AS) and the batch made as large as the
                              dataset: the first training step runs out of memory
     silent_after_setup       after setup, the trainer sleeps without a word (a hung trainer)
+    foreign_lines            before each event, the trainer writes lines an app cannot use (an
+                             unknown event, a known one with bad fields, non-JSON, a JSON list,
+                             invalid UTF-8) to both its stdout and events.jsonl
 """
 
 from __future__ import annotations
@@ -90,6 +93,25 @@ def _go_silent(recipe) -> None:
     time.sleep(3600)
 
 
+FOREIGN = [b'{"event":"nope"}', b'{"event":"progress","step":"x"}', b'{"event":"done","steps":[]}',
+           b'not json at all', b'[1, 2, 3]', b'\xff\xfe\x00garbage', b'{"event": 7}']
+
+
+def _foreign_lines() -> None:
+    from ollama_trainer.training.worker import event_log
+
+    real_emit = event_log.EventLog.emit
+
+    def emit(self, event):
+        for raw in FOREIGN:
+            os.write(1, raw + b"\n")
+            with open(self.path, "ab") as f:
+                f.write(raw + b"\n")
+        return real_emit(self, event)
+
+    event_log.EventLog.emit = emit
+
+
 def apply(spec: str) -> None:
     for fault in filter(None, spec.split(",")):
         kind, *args = fault.split(":")
@@ -101,6 +123,8 @@ def apply(spec: str) -> None:
             _after_setup(_cap_memory(int(args[0])))
         elif kind == "silent_after_setup":
             _after_setup(_go_silent)
+        elif kind == "foreign_lines":
+            _foreign_lines()
         else:
             raise SystemExit(f"inject.py: unknown fault {fault!r}")
 

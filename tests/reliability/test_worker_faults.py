@@ -80,3 +80,27 @@ def test_disk_full_while_saving_a_checkpoint_keeps_the_previous_one(tiny_catalog
     state = json.loads((folder / "last" / "state.json").read_text())
     assert state["epoch"] == 1  # the epoch-1 checkpoint, whole
     assert {p.name for p in (folder / "last").iterdir()} >= {"adapter.safetensors", "optimizer.pt", "rng.pt"}
+
+
+def test_lines_no_reader_can_use_never_leave_a_job_running(tiny_catalog, faulty_python):
+    """A worker that writes foreign, malformed and non-JSON lines before every event (an app
+    upgraded while a run went on, say): the job still ends `done` with the machine's slot free,
+    and everything that reads the run folder later (status, metrics, compare) skips those lines."""
+    from ollama_trainer.training import compare, job_slot, outcome
+    from ollama_trainer.training.run_folder import RunFolder
+
+    prof, data = tiny_catalog
+    manager, tid, final, pid = run_with_faults(prof, data, faulty_python("foreign_lines"))
+    assert final.status == "done", final
+    assert manager.active_id() is None and job_slot.holder() is None
+    assert not alive(pid)
+    after = TrainingManager()
+    second = after.start(prof, data, epochs=1)  # the slot is free for the next job
+    assert after.wait(second, 180).status == "done"
+    folder = RunFolder.of(tid)
+    assert b'{"event":"nope"}' in folder.file("events.jsonl").read_bytes()
+    rebuilt = outcome.status_of(folder)
+    assert (rebuilt.status, rebuilt.step) == ("done", final.step)
+    assert [p.step for p in TrainingManager().metrics(tid).points if p.loss is not None] == \
+        list(range(1, final.step + 1))
+    assert len(compare.compare([tid, second]).runs) == 2

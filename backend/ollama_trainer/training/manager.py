@@ -164,7 +164,20 @@ class TrainingManager:
                 job.final = event
 
     def _finish(self, job: Job, end: Ending) -> None:
-        """The worker is gone: take the summary it wrote, or write one from how it ended."""
+        """The worker is gone: take the summary it wrote, or write one from how it ended. The
+        job always ends here (its locks released), whatever fails on the way."""
+        try:
+            self._conclude(job, end)
+        except Exception:  # noqa: BLE001 - a job must never stay running for a bug here
+            log.exception("ending training %s failed", job.training_id)
+            with self._lock:
+                if job.status.status not in TERMINAL_STATES:
+                    outcome.end(job.status, "error", "training failed", "the app could not read how the run "
+                                "ended; see the app's log and the run folder")
+        finally:
+            self._close(job)
+
+    def _conclude(self, job: Job, end: Ending) -> None:
         if job.process is None:  # attached: whoever started the run may be writing its summary now
             job.lock_fd = job.folder.lock_waiting()
         with self._lock:
@@ -179,14 +192,12 @@ class TrainingManager:
         with self._lock:
             job.status.can_resume = job.status.status in ("cancelled", "interrupted", "error") and \
                 job.folder.has_checkpoint()
-        try:
-            if job.status.status == "done":
-                for hook in self._on_finished:
+        if job.status.status == "done":
+            for hook in self._on_finished:
+                try:
                     hook(job, lambda state, message: self._set(job, state, message))
-        except Exception:  # noqa: BLE001 - a hook's bug must not leave the job unfinished
-            log.exception("an on_finished hook failed for %s", job.training_id)
-        finally:
-            self._close(job)
+                except Exception:  # noqa: BLE001 - a hook's bug must not leave the job unfinished
+                    log.exception("an on_finished hook failed for %s", job.training_id)
 
     def _death(self, job: Job, end: Ending) -> tuple[str, str, str | None]:
         final = job.final
@@ -222,7 +233,10 @@ class TrainingManager:
     def _close(self, job: Job) -> None:
         for fd in (job.lock_fd, job.slot_fd):
             if fd is not None:
-                os.close(fd)
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         job.lock_fd = job.slot_fd = None
         job.finished.set()
 

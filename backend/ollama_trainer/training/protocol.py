@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -224,28 +224,26 @@ WorkerEvent = Annotated[
 ]
 FINAL_EVENTS = ("done", "cancelled", "error")
 _ADAPTER: TypeAdapter = TypeAdapter(WorkerEvent)
+KNOWN_EVENTS = frozenset(cls.model_fields["event"].default for cls in get_args(get_args(WorkerEvent)[0]))
 
 
 def parse_event(line: str | bytes) -> WorkerEvent | None:
-    """One line of the worker's output as an event; None for a torn, foreign or unknown line."""
+    """One line of the worker's output as an event; None for a line it cannot use: torn, not
+    JSON, not an object, an unknown event (a newer worker's), or a known event whose fields do
+    not validate (logged once as a warning)."""
     try:
         raw = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, TypeError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     if not isinstance(raw, dict) or not isinstance(raw.get("event"), str):
+        return None
+    if raw["event"] not in KNOWN_EVENTS:
         return None
     try:
         return _ADAPTER.validate_python(raw)
     except ValidationError as exc:
-        known = raw["event"] in {cls.model_fields["event"].default for cls in _event_classes()}
-        if known:
-            log.warning("malformed %s event: %s", raw["event"], str(exc).splitlines()[0])
+        log.warning("malformed %s event: %s", raw["event"], str(exc).splitlines()[0])
         return None
-
-
-def _event_classes():
-    return _Event.__subclasses__()
-
 
 
 # -- one-shot worker calls: one JSON reply line on stdout ------------------------------------

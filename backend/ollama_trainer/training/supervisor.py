@@ -70,41 +70,68 @@ class Supervisor:
             self._loaded = True
         self.on_event(event)
 
-    def _follow_stdout(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        self.pid = self.process.pid
-        for raw in self.process.stdout:
+    def _take(self, raw: bytes | str) -> None:
+        """One line of output: an event goes to the owner; a line that is not one, or an owner
+        that fails on one, never stops the following (the job must still end)."""
+        try:
             event = protocol.parse_event(raw)
             if event is not None:
                 self._seen(event)
-        self.process.stdout.close()
-        self._ending.code = self.process.wait()
-        self._end()
+        except Exception:  # noqa: BLE001 - a bug for one line must not leave the job running
+            log.exception("training %s: an event line could not be handled", self.folder.training_id)
+
+    def _follow_stdout(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        self.pid = self.process.pid
+        try:
+            for raw in self.process.stdout:
+                self._take(raw)
+        except (OSError, ValueError) as exc:  # the pipe broke: the process's end still says how it went
+            log.warning("training %s: reading the trainer's output failed: %s", self.folder.training_id, exc)
+            self._drain()
+        finally:
+            try:
+                self.process.stdout.close()
+                self._ending.code = self.process.wait()
+            finally:
+                self._end()
+
+    def _drain(self) -> None:
+        """Read what is left unparsed, so a worker never blocks on a full pipe."""
+        try:
+            while self.process.stdout.read(1 << 16):
+                pass
+        except (OSError, ValueError):
+            pass
 
     def _follow_file(self) -> None:
         path, offset, pending = self.folder.file(EVENTS), 0, b""
-        while True:
-            live = self.folder.is_live()
-            try:
-                with open(path, "rb") as f:
-                    f.seek(offset)
-                    chunk = f.read()
-            except FileNotFoundError:
-                chunk = b""
-            offset += len(chunk)
-            *lines, pending = (pending + chunk).split(b"\n")
-            for raw in lines:
-                event = protocol.parse_event(raw)
-                if event is not None:
-                    self._seen(event)
-            if not live:
-                break
-            time.sleep(ATTACHED_POLL_S)
-        self._end()
+        try:
+            while True:
+                live = self.folder.is_live()
+                try:
+                    with open(path, "rb") as f:
+                        f.seek(offset)
+                        chunk = f.read()
+                except FileNotFoundError:
+                    chunk = b""
+                offset += len(chunk)
+                *lines, pending = (pending + chunk).split(b"\n")
+                for raw in lines:
+                    self._take(raw)
+                if not live:
+                    break
+                time.sleep(ATTACHED_POLL_S)
+        except OSError as exc:
+            log.warning("training %s: following its events failed: %s", self.folder.training_id, exc)
+        finally:
+            self._end()
 
     def _end(self) -> None:
         try:
             self.on_end(self._ending)
+        except Exception:  # noqa: BLE001 - still mark it finished, so nobody waits forever
+            log.exception("training %s: ending the job failed", self.folder.training_id)
         finally:
             self.finished.set()
 
