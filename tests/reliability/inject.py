@@ -9,6 +9,8 @@ training manager runs it through a wrapper script given as its `python` (see con
                              size plus <mib> MiB (RLIMIT_AS) and the batch made as large as the
                              dataset: the first training step runs out of memory
     silent_after_setup       after setup, the trainer sleeps without a word (a hung trainer)
+    slow_replay:<s>          every token of the replay answers takes <s> seconds more (a slow
+                             machine, or a big base answering the replay questions)
     foreign_lines            before each event, the trainer writes lines an app cannot use (an
                              unknown event, a known one with bad fields, non-JSON, a JSON list,
                              invalid UTF-8) to both its stdout and events.jsonl
@@ -112,6 +114,31 @@ def _foreign_lines() -> None:
     event_log.EventLog.emit = emit
 
 
+def _slow_replay(seconds: float) -> None:
+    import time
+
+    from ollama_trainer.training.worker import generation
+    from ollama_trainer.training.worker import recipe as trainer
+
+    real_call, real_replay = generation._EachStep.__call__, trainer.LoRARecipe._replay
+    slow = {"on": False}
+
+    def call(self, input_ids, scores, **kwargs):
+        if slow["on"]:
+            time.sleep(seconds)
+        return real_call(self, input_ids, scores, **kwargs)
+
+    def replay(self, n_dataset):
+        slow["on"] = True
+        try:
+            return real_replay(self, n_dataset)
+        finally:
+            slow["on"] = False
+
+    generation._EachStep.__call__ = call
+    trainer.LoRARecipe._replay = replay
+
+
 def apply(spec: str) -> None:
     for fault in filter(None, spec.split(",")):
         kind, *args = fault.split(":")
@@ -123,6 +150,8 @@ def apply(spec: str) -> None:
             _after_setup(_cap_memory(int(args[0])))
         elif kind == "silent_after_setup":
             _after_setup(_go_silent)
+        elif kind == "slow_replay":
+            _slow_replay(float(args[0]))
         elif kind == "foreign_lines":
             _foreign_lines()
         else:

@@ -104,3 +104,34 @@ def test_lines_no_reader_can_use_never_leave_a_job_running(tiny_catalog, faulty_
     assert [p.step for p in TrainingManager().metrics(tid).points if p.loss is not None] == \
         list(range(1, final.step + 1))
     assert len(compare.compare([tid, second]).runs) == 2
+
+
+def test_a_replay_slower_than_the_stall_timeout_is_not_killed_while_it_answers(tiny_catalog, faulty_python):
+    """Every replay token takes 0.3 s more: the replay stage lasts more than twice the profile's
+    6 s stall timeout, but it reports each answer and a heartbeat every few seconds, so the
+    watchdog sees a working trainer and the run ends `done`."""
+    from ollama_trainer.training.run_folder import RunFolder
+
+    prof, data = tiny_catalog
+    # a system prompt of its own: no replay answer of another test's run is in the cache for it
+    prof = prof.model_copy(update={"stall_timeout_s": STALL_HUNG_S, "replay": "on", "replay_ratio": 0.5, "probe": False,
+                                   "system_prompt": f"You answer slowly ({tid_hint()})."})
+    manager, tid, final, _ = run_with_faults(prof, data, faulty_python("slow_replay:0.3"), epochs=1)
+    assert final.status == "done", final.error
+    stages = [e for e in RunFolder.of(tid).events() if e.event == "stage" and e.stage == "replay"]
+    assert stages[0].done == 0 and stages[-1].done == stages[-1].total > 0
+    seconds = (_time(stages[-1]) - _time(stages[0])).total_seconds()
+    assert seconds > 2 * STALL_HUNG_S, f"the replay took {seconds:.0f} s: not long enough to show anything"
+    assert any("of" in e.message for e in stages)
+
+
+def tid_hint() -> str:
+    import uuid
+
+    return uuid.uuid4().hex[:8]
+
+
+def _time(event):
+    from datetime import datetime
+
+    return datetime.fromisoformat(event.time.replace("Z", "+00:00"))

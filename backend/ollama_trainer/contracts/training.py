@@ -183,6 +183,10 @@ class TrainingStatus(Strict):
     resumed_from: str | None = Field(None, description="The run this one continues from its checkpoint")
     can_resume: bool = Field(False, description="Ended without finishing, with a checkpoint to continue from")
     queue_position: int | None = Field(None, description="While queued: 1 = next to start")
+    stage: str | None = Field(None, description="The stage outside the training steps under way: replay, samples, "
+                                                "probe, model_file (None while training steps run)")
+    stage_done: int | None = Field(None, description="Of the stage: answers (or tensors) finished")
+    stage_total: int | None = Field(None, description="Of the stage: answers (or tensors) in all")
 
 
 class MetricPoint(Strict):

@@ -52,6 +52,7 @@ def apply(status: TrainingStatus, event: p.WorkerEvent) -> None:
         status.message = f"{event.train_examples} training examples"
     elif isinstance(event, p.Progress):
         status.status = "running"
+        status.stage = status.stage_done = status.stage_total = None
         status.epoch, status.total_epochs = event.epoch, event.total_epochs
         status.step, status.total_steps = event.step, event.total_steps
         for key in ("loss", "tokens_per_s", "eta_s"):
@@ -64,12 +65,14 @@ def apply(status: TrainingStatus, event: p.WorkerEvent) -> None:
         status.message = f"checkpoint saved at step {event.step}"
     elif isinstance(event, p.Stage):
         status.message = event.message
-        status.eta_s = None
+        status.stage, status.stage_done, status.stage_total = event.stage, event.done, event.total
+        status.eta_s = event.eta_s
     elif isinstance(event, p.Samples):
         status.message = "sample answers written"
     elif isinstance(event, p.ModelFile):
         status.message = "the merged model file is written"
     elif isinstance(event, p.Done):
+        status.stage = status.stage_done = status.stage_total = None
         status.loss = event.final_loss if event.final_loss is not None else status.loss
         status.eval_loss = event.eval_loss if event.eval_loss is not None else status.eval_loss
         status.eta_s = 0

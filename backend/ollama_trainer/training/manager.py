@@ -210,8 +210,10 @@ class TrainingManager:
             # SIGTERM itself ends a worker that is cancelled before it has set up its handler
             return "cancelled", "cancelled before the trainer had started; nothing was saved", None
         if end.hung:
-            return ("error", "training failed", f"the trainer stopped responding (no progress for "
-                    f"{job.profile.stall_timeout_s} s) and was stopped; the last checkpoint, if any, can be resumed")
+            return ("error", "training failed", f"the trainer stopped responding during {end.stage} (no progress for "
+                    f"{end.silent_s} s) and was stopped; resume from the last checkpoint, if any. If the machine "
+                    "was busy, close other programs or raise the profile's stall timeout (stall_timeout_s, now "
+                    f"{job.profile.stall_timeout_s} s)")
         if end.code is None:  # an attached worker ended without a word
             return "error", "training failed", "the trainer stopped without saying why; see worker.log in the run folder"
         return "error", "training failed", outcome.death_message(end.code, job.folder.file(WORKER_LOG))

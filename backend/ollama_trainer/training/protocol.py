@@ -152,11 +152,17 @@ class Checkpoint(_Event):
 
 
 class Stage(_Event):
-    """A step after training that takes a while: writing samples, the merged model."""
+    """A stage outside the training steps that takes a while (the base's replay answers, the
+    samples, the probe, writing the model file): emitted when it starts and then as it goes,
+    with how far it is (`done` of `total`: answers, or tensors for the model file), at least
+    every few seconds while it works, so a slow stage is never mistaken for a hung trainer."""
 
     event: Literal["stage"] = "stage"
     stage: Literal["replay", "samples", "probe", "model_file"]
     message: str = ""
+    done: int | None = Field(None, description="Answers (or tensors) finished so far")
+    total: int | None = Field(None, description="Answers (or tensors) in all")
+    eta_s: float | None = Field(None, description="Time left in this stage, once it can be told")
 
 
 class Samples(_Event):

@@ -37,6 +37,8 @@ SETUP_STALL_S = 900.0
 class Ending:
     code: int | None  # the exit code; None for an attached worker (not our child)
     hung: bool = False
+    stage: str | None = None  # what the trainer was doing when it stopped responding
+    silent_s: float | None = None
     killed_after_grace: bool = False
     cancel_requested: bool = False
 
@@ -53,6 +55,8 @@ class Supervisor:
     finished: threading.Event = field(default_factory=threading.Event)
     _last_event: float = field(default_factory=time.monotonic)
     _loaded: bool = False
+    _params: int = 0  # the base's size: a bigger model may take longer between events
+    _stage: str = "loading the base model"
     _ending: Ending = field(default_factory=lambda: Ending(None))
 
     def start(self) -> "Supervisor":
@@ -68,6 +72,14 @@ class Supervisor:
             self.pid = self.pid or event.pid
         if isinstance(event, (protocol.ModelLoaded, protocol.DatasetLoaded, protocol.Progress)):
             self._loaded = True
+        if isinstance(event, protocol.ModelLoaded):
+            self._params = event.total_params
+            self._stage = "preparing the training data"
+        elif isinstance(event, protocol.Stage):
+            self._stage = {"replay": "the replay answers", "samples": "the sample answers", "probe": "the probe",
+                           "model_file": "writing the model file"}.get(event.stage, event.stage)
+        elif isinstance(event, protocol.Progress):
+            self._stage = f"training (step {event.step} of {event.total_steps})"
         self.on_event(event)
 
     def _take(self, raw: bytes | str) -> None:
@@ -136,14 +148,23 @@ class Supervisor:
             self.finished.set()
 
     # -- watchdog, stop -----------------------------------------------------------------------
+    def limit_s(self) -> float:
+        """How long the trainer may be silent: the profile's stall timeout, scaled with the base's
+        size (one step of an 8 B model takes far longer than one of 135 M), and at least
+        SETUP_STALL_S before the model is loaded. Every stage reports at least every few
+        seconds while it works (stage_meter.py), so only a trainer that stopped working reaches it."""
+        if not self._loaded:
+            return max(self.stall_timeout_s, SETUP_STALL_S)
+        return self.stall_timeout_s * max(1.0, self._params / 1e9)
+
     def _watch(self) -> None:
-        """Stop a trainer that has been silent for the stall timeout (once its model is loaded)."""
+        """Stop a trainer that has been silent for longer than limit_s()."""
         while not self.finished.wait(min(5.0, self.stall_timeout_s / 4)):
             silent = time.monotonic() - self._last_event
-            limit = self.stall_timeout_s if self._loaded else max(self.stall_timeout_s, SETUP_STALL_S)
-            if silent > limit and self.alive():
-                log.error("training %s: no event for %.0f s; stopping the trainer", self.folder.training_id, silent)
-                self._ending.hung = True
+            if silent > self.limit_s() and self.alive():
+                log.error("training %s: no event for %.0f s during %s; stopping the trainer",
+                          self.folder.training_id, silent, self._stage)
+                self._ending.hung, self._ending.stage, self._ending.silent_s = True, self._stage, round(silent)
                 self._signal(signal.SIGKILL)
                 return
 

@@ -21,7 +21,8 @@ from ollama_trainer import atomic
 from ollama_trainer.training.protocol import JobSpec
 from ollama_trainer.training.worker.generation import generate
 
-BATCH = 64  # prompts per generate call: per-token overhead dominates small models, so bigger is faster
+BATCH = 32  # prompts per generate call: per-token overhead dominates small models, so bigger is faster;
+# each batch is cached as soon as it is made
 REPLAY_TOKENS = 48
 REPLAY_AUTO_BELOW = 500  # replay 'auto' is on for datasets smaller than this
 
@@ -58,29 +59,41 @@ def cached(job: JobSpec, prompts: list[str], *, system: str | None, max_new_toke
 
 
 def answers(model, tokenizer, prompts: list[str], *, job: JobSpec, system: str | None,
-            max_new_tokens: int) -> list[str]:
-    """The base model's answers (the LoRA switched off when the model has one)."""
+            max_new_tokens: int, meter=None) -> list[str]:
+    """The base model's answers (the LoRA switched off when the model has one). Each batch is
+    added to the cache as soon as it is made, so a run stopped half-way keeps what it made and
+    the next one goes on from there; `meter` (stage_meter.StageMeter) is told of each answer."""
     path = _cache_path(job)
     cache = _read_cache(job)
 
     def key(prompt: str) -> str:
         return _key(prompt, system, max_new_tokens)
 
-    missing = [p for p in dict.fromkeys(prompts) if key(p) not in cache]
+    wanted = list(dict.fromkeys(prompts))
+    missing = [p for p in wanted if key(p) not in cache]
+    if meter is not None:
+        meter.advance(len(wanted) - len(missing))  # cached: done already
     if missing:
         off = model.disable_adapter() if hasattr(model, "disable_adapter") else contextlib.nullcontext()
         with off:
             for i in range(0, len(missing), BATCH):
                 chunk = missing[i:i + BATCH]
-                for prompt, made in zip(chunk, generate(model, tokenizer, chunk, system=system,
-                                                        max_new_tokens=max_new_tokens)):
-                    cache[key(prompt)] = made.text
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic.write_text(path, json.dumps(cache, ensure_ascii=False, indent=1))
-        except OSError:
-            pass  # a cache that cannot be written costs time next run, nothing else
+                made = generate(model, tokenizer, chunk, system=system, max_new_tokens=max_new_tokens,
+                                on_step=meter.beat if meter is not None else None)
+                for prompt, answer in zip(chunk, made):
+                    cache[key(prompt)] = answer.text
+                _write_cache(path, cache)
+                if meter is not None:
+                    meter.advance(len(chunk))
     return [cache[key(p)] for p in prompts]
+
+
+def _write_cache(path: Path, cache: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(path, json.dumps(cache, ensure_ascii=False, indent=1))
+    except OSError:
+        pass  # a cache that cannot be written costs time next run, nothing else
 
 
 def whole_sentences(text: str) -> str:
@@ -99,13 +112,14 @@ def replay_count(job: JobSpec, n_dataset: int) -> int:
     return min(len(job.replay_prompts), round(p.replay_ratio * n_dataset)) if on else 0
 
 
-def replay_examples(model, tokenizer, job: JobSpec, n_dataset: int) -> list[dict]:
+def replay_examples(model, tokenizer, job: JobSpec, n_dataset: int, meter=None) -> list[dict]:
     """Chat examples of the base's own answers (replay_count of them)."""
     p = job.profile
     count = replay_count(job, n_dataset)
     if count <= 0:
         return []
     prompts = job.replay_prompts[:count]
-    made = answers(model, tokenizer, prompts, job=job, system=p.system_prompt, max_new_tokens=REPLAY_TOKENS)
+    made = answers(model, tokenizer, prompts, job=job, system=p.system_prompt, max_new_tokens=REPLAY_TOKENS,
+                   meter=meter)
     return [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": whole_sentences(a)}],
              "line": 0} for q, a in zip(prompts, made) if whole_sentences(a)]

@@ -27,10 +27,25 @@ def answers(model, tokenizer, prompts: list[str], *, system: str | None = None,
     return [g.text for g in generate(model, tokenizer, prompts, system=system, max_new_tokens=max_new_tokens)]
 
 
+class _EachStep:
+    """A stopping criterion that never stops: it calls `on_step` at every generated token (the
+    stage's heartbeat, stage_meter.py)."""
+
+    def __init__(self, on_step):
+        self.on_step = on_step
+
+    def __call__(self, input_ids, scores, **kwargs):
+        self.on_step()
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+
 def generate(model, tokenizer, prompts: list[str], *, system: str | None = None,
-             max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> list[Generated]:
+             max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS, on_step=None) -> list[Generated]:
     """Greedy answers to user prompts through the chat template, generated as one left-padded
-    batch (a single prompt is not padded at all), with the rendered prompts and token ids."""
+    batch (a single prompt is not padded at all), with the rendered prompts and token ids;
+    `on_step()` is called at every generated token."""
+    if not prompts:
+        return []
     texts = [
         tokenizer.apply_chat_template(batching.with_system([{"role": "user", "content": p}], system), tokenize=False, add_generation_prompt=True)
         for p in prompts
@@ -54,6 +69,7 @@ def generate(model, tokenizer, prompts: list[str], *, system: str | None = None,
             top_k=None,
             eos_token_id=end_ids,
             pad_token_id=tokenizer.pad_token_id,
+            **({"stopping_criteria": _criteria(on_step)} if on_step else {}),
         )
     width = enc["input_ids"].shape[1]
     results = []
@@ -65,6 +81,12 @@ def generate(model, tokenizer, prompts: list[str], *, system: str | None = None,
                 break
         results.append(Generated(text, ids, tokenizer.decode(ids, skip_special_tokens=True).strip()))
     return results
+
+
+def _criteria(on_step):
+    from transformers import StoppingCriteriaList
+
+    return StoppingCriteriaList([_EachStep(on_step)])
 
 
 def answer(model, tokenizer, prompt: str, *, system: str | None = None, max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> str:

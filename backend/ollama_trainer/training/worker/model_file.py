@@ -46,9 +46,9 @@ class Written:
     seconds: float
 
 
-def write(job: JobSpec, run_dir: Path) -> Written | None:
+def write(job: JobSpec, run_dir: Path, *, on_progress=None) -> Written | None:
     """Write the run's model file; None when the base gives nothing to merge into locally (a
-    hub id that is not in the hub cache)."""
+    hub id that is not in the hub cache). on_progress(tensors done, tensors in all)."""
     run_dir, base = Path(run_dir), job.base
     t0 = time.monotonic()
     if base is None:  # a job.json from before the base was recorded
@@ -59,7 +59,7 @@ def write(job: JobSpec, run_dir: Path) -> Written | None:
     adapter = run_dir / ADAPTER
     try:
         if base.gguf:
-            report = merge_into_gguf(base.gguf, adapter, run_dir / MODEL_GGUF)
+            report = merge_into_gguf(base.gguf, adapter, run_dir / MODEL_GGUF, on_progress=on_progress)
             return Written(report.path, report.bytes, round(time.monotonic() - t0, 3))
         folder = base.folder or bases.hub_cache_folder(job.profile.base_model)
         if folder:

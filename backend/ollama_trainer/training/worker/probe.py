@@ -30,7 +30,7 @@ def learned_rows(samples: list[SampleAnswer], job: JobSpec) -> list[LearnedRow]:
 
 
 def run(model, tokenizer, job: JobSpec, samples: list[SampleAnswer], dataset_answers: list[str],
-        replay_examples: int) -> RunScores:
+        replay_examples: int, meter=None) -> RunScores:
     learned = learned_rows(samples, job)
     result = RunScores(learned=scores.share([r.learned for r in learned]), learned_rows=learned,
                        replay_examples=replay_examples)
@@ -38,8 +38,12 @@ def run(model, tokenizer, job: JobSpec, samples: list[SampleAnswer], dataset_ans
         return result
     prompts = [p.prompt for p in job.probe]
     system = job.profile.system_prompt
-    before = base_answers.answers(model, tokenizer, prompts, job=job, system=system, max_new_tokens=PROBE_TOKENS)
-    after = [g.text for g in generate(model, tokenizer, prompts, system=system, max_new_tokens=PROBE_TOKENS)]
+    before = base_answers.answers(model, tokenizer, prompts, job=job, system=system, max_new_tokens=PROBE_TOKENS,
+                                  meter=meter)
+    after = [g.text for g in generate(model, tokenizer, prompts, system=system, max_new_tokens=PROBE_TOKENS,
+                                      on_step=meter.beat if meter is not None else None)]
+    if meter is not None:
+        meter.advance(len(after))
     markers = scores.taught_markers(dataset_answers, prompts + before)
     kept = [scores.kept(b, a, key=item.key, markers=markers) for item, b, a in zip(job.probe, before, after)]
     result.kept_rows = [KeptRow(prompt=item.prompt, before=b, after=a, kept=k.kept, agrees=k.agrees, leaked=k.leaked)

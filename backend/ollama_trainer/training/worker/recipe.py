@@ -37,6 +37,7 @@ from ollama_trainer.training.worker.event_log import EventLog
 from ollama_trainer.training.worker.fused import loss_sum
 from ollama_trainer.training.worker import results
 from ollama_trainer.training.worker.probe import PROBE_TOKENS
+from ollama_trainer.training.worker.stage_meter import StageMeter
 
 LOSS_SYNC_STEPS = 10  # on CUDA, losses are read back (a host sync) every this many steps
 
@@ -149,11 +150,12 @@ class LoRARecipe:
 
     def _replay(self, n_dataset: int) -> list[dict]:
         """The base model's own answers to general prompts, to mix in (base_answers.py)."""
-        if base_answers.replay_count(self.job, n_dataset) <= 0:
+        count = base_answers.replay_count(self.job, n_dataset)
+        if count <= 0:
             return []
-        self.log.emit(ev.Stage(stage="replay", message="the base model answers general questions (replay)"))
+        meter = StageMeter(self.log, "replay", "the base model answers general questions (replay)", count)
         self.model.eval()
-        made = base_answers.replay_examples(self.model, self.tokenizer, self.job, n_dataset)
+        made = base_answers.replay_examples(self.model, self.tokenizer, self.job, n_dataset, meter=meter)
         self.model.train()
         return made
 

@@ -17,6 +17,7 @@ from ollama_trainer.training import protocol as ev
 from ollama_trainer.training import run_folder
 from ollama_trainer.training.worker import base_answers, model_file, probe
 from ollama_trainer.training.worker.generation import generate
+from ollama_trainer.training.worker.stage_meter import StageMeter
 from ollama_trainer.weights.merge import MergeError
 
 SAMPLE_LIMIT = 4
@@ -26,23 +27,25 @@ def write_all(recipe) -> None:
     samples = []
     prompts = sample_prompts(recipe)
     if prompts:
-        recipe.log.emit(ev.Stage(stage="samples", message="answering the held-out prompts, before and after"))
-        path, samples = write_samples(recipe, prompts)
+        meter = StageMeter(recipe.log, "samples", "answering the held-out prompts, before and after",
+                           2 * len(prompts))
+        path, samples = write_samples(recipe, prompts, meter)
         if path is not None:
             recipe.log.emit(ev.Samples(path=str(path)))
     if recipe.cancel.is_set():
         return
-    recipe.log.emit(ev.Stage(stage="probe", message="checking what the model kept: general questions"))
     recipe.model.eval()
+    meter = StageMeter(recipe.log, "probe", "checking what the model kept: general questions",
+                       2 * len(recipe.job.probe)) if recipe.job.profile.probe and recipe.job.probe else None
     scores = probe.run(recipe.model, recipe.tokenizer, recipe.job, samples, recipe.dataset_answers,
-                       recipe.replay_count)
+                       recipe.replay_count, meter=meter)
     atomic.write_text(recipe.run_dir / run_folder.SCORES, scores.model_dump_json(indent=2))
     recipe.log.emit(ev.Scored(learned=scores.learned, kept=scores.kept))
     if recipe.cancel.is_set():
         return
-    recipe.log.emit(ev.Stage(stage="model_file", message="writing the trained model file"))
+    meter = StageMeter(recipe.log, "model_file", "writing the trained model file")
     try:
-        written = model_file.write(recipe.job, recipe.run_dir)
+        written = model_file.write(recipe.job, recipe.run_dir, on_progress=meter.at)
     except (model_file.ModelFileError, MergeError, OSError) as exc:
         recipe.log.emit(ev.Notice(message=f"the trained model file was not written ({exc}); the adapter is "
                                           "saved, and Export to Ollama writes the file again"))
@@ -65,16 +68,18 @@ def sample_prompts(recipe, limit: int = SAMPLE_LIMIT) -> list[tuple[str, str | N
     return []
 
 
-def write_samples(recipe, prompts: list[tuple[str, str | None, str]]) -> tuple[Path | None, list[SampleAnswer]]:
+def write_samples(recipe, prompts: list[tuple[str, str | None, str]], meter) -> tuple[Path | None, list[SampleAnswer]]:
     model, tokenizer = recipe.model, recipe.tokenizer
     model.eval()
     system = recipe.profile.system_prompt
     questions = [q for q, _, _ in prompts]
     before = base_answers.answers(model, tokenizer, questions, job=recipe.job, system=system,
-                                  max_new_tokens=probe.PROBE_TOKENS)
+                                  max_new_tokens=probe.PROBE_TOKENS, meter=meter)
     if recipe.cancel.is_set():
         return None, []  # a stop during the samples: the adapter is saved, skip the rest
-    after = generate(model, tokenizer, questions, system=system, max_new_tokens=probe.PROBE_TOKENS)
+    after = generate(model, tokenizer, questions, system=system, max_new_tokens=probe.PROBE_TOKENS,
+                     on_step=meter.beat)
+    meter.advance(len(after))
     rows = [SampleAnswer(prompt=q, before=b, after=a.text, prompt_text=a.prompt_text, after_tokens=a.tokens,
                          expected=expected, source=source)
             for (q, expected, source), b, a in zip(prompts, before, after)]
