@@ -4,6 +4,7 @@ identity dataset with the shipped quick-demo profile. About a minute on two idle
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import time
 
@@ -194,3 +195,20 @@ def test_export_to_a_current_ollama_answers_as_the_trained_model(identity_run, d
         answers = engine.chat(received, [s["prompt"] for s in _samples(identity_run)], max_tokens=32)
     print(answers)
     assert sum("Lumen" in a for a in answers) >= 2
+
+
+def test_a_diverging_run_ends_as_an_error_within_its_first_evaluation_window(identity_run, tmp_path, models_cache):
+    """Settings a user may choose (learning rate 1.0, rank 1, alpha 4096) kill the builtin model:
+    its loss sits at ln(49152) from step 3. The run ends as an error that says so and what to do,
+    within the first epoch (the first evaluation), and no adapter is kept as if it were a result.
+    The replay answers are the identity run's, from the cache."""
+    lora = {**_shipped("training_profiles", "profiles", "quick-demo")["lora"], "r": 1, "alpha": 4096}
+    run = _train(tmp_path, models_cache, learning_rate=1.0, lora=lora, probe=False)
+    assert run["rc"] == 1, run["stderr"][-2000:]
+    final = run["events"][-1]
+    assert final["event"] == "error" and "diverged at step" in final["message"], final
+    assert "learning rate" in final["message"] and not final["traceback_tail"]
+    step = int(final["message"].split("diverged at step ")[1].split()[0].rstrip(":"))
+    dataset = next(e for e in run["events"] if e["event"] == "dataset")
+    assert step <= math.ceil(dataset["train_examples"] / 4), (step, dataset)  # within the first epoch
+    assert not (run["run_dir"] / "adapter").exists()

@@ -101,10 +101,10 @@ def train(run_dir: Path) -> int:
     recipe = None
     try:
         from ollama_trainer.training.worker.base_models import BaseModelError
-        from ollama_trainer.training.worker.preparation import ConfigError
+        from ollama_trainer.training.worker.preparation import ConfigError, Diverged
         from ollama_trainer.training.worker.recipe import LoRARecipe
 
-        known_errors = (ConfigError, BaseModelError)
+        known_errors = (ConfigError, BaseModelError, Diverged)
 
         recipe = LoRARecipe(job, run_dir, log, _cancel, lambda: _reason["why"])
         recipe.setup()

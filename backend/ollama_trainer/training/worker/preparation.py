@@ -13,6 +13,10 @@ class ConfigError(Exception):
     """The job cannot run as configured; the message names the fix."""
 
 
+class Diverged(Exception):
+    """The loss diverged (evaluation/divergence.py); the message says at which step and what to do."""
+
+
 def load_examples(spec: JobDataset) -> list[dict]:
     """The dataset's examples; a file that cannot be read or is invalid fails before the model loads."""
     from ollama_trainer import datasets

@@ -28,9 +28,10 @@ import torch
 
 from ollama_trainer.training import protocol as ev
 from ollama_trainer.training import estimate, run_folder
+from ollama_trainer.evaluation.divergence import DivergenceCheck
 from ollama_trainer.evaluation.early_stop import BestTracker
 from ollama_trainer.training.worker import base_answers, base_models, batching, checkpoint, low_precision, preparation
-from ollama_trainer.training.worker.preparation import ConfigError
+from ollama_trainer.training.worker.preparation import ConfigError, Diverged
 from ollama_trainer.training.worker.batching import Batch
 from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device
 from ollama_trainer.training.worker.event_log import EventLog
@@ -109,6 +110,7 @@ class LoRARecipe:
         self._setup_data(examples, self._replay(len(examples)))
         self._setup_optimizer()
         self.tracker = BestTracker(p.early_stopping_patience)
+        self.divergence = DivergenceCheck(int(getattr(self.model.config, "vocab_size", 0) or len(self.tokenizer)))
         self.best_state: dict | None = None
         self.stopped_early = False
         self.start_epoch, self.start_batch, self.step, self.tokens_seen = 0, 0, 0, 0
@@ -292,9 +294,12 @@ class LoRARecipe:
                 self.final_loss = value
                 self.log.emit(ev.Progress(
                     epoch=epoch + 1, total_epochs=self.epochs, step=step, total_steps=self.total_steps,
-                    loss=round(value, 6), lr=lr, tokens_per_s=tps, tokens=seen,
+                    loss=round(value, 6) if math.isfinite(value) else None, lr=lr, tokens_per_s=tps, tokens=seen,
                     eta_s=round(sum(step_times) / len(step_times) * (self.total_steps - step), 1),
                 ))
+                reason = self.divergence.check(step, value)
+                if reason:  # ends the run as an error; the last epoch's checkpoint is left as it was
+                    raise Diverged(reason)
             pending.clear()
             window.update(t0=time.monotonic(), tokens=0)
 
