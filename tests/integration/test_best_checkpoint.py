@@ -54,3 +54,40 @@ def test_patience_stops_the_run_early_with_the_best_adapter(tmp_path, tiny_model
     assert recipe.keep_best() == evals[1]["step"]
     now = {n: x for n, x in recipe.model.named_parameters() if x.requires_grad}
     assert all(torch.equal(now[n], value) for n, value in adapters[evals[1]["step"]].items())
+
+
+def test_the_best_evaluation_survives_a_resume(tmp_path, tiny_model, models_cache):
+    """Stopped after its best evaluation, then resumed: the resumed run still knows that best
+    (loss, step and adapter) and puts it back at the end when it never beat it."""
+    import json
+
+    recipe, adapters = _recipe(tmp_path, tiny_model, models_cache, [2.0, 1.0, 1.5, 1.6])
+    cancel_at = {"step": None}
+
+    def stop_after_four_evals(real=recipe._evaluate_now):
+        def wrapped(epoch):
+            stop = real(epoch)
+            if len(adapters) == 4:
+                recipe.cancel.set()
+                cancel_at["step"] = recipe.step
+            return stop
+        return wrapped
+
+    recipe._evaluate_now = stop_after_four_evals()
+    assert recipe.train() == "cancelled"
+    best_step = [s for s in sorted(adapters)][1]
+    state = json.loads((recipe.run_dir / "checkpoints" / "last" / "state.json").read_text())
+    assert (state["best_eval_loss"], state["best_step"]) == (1.0, best_step)
+
+    job = json.loads((recipe.run_dir / "job.json").read_text())
+    (recipe.run_dir / "job.json").write_text(json.dumps({**job, "resume": True}))
+    resumed = LoRARecipe(JobSpec.read(recipe.run_dir / "job.json"), recipe.run_dir,
+                         EventLog(recipe.run_dir / "events.jsonl"), threading.Event())
+    more = iter([1.7 + k / 10 for k in range(60)])  # never better than the first run's best
+    resumed.setup()
+    resumed.evaluate = lambda: next(more)
+    assert resumed.tracker.best_loss == 1.0 and resumed.tracker.best_step == best_step
+    assert resumed.train() == "done"
+    assert resumed.keep_best() == best_step and resumed.eval_loss == 1.0
+    now = {n: x for n, x in resumed.model.named_parameters() if x.requires_grad}
+    assert all(torch.equal(now[n], value) for n, value in adapters[best_step].items())

@@ -100,8 +100,8 @@ class TrainingManager:
         source = RunFolder.of(source_id)
         if not source.has_checkpoint():
             raise NotFound(f"run '{source_id}' has no checkpoint to resume from", code="no_checkpoint")
-        state = source.checkpoint_state() or {}
-        done_epochs, batch = int(state.get("epoch", 0)), int(state.get("batch_index", 0))
+        state = source.checkpoint_state()
+        done_epochs, batch = (state.epoch, state.batch_index) if state else (0, 0)
         if done_epochs >= epochs and batch == 0:
             raise DomainError(
                 f"run '{source_id}' has already trained {done_epochs} of {epochs} epochs: resuming would train "

@@ -89,6 +89,27 @@ class JobSpec(BaseModel):
             return cls.model_validate_json(f.read())
 
 
+class CheckpointState(BaseModel):
+    """checkpoints/last/state.json: where a run stands, written by the worker with each
+    checkpoint and read by both sides (the app checks a resume against it)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    epoch: int = Field(description="0-based epoch the run is in (== epochs when training finished)")
+    batch_index: int = Field(description="Micro-batches of that epoch already trained")
+    step: int = Field(description="Optimizer steps done in total")
+    total_steps: int
+    epochs: int
+    seed: int
+    last_loss: float | None = None
+    last_eval_loss: float | None = None
+    profile: dict = Field(default_factory=dict)
+    tokens_seen: int = 0
+    best_eval_loss: float | None = Field(None, description="The lowest eval loss so far (its adapter is best.safetensors)")
+    best_step: int | None = None
+    evals_since_best: int = 0
+
+
 # -- events ------------------------------------------------------------------------------------
 
 class _Event(BaseModel):

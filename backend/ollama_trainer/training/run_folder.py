@@ -141,9 +141,10 @@ class RunFolder:
     def has_checkpoint(self) -> bool:
         return (self.checkpoint / "state.json").is_file()
 
-    def checkpoint_state(self) -> dict | None:
+    def checkpoint_state(self) -> protocol.CheckpointState | None:
         try:
-            return json.loads((self.checkpoint / "state.json").read_text(encoding="utf-8"))
+            return protocol.CheckpointState.model_validate_json(
+                (self.checkpoint / "state.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
 

@@ -1,10 +1,11 @@
 """The resumable state of a run, in `<run>/checkpoints/last/`.
 
     adapter.safetensors   the trainable (LoRA) weights
+    best.safetensors      the trainable weights of the best evaluation so far (when eval runs)
     optimizer.pt          AdamW state
     scheduler.pt          LR scheduler state
     rng.pt                torch (CPU and CUDA), Python and NumPy RNG states
-    state.json            CheckpointState: where the run stands
+    state.json            protocol.CheckpointState: where the run stands, and the best eval so far
 
 It is written into a temp folder next to `last/` and renamed into place, so a kill at any
 moment leaves either the old checkpoint or the new one, never half of one.
@@ -14,31 +15,17 @@ Imports torch: worker process only.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from ollama_trainer.training.protocol import CheckpointState
+
 LAST = "last"
-
-
-@dataclass
-class CheckpointState:
-    epoch: int  # 0-based epoch the run is in (== epochs when training finished)
-    batch_index: int  # micro-batches of that epoch already trained
-    step: int  # optimizer steps done in total
-    total_steps: int
-    epochs: int
-    seed: int
-    last_loss: float | None = None
-    last_eval_loss: float | None = None
-    profile: dict = field(default_factory=dict)
-    tokens_seen: int = 0
 
 
 def _rng_state() -> dict:
@@ -69,7 +56,8 @@ def trainable_state(model) -> dict[str, torch.Tensor]:
     return {name: p.detach().cpu().contiguous() for name, p in model.named_parameters() if p.requires_grad}
 
 
-def save(folder: Path, model, optimizer, scheduler, state: CheckpointState) -> Path:
+def save(folder: Path, model, optimizer, scheduler, state: CheckpointState,
+         best: dict[str, torch.Tensor] | None = None) -> Path:
     folder = Path(folder)
     final = folder / LAST
     tmp = folder / f".{LAST}.tmp-{os.getpid()}"
@@ -77,10 +65,12 @@ def save(folder: Path, model, optimizer, scheduler, state: CheckpointState) -> P
     tmp.mkdir(parents=True)
     try:
         save_file(trainable_state(model), str(tmp / "adapter.safetensors"))
+        if best is not None:
+            save_file({k: t.detach().cpu().contiguous() for k, t in best.items()}, str(tmp / "best.safetensors"))
         torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
         torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
         torch.save(_rng_state(), tmp / "rng.pt")
-        (tmp / "state.json").write_text(json.dumps(asdict(state), indent=2))
+        (tmp / "state.json").write_text(state.model_dump_json(indent=2))
     except BaseException:  # disk full mid-save: the previous checkpoint stays as it was
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -97,7 +87,13 @@ def exists(folder: Path) -> bool:
 
 
 def read_state(folder: Path) -> CheckpointState:
-    return CheckpointState(**json.loads((Path(folder) / LAST / "state.json").read_text()))
+    return CheckpointState.model_validate_json((Path(folder) / LAST / "state.json").read_text())
+
+
+def read_best(folder: Path) -> dict[str, torch.Tensor] | None:
+    """The best evaluation's trainable weights saved with the checkpoint, if any."""
+    path = Path(folder) / LAST / "best.safetensors"
+    return load_file(str(path)) if path.is_file() else None
 
 
 def restore(folder: Path, model, optimizer, scheduler) -> CheckpointState:

@@ -206,8 +206,8 @@ class LoRARecipe:
         warmup = math.ceil(self.profile.warmup_ratio * self.total_steps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(warmup, self.total_steps))
 
-    def _state(self, epoch: int, batch_index: int) -> checkpoint.CheckpointState:
-        return checkpoint.CheckpointState(
+    def _state(self, epoch: int, batch_index: int) -> ev.CheckpointState:
+        return ev.CheckpointState(
             epoch=epoch,
             batch_index=batch_index,
             step=self.step,
@@ -218,6 +218,9 @@ class LoRARecipe:
             last_eval_loss=self.eval_loss,
             profile=self.profile.model_dump(),
             tokens_seen=self.tokens_seen,
+            best_eval_loss=self.tracker.best_loss,
+            best_step=self.tracker.best_step,
+            evals_since_best=self.tracker.since_best,
         )
 
     def _restore(self) -> None:
@@ -240,6 +243,13 @@ class LoRARecipe:
         self.step, self.start_epoch, self.start_batch = state.step, state.epoch, state.batch_index
         self.final_loss, self.eval_loss = state.last_loss, state.last_eval_loss
         self.tokens_seen = state.tokens_seen
+        # the best evaluation so far, and its adapter, go on from where they were
+        self.tracker.best_loss, self.tracker.best_step = state.best_eval_loss, state.best_step
+        self.tracker.since_best = state.evals_since_best
+        best = checkpoint.read_best(self.checkpoint_dir)
+        if best is not None and state.best_eval_loss is not None:
+            params = dict(self.model.named_parameters())
+            self.best_state = {n: t.to(params[n].device, params[n].dtype) for n, t in best.items() if n in params}
         if self.start_batch >= len(self._batches(self.start_epoch)):
             self.start_epoch, self.start_batch = self.start_epoch + 1, 0
 
@@ -364,7 +374,7 @@ class LoRARecipe:
 
     def _checkpoint(self, epoch: int, batch_index: int):
         path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler,
-                               self._state(epoch, batch_index))
+                               self._state(epoch, batch_index), best=self.best_state)
         self.log.emit(ev.Checkpoint(epoch=epoch + 1 if batch_index else epoch, step=self.step, path=str(path)))
         return path
 
@@ -381,7 +391,8 @@ class LoRARecipe:
         return self.tracker.best_step
 
     def _cancelled(self, epoch: int, batch_index: int) -> str:
-        path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler, self._state(epoch, batch_index))
+        path = checkpoint.save(self.checkpoint_dir, self.model, self.optimizer, self.scheduler,
+                               self._state(epoch, batch_index), best=self.best_state)
         self.log.emit(ev.Checkpoint(epoch=epoch + 1, step=self.step, path=str(path)))
         self.stopped = ev.Cancelled(step=self.step, checkpoint=str(path), reason=self.cancel_reason())
         return "cancelled"
