@@ -53,6 +53,33 @@ def test_the_preview_counts_what_the_run_trains_on_and_the_run_records_its_estim
     assert again.estimate.basis == "history" and again.estimate.tokens_per_s == summary.tokens_per_s
 
 
+def test_with_replay_the_preview_counts_the_tokens_the_run_trains_on_and_estimates_the_same(setup):
+    """Replay mixes the base's answers into the run: the preview counts their tokens (a guess
+    before the answers exist, exact once they are cached), and a run records the very estimate
+    the preview showed for the same input."""
+    import uuid
+
+    prof, data = setup
+    prof = prof.model_copy(update={"replay": "on", "replay_ratio": 0.5,
+                                   "system_prompt": f"You are a test ({uuid.uuid4().hex[:6]})."})
+    guessed = run_preview.preview(prof, data)
+    assert guessed.replay_examples > 0 and guessed.total_tokens > guessed.trainable_tokens
+
+    def run() -> tuple[dict, object]:
+        manager = TrainingManager()
+        tid = manager.start(prof, data)
+        assert manager.wait(tid, 300).status == "done"
+        loaded = next(e for e in read_events(history.run_dir(tid)) if e["event"] == "dataset")
+        return loaded, history.load_summary(tid)
+
+    first, _ = run()
+    exact = run_preview.preview(prof, data)  # the replay answers are cached now
+    assert (exact.replay_examples, exact.total_tokens) == (first["replay_examples"], first["train_tokens"])
+    second, summary = run()
+    assert second["train_tokens"] == exact.total_tokens
+    assert summary.estimate.model_dump(exclude={"basis"}) == exact.estimate.model_dump(exclude={"basis"})
+
+
 def test_a_run_that_would_train_on_nothing_cannot_start(setup, tmp_path):
     prof, _ = setup
     long_question = "Tell me, in as few words as you can, " + "what colour the sky is on a clear day " * 12

@@ -37,11 +37,21 @@ def _dataset_identity(path: str) -> str:
         return "missing"
 
 
+def _answers_identity(spec) -> str:
+    """When the cached base answers last changed (a run adds replay answers: the count and the
+    estimate change with them)."""
+    folder = Path(spec.models_dir) / "answers"
+    try:
+        return str(max((f.stat().st_mtime_ns for f in folder.iterdir()), default=0))
+    except OSError:
+        return "none"
+
+
 def count(spec) -> PreviewReply:
     """The worker's count for a JobSpec, cached by everything it depends on."""
     key = json.dumps([spec.profile.model_dump(mode="json"), spec.dataset.model_dump(mode="json"),
-                      _dataset_identity(spec.dataset.path), spec.base.model_dump(mode="json") if spec.base else None],
-                     sort_keys=True)
+                      _dataset_identity(spec.dataset.path), spec.base.model_dump(mode="json") if spec.base else None,
+                      _answers_identity(spec)], sort_keys=True)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)

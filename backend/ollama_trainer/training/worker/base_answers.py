@@ -54,8 +54,21 @@ def _key(prompt: str, system: str | None, max_new_tokens: int) -> str:
 
 def cached(job: JobSpec, prompts: list[str], *, system: str | None, max_new_tokens: int) -> bool:
     """Whether every answer is in the cache already (nothing to generate)."""
+    return len(cached_answers(job, prompts, system=system, max_new_tokens=max_new_tokens)) == len(set(prompts))
+
+
+def cached_answers(job: JobSpec, prompts: list[str], *, system: str | None, max_new_tokens: int) -> dict[str, str]:
+    """The answers of `prompts` that are in the cache, by prompt."""
     cache = _read_cache(job)
-    return all(_key(p, system, max_new_tokens) in cache for p in prompts)
+    found = {p: cache.get(_key(p, system, max_new_tokens)) for p in prompts}
+    return {p: a for p, a in found.items() if a is not None}
+
+
+def replay_example(prompt: str, answer: str) -> dict | None:
+    """The chat example replay trains on for one of the base's answers (None: nothing to train)."""
+    text = whole_sentences(answer)
+    return {"messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": text}],
+            "line": 0} if text else None
 
 
 def answers(model, tokenizer, prompts: list[str], *, job: JobSpec, system: str | None,
@@ -121,5 +134,4 @@ def replay_examples(model, tokenizer, job: JobSpec, n_dataset: int, meter=None) 
     prompts = job.replay_prompts[:count]
     made = answers(model, tokenizer, prompts, job=job, system=p.system_prompt, max_new_tokens=REPLAY_TOKENS,
                    meter=meter)
-    return [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": whole_sentences(a)}],
-             "line": 0} for q, a in zip(prompts, made) if whole_sentences(a)]
+    return [ex for ex in (replay_example(q, a) for q, a in zip(prompts, made)) if ex is not None]

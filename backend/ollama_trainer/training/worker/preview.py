@@ -64,16 +64,39 @@ def preview(job_path: Path) -> PreviewReply:
     train_idx, eval_idx = batching.split_eval(len(kept), p.eval_fraction, p.seed) if kept else ([], [])
     n = len(loaded.examples)
     replay = base_answers.replay_count(job, n)
+    replay_examples, replay_tokens, replay_cached = _replay(job, tokenizer, replay)
     return PreviewReply(
-        examples=n, train_examples=len(train_idx), eval_examples=len(eval_idx), replay_examples=replay,
-        replay_cached=base_answers.cached(job, job.replay_prompts[:replay], system=p.system_prompt,
-                                          max_new_tokens=base_answers.REPLAY_TOKENS),
+        examples=n, train_examples=len(train_idx), eval_examples=len(eval_idx), replay_examples=replay_examples,
+        replay_cached=replay_cached,
         probe_cached=base_answers.cached(job, [x.prompt for x in job.probe], system=p.system_prompt,
                                          max_new_tokens=PROBE_TOKENS),
         dropped=dropped, truncated=sum(n > p.max_seq_len for n in lengths.values()), long_lines=long_lines[:5],
         trainable_tokens=sum(kept[i][0] for i in train_idx),
         total_tokens=sum(kept[i][1] for i in train_idx),
-        replay_tokens=replay * REPLAY_TOKENS_GUESS)
+        replay_tokens=replay_tokens)
+
+
+def _replay(job: JobSpec, tokenizer, count: int) -> tuple[int, int, bool]:
+    """(replay examples, their tokens, all cached) as training will have them: counted exactly
+    from the base's cached answers, and with a guessed answer length for those not made yet."""
+    p = job.profile
+    prompts = job.replay_prompts[:count]
+    cached = base_answers.cached_answers(job, prompts, system=p.system_prompt,
+                                         max_new_tokens=base_answers.REPLAY_TOKENS)
+    examples = tokens = 0
+    for prompt in prompts:
+        answer = cached.get(prompt)
+        example = base_answers.replay_example(prompt, answer) if answer is not None else \
+            base_answers.replay_example(prompt, "x.")
+        if example is None:
+            continue
+        encoded = batching.encode(tokenizer, example, p.max_seq_len, p.system_prompt)
+        if encoded.trained_tokens == 0:
+            continue
+        extra = 0 if answer is not None else REPLAY_TOKENS_GUESS
+        examples += 1
+        tokens += min(p.max_seq_len, len(encoded.input_ids) + extra)
+    return examples, tokens, len(cached) == len(set(prompts))
 
 
 def main(job_path: str) -> int:

@@ -140,19 +140,25 @@ class LoRARecipe:
         return rows
 
     def _estimate(self):
+        """The run's estimate, by the preview's formula from the same figures (run_preview.py):
+        the base's size, every token it trains on (replay included), the answers it generates."""
         job = self.job
         p = self.profile
         left = max(0, sum(self.lengths) * self.epochs - self.tokens_seen)
         probe_cached = base_answers.cached(job, [x.prompt for x in job.probe], system=p.system_prompt,
                                            max_new_tokens=PROBE_TOKENS)
-        generated = estimate.generated_tokens(probe=len(job.probe) if p.probe else 0, replay=0, replay_cached=True,
-                                              probe_cached=probe_cached)  # replay is generated already
-        return estimate.for_run(self.total_params, left, device=self.device.type, generated=generated,
-                                speeds=job.speeds)
+        generated = estimate.generated_tokens(probe=len(job.probe) if p.probe else 0, replay=self.replay_count,
+                                              replay_cached=self.replay_was_cached, probe_cached=probe_cached)
+        parameters = (job.base.parameters if job.base and job.base.parameters else
+                      self.total_params - sum(x.numel() for x in self.model.parameters() if x.requires_grad))
+        return estimate.for_run(parameters, left, device=self.device.type, generated=generated, speeds=job.speeds)
 
     def _replay(self, n_dataset: int) -> list[dict]:
         """The base model's own answers to general prompts, to mix in (base_answers.py)."""
         count = base_answers.replay_count(self.job, n_dataset)
+        self.replay_was_cached = count <= 0 or base_answers.cached(
+            self.job, self.job.replay_prompts[:count], system=self.profile.system_prompt,
+            max_new_tokens=base_answers.REPLAY_TOKENS)
         if count <= 0:
             return []
         meter = StageMeter(self.log, "replay", "the base model answers general questions (replay)", count)
