@@ -292,7 +292,8 @@ def _write_artifacts(p: _Prepared, source: model_source.ModelSource, run_dir: Pa
         notes.append(f"no adapter.gguf: {exc}")
     base = p.job.base
     spec = modelfile.build_spec(source=source.modelfile_from, base_name=p.job.profile.ollama_base or "",
-                                system_prompt=p.job.profile.system_prompt, chat_template=source.chat_template,
+                                system_prompt=p.job.presented_system, chat_template=source.chat_template,
+                                system_note=p.job.system_note,
                                 chat_format=base.chat_format if base else None)
     spec.notes = notes + spec.notes
     try:

@@ -87,17 +87,20 @@ class ModelfileSpec:
 
 
 def build_spec(*, source: str, system_prompt: str | None, chat_template: str | None, base_name: str = "",
-               chat_format: str | None = None, temperature: float = DEFAULT_TEMPERATURE) -> ModelfileSpec:
+               chat_format: str | None = None, temperature: float = DEFAULT_TEMPERATURE,
+               system_note: str = "") -> ModelfileSpec:
     """`chat_format` is the format the run trained in (job.json); without it, the format of
-    `chat_template` (the tokenizer's), else `base_name` as a hint (an Ollama name)."""
+    `chat_template` (the tokenizer's), else `base_name` as a hint (an Ollama name).
+    `system_prompt` is the one the run presents its model with (JobSpec.presented_system) and
+    `system_note` says where it comes from."""
     family = chat_formats.FORMATS.get(chat_format or "") or chat_family(base_name, chat_template)
-    notes: list[str] = []
+    notes: list[str] = [f"SYSTEM is {system_note}"] if system_note else []
     if family is None:
         notes.append(f"unknown chat format for base '{base_name or 'this model'}': no TEMPLATE written, Ollama "
                      "uses the template it detects in the model file")
         return ModelfileSpec(source, None, (), temperature, system_prompt or None, notes)
     system = system_prompt or family.default_system
-    if not system_prompt and family.default_system:
+    if not system_prompt and family.default_system and not system_note:
         notes.append("no system prompt in the profile: SYSTEM is the tokenizer's default, which the "
                      "model was trained with")
     return ModelfileSpec(source, family.go, family.stops, temperature, system, notes)

@@ -33,7 +33,7 @@ def key_for(*, run: str | None, base: str | None, with_adapter: bool = True) -> 
         has_adapter = (adapter / "adapter_config.json").is_file()
         if with_adapter and not has_adapter:
             raise DomainError(f"run '{run}' has no trained adapter (did it finish?)", code="no_adapter")
-        return ModelKey(job.profile.base_model, str(adapter) if has_adapter else None, job.profile.system_prompt)
+        return ModelKey(job.profile.base_model, str(adapter) if has_adapter else None, job.presented_system)
     profile = catalog.get_profile(base)
     return ModelKey(profile.base_model, None, profile.system_prompt)
 

@@ -53,7 +53,8 @@ class TrainingManager:
               resume_from: str | None = None, queue: bool = False, base: str | None = None) -> str:
         """Start a run (or queue it while another job holds the slot, with `queue`); `base`
         trains another base model than the profile's."""
-        profile, resolved, epochs = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
+        run = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
+        epochs = run.epochs
         if resume_from:
             self._check_resumable(resume_from, epochs)
         training_id = plan.new_training_id()
@@ -64,7 +65,7 @@ class TrainingManager:
         folder.path.mkdir(parents=True)
         if resume_from:
             shutil.copytree(RunFolder.of(resume_from).checkpoint, folder.file(CHECKPOINT))
-        spec = plan.job_spec(training_id, profile, dataset, resolved, epochs, resume=bool(resume_from),
+        spec = plan.job_spec(training_id, run, dataset, resume=bool(resume_from),
                              resumed_from=resume_from, flow_run_id=flow_run_id, started_at=now_iso())
         folder.write_job(spec)
         job = Job(training_id, folder, spec, outcome.initial_status(spec), origin=self._origin)

@@ -7,10 +7,12 @@ preview and the run cannot disagree about the profile, the base or the prompt fo
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ollama_trainer import bases, paths
 from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry, TrainingOverrides, TrainingProfile
+from ollama_trainer.datasets import system_prompts
 from ollama_trainer.errors import DomainError
 from ollama_trainer.evaluation import prompt_sets
 from ollama_trainer.training.protocol import BaseModelFile, JobDataset, JobSpec
@@ -29,7 +31,8 @@ def validate_epochs(epochs: int | None, profile: TrainingProfile) -> int:
     return value
 
 
-def check_dataset(entry: DatasetEntry) -> None:
+def check_dataset(entry: DatasetEntry):
+    """The dataset loaded (datasets.LoadedDataset); DomainError when it has errors."""
     from ollama_trainer import datasets
 
     loaded = datasets.load(entry.path, entry.format)
@@ -40,6 +43,7 @@ def check_dataset(entry: DatasetEntry) -> None:
             f"dataset '{entry.id}' has errors: " + "; ".join(lines) + (f" (and {more} more)" if more > 0 else ""),
             code="invalid_dataset",
         )
+    return loaded
 
 
 def apply_overrides(profile: TrainingProfile, overrides: TrainingOverrides | None) -> TrainingProfile:
@@ -49,21 +53,30 @@ def apply_overrides(profile: TrainingProfile, overrides: TrainingOverrides | Non
     return profile.model_copy(update=changes)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    profile: TrainingProfile  # as it will train
+    base: BaseModelFile
+    epochs: int
+    system: system_prompts.SystemChoice  # what the trained model is asked with
+
+
 def resolve(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | None = None,
-            overrides: TrainingOverrides | None = None,
-            base: str | None = None) -> tuple[TrainingProfile, BaseModelFile, int]:
-    """(the profile as it will train, its resolved base, the epochs); the errors a person can
-    fix (epochs, a broken dataset, a base that is not there) are raised here, before any run
-    folder exists. `base` trains another base than the profile's."""
+            overrides: TrainingOverrides | None = None, base: str | None = None) -> Resolved:
+    """The run as it will be; the errors a person can fix (epochs, a broken dataset, a base that
+    is not there) are raised here, before any run folder exists. `base` trains another base
+    than the profile's."""
     epochs = validate_epochs(epochs, profile)
     if base:
         profile = profile.model_copy(update={"base_model": bases.canonical(base)})
     profile = apply_overrides(profile, overrides)
-    check_dataset(dataset)
+    loaded = check_dataset(dataset)
     resolved = bases.resolve(profile.base_model)
-    if resolved.ollama_system and not profile.system_prompt:  # train with the system prompt Ollama gives it
+    system = system_prompts.choose(profile_prompt=profile.system_prompt, examples=loaded.examples,
+                                   ollama_prompt=resolved.ollama_system)
+    if system.source == "ollama":  # train with the system prompt Ollama gives it, too
         profile = profile.model_copy(update={"system_prompt": resolved.ollama_system})
-    return profile, resolved, epochs
+    return Resolved(profile, resolved, epochs, system)
 
 
 def earlier_speeds(base: BaseModelFile, device: str | None = None) -> list[float]:
@@ -82,11 +95,12 @@ def earlier_speeds(base: BaseModelFile, device: str | None = None) -> list[float
     return out
 
 
-def job_spec(training_id: str, profile: TrainingProfile, dataset: DatasetEntry, base: BaseModelFile, epochs: int,
-             **extra) -> JobSpec:
+def job_spec(training_id: str, run: Resolved, dataset: DatasetEntry, **extra) -> JobSpec:
     """The job.json of a run (or of a preview: training_id 'preview')."""
+    profile, base, epochs = run.profile, run.base, run.epochs
     return JobSpec(
         training_id=training_id, epochs=epochs, profile=profile,
+        system_prompt=run.system.prompt, system_source=run.system.source, system_note=run.system.note,
         dataset=JobDataset(id=dataset.id, path=dataset.path, format=dataset.format,
                            held_out_prompts=dataset.held_out_prompts, held_out_checks=dataset.held_out_checks),
         models_dir=str(paths.models_dir()), base=base, history_log=str(paths.training_log()),

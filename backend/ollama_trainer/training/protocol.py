@@ -76,6 +76,16 @@ class JobSpec(BaseModel):
     probe: list[ProbeItem] = Field(default_factory=list, description="The forgetting probe (config/probe.json)")
     speeds: list[float] = Field(default_factory=list,
                                 description="Tokens/s of earlier runs on this base here: the estimate's speed")
+    system_prompt: str | None = Field(None, description="The system prompt the trained model is asked with "
+                                                        "(samples, probe, Try it, the export): datasets/system_prompts.py")
+    system_source: str | None = Field(None, description="Where system_prompt comes from (profile, dataset, "
+                                                        "dataset_most, ollama, default); None in jobs of older apps")
+    system_note: str = ""
+
+    @property
+    def presented_system(self) -> str | None:
+        """The system prompt the trained model is asked with (older jobs: the profile's)."""
+        return self.profile.system_prompt if self.system_source is None else self.system_prompt
 
     def write(self, path) -> None:
         from ollama_trainer import atomic

@@ -76,8 +76,9 @@ def optimizer_steps(examples: int, profile: TrainingProfile, epochs: int) -> int
 
 def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | None = None,
             overrides: TrainingOverrides | None = None, base: str | None = None) -> RunPreview:
-    profile, resolved, epochs = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
-    spec = plan.job_spec("preview", profile, dataset, resolved, epochs)
+    run = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
+    profile, resolved, epochs = run.profile, run.base, run.epochs
+    spec = plan.job_spec("preview", run, dataset)
     counted = count(spec)
     found = device_probe.probe()
     device = found["device"] if profile.device == "auto" else profile.device

@@ -37,7 +37,7 @@ def run(model, tokenizer, job: JobSpec, samples: list[SampleAnswer], dataset_ans
     if not (job.profile.probe and job.probe):
         return result
     prompts = [p.prompt for p in job.probe]
-    system = job.profile.system_prompt
+    system = job.presented_system
     before = base_answers.answers(model, tokenizer, prompts, job=job, system=system, max_new_tokens=PROBE_TOKENS,
                                   meter=meter)
     after = [g.text for g in generate(model, tokenizer, prompts, system=system, max_new_tokens=PROBE_TOKENS,

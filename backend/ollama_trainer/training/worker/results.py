@@ -71,7 +71,7 @@ def sample_prompts(recipe, limit: int = SAMPLE_LIMIT) -> list[tuple[str, str | N
 def write_samples(recipe, prompts: list[tuple[str, str | None, str]], meter) -> tuple[Path | None, list[SampleAnswer]]:
     model, tokenizer = recipe.model, recipe.tokenizer
     model.eval()
-    system = recipe.profile.system_prompt
+    system = recipe.job.presented_system
     questions = [q for q, _, _ in prompts]
     before = base_answers.answers(model, tokenizer, questions, job=recipe.job, system=system,
                                   max_new_tokens=probe.PROBE_TOKENS, meter=meter)
