@@ -15,15 +15,35 @@ from ollama_trainer.training.inference import InferencePool
 from ollama_trainer.training.manager import TrainingManager
 
 
-def setup_logging(*, console: bool = True) -> None:
+def setup_logging(*, console: bool = True) -> str | None:
     """Everything to the data folder's logs/app.log; to stderr too for the window and browser
-    mode. The command line prints what it has to say itself, so library lines stay in the file."""
+    mode. The command line prints what it has to say itself, so library lines stay in the file.
+    Returns why the log file cannot be kept (a read-only or full data folder), or None."""
     log_file = paths.app_log_dir() / "app.log"
-    handlers: list[logging.Handler] = [logging.FileHandler(log_file, encoding="utf-8")]
+    handlers: list[logging.Handler] = []
+    problem = None
+    try:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    except OSError as exc:
+        problem = unwritable_message(exc)
     if console:
         handlers.append(logging.StreamHandler(sys.stderr))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        handlers=handlers)
+                        handlers=handlers or [logging.NullHandler()])
+    for noisy in ("httpx", "httpcore"):  # a line per Ollama check: the app says what matters itself
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return problem
+
+
+def unwritable_message(exc: OSError) -> str:
+    """One sentence for a data folder that cannot be written, naming it."""
+    import errno
+
+    why = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+           errno.EROFS: "it is on a read-only file system"}.get(exc.errno, exc.strerror or str(exc))
+    where = f" ({exc.filename})" if exc.filename else ""
+    return (f"the data folder {paths.data_dir()} cannot be written: {why}{where}; commands that only read "
+            "still work. Free some space or make it writable, or set OLLAMA_TRAINER_HOME to another folder")
 
 
 def _raise_interrupt(signum, frame) -> None:

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ollama_trainer import atomic, paths
 from ollama_trainer.contracts import (
     DatasetEntry, DatasetInfo, DatasetIssue, DatasetPreview, PreviewRow, TrainingProfile,
+    BrokenEntries, BrokenEntry,
 )
 from ollama_trainer.errors import DomainError, NotFound
 
@@ -35,13 +36,23 @@ def _read_json(path: Path) -> object:
         raise CatalogError(f"{path}:{exc.lineno}: {exc.msg}") from None
 
 
-def _entries(path: Path, key: str, model, source: str) -> list:
+def _entries(path: Path, key: str, model, source: str, broken: list | None = None) -> list:
+    """The valid entries of a catalog file. With `broken` (the user's own files), an entry that
+    does not validate, or a whole file that cannot be read, goes there with its error instead
+    of stopping every command that reads the catalog."""
     if not path.exists():
         return []
-    data = _read_json(path)
-    items = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise CatalogError(f"{path}: expected an object with a '{key}' list")
+    kind = "profile" if key == "profiles" else "dataset"
+    try:
+        data = _read_json(path)
+        items = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise CatalogError(f"{path}: expected an object with a '{key}' list")
+    except (CatalogError, OSError) as exc:
+        if broken is None:
+            raise
+        broken.append(BrokenEntry(kind=kind, file=str(path), error=getattr(exc, "message", None) or str(exc)))
+        return []
     out = []
     for index, item in enumerate(items):
         try:
@@ -49,16 +60,35 @@ def _entries(path: Path, key: str, model, source: str) -> list:
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
-            raise CatalogError(f"{path}: {key}[{index}].{field}: {first['msg']}") from None
+            error = f"{path}: {key}[{index}].{field}: {first['msg']}"
+            if broken is None:
+                raise CatalogError(error) from None
+            named = item if isinstance(item, dict) else {}
+            broken.append(BrokenEntry(kind=kind, id=_text(named.get("id")), name=_text(named.get("name")),
+                                      file=str(path), error=error))
+            continue
         if model is DatasetEntry:
             entry.path = str((path.parent / entry.path).resolve())
         out.append(entry)
     return out
 
 
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def user_entries(path: Path, key: str, model) -> list:
-    """The user's own entries in one of the data folder's files."""
-    return _entries(path, key, model, "user")
+    """The user's own valid entries in one of the data folder's files (broken ones left out)."""
+    return _entries(path, key, model, "user", broken=[])
+
+
+def broken_entries() -> BrokenEntries:
+    """The user's profiles and dataset entries that cannot be read, each with its error."""
+    profiles: list = []
+    datasets: list = []
+    _entries(user_profiles_file(), "profiles", TrainingProfile, "user", broken=profiles)
+    _entries(user_datasets_file(), "datasets", DatasetEntry, "user", broken=datasets)
+    return BrokenEntries(profiles=profiles, datasets=datasets)
 
 
 def _merge(builtin: list, user: list) -> list:
@@ -78,7 +108,7 @@ def user_datasets_file() -> Path:
 def _both(builtin_name: str, user_file: Path, key: str, model: type) -> list:
     """The shipped entries, then the user's (a user entry replaces a shipped one of its id)."""
     return _merge(_entries(paths.config_dir() / builtin_name, key, model, "builtin"),
-                  _entries(user_file, key, model, "user"))
+                  user_entries(user_file, key, model))
 
 
 def _find(entries: list, entry_id: str, what: str, code: str):
@@ -107,14 +137,26 @@ def get_dataset_entry(dataset_id: str) -> DatasetEntry:
 _lock = threading.Lock()
 
 
+def rewrite_user_file(path: Path, key: str, model, change) -> None:
+    """Rewrite one of the user's catalog files (atomically) with `change(valid entries)`; items
+    that do not validate are kept in the file exactly as they were, for the user to fix."""
+    kept, valid = [], []
+    if path.exists():
+        data = _read_json(path)  # a file that is not JSON at all is not rewritten: CatalogError
+        for item in (data.get(key) if isinstance(data, dict) else None) or []:
+            try:
+                valid.append(model.model_validate({**item, "source": "user"} if isinstance(item, dict) else item))
+            except ValidationError:
+                kept.append(item)
+    items = kept + [e.model_dump(exclude={"source"}) for e in change(valid)]
+    atomic.write_text(path, json.dumps({key: items}, indent=2, ensure_ascii=False) + "\n")
+
+
 def register_user_dataset(entry: DatasetEntry) -> None:
     """Add or replace an entry in the user's dataset index (written atomically)."""
     with _lock:
-        index = user_datasets_file()
-        current = _entries(index, "datasets", DatasetEntry, "user") if index.exists() else []
-        entries = [e for e in current if e.id != entry.id] + [entry]
-        payload = {"datasets": [e.model_dump(exclude={"source"}) for e in entries]}
-        atomic.write_text(index, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        rewrite_user_file(user_datasets_file(), "datasets", DatasetEntry,
+                          lambda current: [e for e in current if e.id != entry.id] + [entry])
 
 
 def describe_dataset(entry: DatasetEntry) -> DatasetInfo:
@@ -282,10 +324,8 @@ def delete_dataset(dataset_id: str) -> None:
     record and page (job.json keeps what they were trained with)."""
     entry = _user_entry(dataset_id)
     with _lock:
-        index = user_datasets_file()
-        current = _entries(index, "datasets", DatasetEntry, "user") if index.exists() else []
-        payload = {"datasets": [e.model_dump(exclude={"source"}) for e in current if e.id != dataset_id]}
-        atomic.write_text(index, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        rewrite_user_file(user_datasets_file(), "datasets", DatasetEntry,
+                          lambda current: [e for e in current if e.id != dataset_id])
     target = Path(entry.path)
     if target.parent == paths.user_datasets_dir():
         target.unlink(missing_ok=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 
 from ollama_trainer import __version__
 
 DESCRIPTION = "Fine-tune local models with LoRA and hand them to Ollama."
+UNWRITABLE = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)  # a data folder it cannot write
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from ollama_trainer import app
 
-    app.setup_logging(console=args.command is None)
+    problem = app.setup_logging(console=args.command is None)
+    if problem and args.command is None:
+        print(f"ollama-trainer: {problem}", file=sys.stderr)
     if args.command is None:
         if args.browser:
             return app.run_browser(port=args.port, open_browser=not args.no_open)
@@ -46,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     """Every subcommand runs here: a DomainError becomes one line on stderr (or one JSON
     object on stdout with --json) and its code's exit code (errors.py)."""
+    from ollama_trainer.app import unwritable_message
     from ollama_trainer.errors import DomainError
 
     try:
@@ -53,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
     except DomainError as exc:
         report(exc, as_json=getattr(args, "json", False))
         return exc.exit_code
+    except OSError as exc:
+        if exc.errno not in UNWRITABLE:
+            raise
+        report(DomainError(unwritable_message(exc), code="data_folder_unwritable"), as_json=getattr(args, "json", False))
+        return 1
 
 
 def report(exc, *, as_json: bool) -> None:

@@ -25,21 +25,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(handler=cmd_dataset_check)
     cli_documents.register(dsub)
 
-    listing(sub, "history", help="list earlier training runs, newest first",
-            description="List earlier training runs, newest first.",
-            fetch=lambda args: history.recent(max(1, args.limit)), show=show_history, limit=True)
+    listing(sub, "history", help="list training runs, newest first",
+            description="List training runs, newest first: the one running now (and any waiting in line), then "
+                        "the finished ones.",
+            fetch=lambda args: history.running() + history.recent(args.limit), show=show_history, limit=True)
 
 
 def show_profiles(profiles) -> None:
     for p in profiles:
         print(f"{p.id:<20} {p.name}  [{p.base_model}, {p.default_epochs} epochs, lr {p.learning_rate:g}]")
         print(f"{'':<20} {p.description}")
+    show_broken(catalog.broken_entries().profiles)
 
 
 def show_datasets(infos) -> None:
     for d in infos:
         state = "valid" if d.valid else f"INVALID: {d.first_error}"
         print(f"{d.id:<20} {d.name}  [{d.detected_format or d.format}, {d.examples} examples, ~{d.tokens} tokens] {state}")
+    show_broken(catalog.broken_entries().datasets)
+
+
+def show_broken(entries) -> None:
+    """Entries of the user's files that cannot be read: listed so they can be fixed, never used."""
+    for b in entries:
+        print(f"{b.id or '?':<20} {b.name or ''}  [cannot be used] BROKEN: {b.error}")
 
 
 def cmd_dataset_check(args) -> int:
@@ -64,5 +73,5 @@ def show_history(runs) -> None:
         print("No training runs yet. Start one with: ollama-trainer train --profile quick-demo --dataset identity-demo")
     for r in runs:
         loss = f"{r.final_loss:.4f}" if r.final_loss is not None else "-"
-        dur = f"{r.duration_s:.0f}s" if r.duration_s is not None else "-"
+        dur = f"{r.duration_s:.0f}s" if r.duration_s is not None else ("now" if not r.finished_at else "-")
         print(f"{r.started_at}  {r.training_id}  {r.profile_id:<14} {r.dataset_id:<16} {r.status:<11} loss {loss:<8} {dur}")

@@ -20,7 +20,7 @@ def listing(sub: argparse._SubParsersAction, name: str, *, help: str, descriptio
     it for a person; `--limit N` (newest first, at least 1) when `limit`."""
     p = sub.add_parser(name, help=help, description=description)
     if limit:
-        p.add_argument("--limit", type=int, default=10, help="how many (default 10)")
+        p.add_argument("--limit", type=positive_int, default=10, help="how many finished runs (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     def handler(args: argparse.Namespace) -> int:
@@ -33,6 +33,17 @@ def listing(sub: argparse._SubParsersAction, name: str, *, help: str, descriptio
 
     p.set_defaults(handler=handler)
     return p
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def print_json(value: BaseModel | list[BaseModel]) -> None:

@@ -35,6 +35,7 @@ CODES: dict[str, ErrorCode] = _codes(
     ("invalid_epochs", _BAD, EXIT_INVALID, "The number of epochs is out of range"),
     ("invalid_dataset", _BAD, EXIT_INVALID, "The dataset has errors"),
     ("invalid_catalog", _BAD, EXIT_INVALID, "A profiles or datasets file is broken"),
+    ("data_folder_unwritable", _BROKEN, EXIT_FAILED, "The data folder cannot be written (read-only or full)"),
     ("invalid_profile", _BAD, EXIT_INVALID, "The training profile is not valid"),
     ("invalid_flow", _BAD, EXIT_INVALID, "The flow file is not valid"),
     ("invalid_host", _BAD, EXIT_INVALID, "The Ollama address is not valid"),

@@ -25,8 +25,17 @@ REPO_ROOT = PACKAGE_DIR.parent.parent
 def data_dir() -> Path:
     override = os.environ.get("OLLAMA_TRAINER_HOME")
     root = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    root.mkdir(parents=True, exist_ok=True)
+    _make(root)
     return root
+
+
+def _make(path: Path) -> None:
+    """Create a folder; on a read-only or full disk leave it absent: whoever only reads finds
+    nothing there, whoever writes gets the OSError (which names the file) and says so."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass
 
 
 def shipped_root() -> Path:
@@ -52,7 +61,7 @@ def web_dir() -> Path:
 def sub(*parts: str) -> Path:
     """A folder under the data folder, created on first use."""
     path = data_dir().joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
+    _make(path)
     return path
 
 
@@ -65,7 +74,7 @@ def models_dir() -> Path:
     several data folders (tests, say) share one cache."""
     override = os.environ.get("OLLAMA_TRAINER_MODELS_CACHE")
     if override:
-        Path(override).mkdir(parents=True, exist_ok=True)
+        _make(Path(override))
         return Path(override)
     return sub("models")
 

@@ -5,19 +5,18 @@ replaces it in the list."""
 
 from __future__ import annotations
 
-import json
 import threading
 
-from ollama_trainer import atomic, bases, catalog
+from ollama_trainer import bases, catalog
 from ollama_trainer.contracts import TrainingProfile
 from ollama_trainer.errors import DomainError
 
 _lock = threading.Lock()
 
 
-def _write(profiles: list[TrainingProfile]) -> None:
-    payload = {"profiles": [p.model_dump(exclude={"source"}) for p in profiles]}
-    atomic.write_text(catalog.user_profiles_file(), json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+def _rewrite(change) -> None:
+    """profiles.json with `change(the valid profiles)`; a broken entry stays as it was."""
+    catalog.rewrite_user_file(catalog.user_profiles_file(), "profiles", TrainingProfile, change)
 
 
 def _own() -> list[TrainingProfile]:
@@ -36,7 +35,7 @@ def save(profile: TrainingProfile, *, replace: bool = False) -> TrainingProfile:
             where = "a shipped profile" if taken[profile.id].source == "builtin" else "one of your profiles"
             raise DomainError(f"'{profile.id}' is already {where}; choose another id, or replace it",
                               code="profile_exists")
-        _write([p for p in _own() if p.id != profile.id] + [profile])
+        _rewrite(lambda own: [p for p in own if p.id != profile.id] + [profile])
     return catalog.get_profile(profile.id)
 
 
@@ -49,4 +48,4 @@ def delete(profile_id: str) -> None:
             catalog.get_profile(profile_id)  # unknown_profile when there is none at all
             raise DomainError(f"'{profile_id}' ships with the app; only your own profiles can be deleted",
                               code="invalid_argument")
-        _write([p for p in own if p.id != profile_id])
+        _rewrite(lambda current: [p for p in current if p.id != profile_id])

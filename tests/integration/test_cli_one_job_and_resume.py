@@ -51,6 +51,12 @@ def test_a_cli_train_never_runs_beside_the_apps(data_home, tiny_model, tmp_path)
     out, err = refused.communicate(timeout=120)
     assert refused.returncode == 1, err
     assert "job_running" in err and running in err and "window" in err
+    assert "--wait" in err  # the refusal names the flag that queues it
+
+    listed = cli(data_home, "history", "--json")
+    out, _ = listed.communicate(timeout=120)
+    first = json.loads(out)[0]  # the running job heads the history
+    assert first["training_id"] == running and first["status"] in ("preparing", "running")
 
     waiting = cli(data_home, "train", "--profile", "tiny", "--dataset", "colours", "--epochs", "1", "--wait")
     time.sleep(3)

@@ -9,7 +9,7 @@ from ollama_trainer import __version__, catalog, device_probe, paths, settings, 
 from ollama_trainer.bridge.registry import command
 from ollama_trainer.errors import DomainError
 from ollama_trainer.contracts import (
-    Ack, AppInfo, CloseAppRequest, CompareRequest, CompareResult, DatasetIdRequest, DatasetInfo, DatasetPreview, ImportDatasetRequest,
+    Ack, AppInfo, BrokenEntries, CloseAppRequest, CompareRequest, CompareResult, DatasetIdRequest, DatasetInfo, DatasetPreview, ImportDatasetRequest,
     PreviewRequest, UpdateDatasetRequest, UploadDatasetRequest, JobSlotInfo, LimitRequest, MetricsRequest,
     PickedFile, RenameRunRequest, ResumeTrainingRequest, StartTrainingRequest,
     StartTrainingResult, TrainingIdRequest, TrainingMetrics, TrainingProfile, TrainingRunDetails,
@@ -67,6 +67,10 @@ class Commands:
     @command(result=list[DatasetInfo])
     def list_datasets(self) -> list[DatasetInfo]:
         return catalog.list_datasets()
+
+    @command(result=BrokenEntries)
+    def list_broken_entries(self) -> BrokenEntries:
+        return catalog.broken_entries()
 
     @command(ImportDatasetRequest, result=DatasetInfo)
     def import_dataset(self, req: ImportDatasetRequest) -> DatasetInfo:

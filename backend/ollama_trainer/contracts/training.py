@@ -73,6 +73,22 @@ class HeldOutCheck(Strict):
     value: str
 
 
+class BrokenEntry(Strict):
+    """A user's profile or dataset entry that cannot be read: listed with its error so it can be
+    fixed, never offered for a run; everything else goes on working."""
+
+    kind: Literal["profile", "dataset"]
+    id: str | None = Field(None, description="Its id, when that much can be read")
+    name: str | None = None
+    file: str = Field(description="The file it is in (profiles.json, datasets/index.json)")
+    error: str = Field(description="'file: profiles[2].learning_rate: ...': what is wrong, and where")
+
+
+class BrokenEntries(Strict):
+    profiles: list[BrokenEntry] = Field(default_factory=list)
+    datasets: list[BrokenEntry] = Field(default_factory=list)
+
+
 class DatasetEntry(Strict):
     id: Id
     name: str = Field(min_length=1)

@@ -112,7 +112,8 @@ class TrainingManager:
     def _busy_message(self) -> str:
         held = job_slot.holder()
         who = f" ({held.training_id}, started from {held.origin or 'another process'})" if held else ""
-        return (f"a training job is already running{who}; wait for it, queue this one, or cancel it first")
+        return (f"a training job is already running{who}; wait for it, queue this one (Queue it in the window, "
+                "--wait on the command line), or cancel it first")
 
     # -- the queue --------------------------------------------------------------------------
     def _queued(self, job: Job) -> None:
@@ -368,7 +369,8 @@ class TrainingManager:
         started it, or the app was closed with "keep it running") is re-attached and followed;
         one whose worker is gone was left by an app that stopped and is recorded `interrupted`."""
         recovered = []
-        for run_dir in sorted(paths.runs_dir().iterdir()):
+        runs = paths.runs_dir()
+        for run_dir in sorted(runs.iterdir()) if runs.is_dir() else []:
             folder = RunFolder(run_dir)
             if not folder.file(JOB).is_file() or folder.has_summary():
                 continue

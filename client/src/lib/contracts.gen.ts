@@ -663,6 +663,7 @@ export interface ErrorInfo {
     | 'invalid_epochs'
     | 'invalid_dataset'
     | 'invalid_catalog'
+    | 'data_folder_unwritable'
     | 'invalid_profile'
     | 'invalid_flow'
     | 'invalid_host'
@@ -954,6 +955,18 @@ export interface TrainingStatus {
    * The run this one continues from its checkpoint
    */
   resumed_from: string | null;
+  /**
+   * The stage outside the training steps under way: replay, samples, probe, model_file (None while training steps run)
+   */
+  stage: string | null;
+  /**
+   * Of the stage: answers (or tensors) finished
+   */
+  stage_done: number | null;
+  /**
+   * Of the stage: answers (or tensors) in all
+   */
+  stage_total: number | null;
   started_at: string | null;
   status:
     | 'idle'
@@ -1296,7 +1309,7 @@ export interface UploadDatasetRequest {
 
 // -- constants from contracts.py ------------------------------------------------------
 
-export const ERROR_CODES = ['invalid_argument', 'invalid_input', 'invalid_epochs', 'invalid_dataset', 'invalid_catalog', 'invalid_profile', 'invalid_flow', 'invalid_host', 'invalid_model_name', 'invalid_output_dir', 'invalid_ollama_name', 'not_available', 'no_teacher', 'no_documents', 'not_found', 'unknown_command', 'unknown_training', 'unknown_profile', 'unknown_dataset', 'unknown_flow', 'unknown_flow_run', 'unknown_ollama_model', 'unknown_teacher', 'file_not_found', 'documents_not_found', 'base_model_not_found', 'ollama_store_missing', 'no_checkpoint', 'no_adapter', 'not_exportable', 'nothing_to_resume', 'dataset_exists', 'profile_exists', 'conflict', 'job_running', 'export_running', 'documents_job_running', 'cancelled', 'ollama_unreachable', 'ollama_too_old', 'ollama_create_failed', 'ollama_upload_failed', 'ollama_chat_failed', 'teacher_failing', 'ollama_client_missing', 'ollama_store_error', 'invalid_ollama_manifest', 'unreadable_blob', 'step_failed', 'model_file_failed', 'ask_failed', 'export_interrupted', 'internal_error'] as const;
+export const ERROR_CODES = ['invalid_argument', 'invalid_input', 'invalid_epochs', 'invalid_dataset', 'invalid_catalog', 'data_folder_unwritable', 'invalid_profile', 'invalid_flow', 'invalid_host', 'invalid_model_name', 'invalid_output_dir', 'invalid_ollama_name', 'not_available', 'no_teacher', 'no_documents', 'not_found', 'unknown_command', 'unknown_training', 'unknown_profile', 'unknown_dataset', 'unknown_flow', 'unknown_flow_run', 'unknown_ollama_model', 'unknown_teacher', 'file_not_found', 'documents_not_found', 'base_model_not_found', 'ollama_store_missing', 'no_checkpoint', 'no_adapter', 'not_exportable', 'nothing_to_resume', 'dataset_exists', 'profile_exists', 'conflict', 'job_running', 'export_running', 'documents_job_running', 'cancelled', 'ollama_unreachable', 'ollama_too_old', 'ollama_create_failed', 'ollama_upload_failed', 'ollama_chat_failed', 'teacher_failing', 'ollama_client_missing', 'ollama_store_error', 'invalid_ollama_manifest', 'unreadable_blob', 'step_failed', 'model_file_failed', 'ask_failed', 'export_interrupted', 'internal_error'] as const;
 export const FLOW_TERMINAL_STATES = ['cancelled', 'done', 'error', 'interrupted'] as const;
 export const MAX_EPOCHS = 100 as const;
 export const TERMINAL_STATES = ['cancelled', 'done', 'error', 'interrupted'] as const;

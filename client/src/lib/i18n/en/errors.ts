@@ -8,6 +8,7 @@ export const errors: ErrorWords = {
   invalid_epochs: 'The number of epochs is out of range. Enter a whole number the form allows.',
   invalid_dataset: 'The dataset has errors. Fix the line named below and import it again.',
   invalid_catalog: 'A profiles or datasets file is broken. Fix the file named below, then reload.',
+  data_folder_unwritable: 'The data folder cannot be written (read-only or full). Free some space or make it writable; what is saved can still be read.',
   invalid_profile: 'The training profile is not valid. Fix it in its file, then reload.',
   invalid_flow: 'The flow file is not valid. Fix the file named below, then reload.',
   invalid_host: 'The Ollama address is not valid. Enter one like http://127.0.0.1:11434.',
