@@ -9,7 +9,7 @@ import sys
 from ollama_trainer import settings
 from ollama_trainer.errors import DomainError
 
-from ollama_trainer.errors import EXIT_OK
+from ollama_trainer.errors import EXIT_FAILED, EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", metavar="URL", help="Ollama's address (default: OLLAMA_HOST or http://127.0.0.1:11434)")
     p.add_argument("--quantize", choices=["q8_0", "q4_K_M"],
                    help="ask Ollama to quantize the model (default: keep F16)")
+    p.add_argument("--accept-different", action="store_true",
+                   help="exit 0 even when the check finds Ollama answering differently from the trained model")
     p.add_argument("--json", action="store_true", help="print statuses and the result as JSON lines")
     p.set_defaults(handler=cmd_export)
 
@@ -44,16 +46,35 @@ def cmd_export(args: argparse.Namespace) -> int:
         if command:
             exc.hint = f"To build it by hand on a machine with Ollama: {command}"
         raise
+    differs = result.check is not None and "differs" in (result.check.rendered, result.check.answer)
     if args.json:
         print(json.dumps({"event": "done", **result.model_dump(mode="json")}), flush=True)
     else:
         print(f"Model: {result.ollama_model} (at {result.host}); try it: ollama run {result.ollama_model}")
         if result.check is not None:
-            print(f"Check: {result.check.message}")
+            print(f"{'Warning' if differs else 'Check'}: {result.check.message}")
+            if differs:
+                for line in check_details(result.check):
+                    print(f"  {line}")
         print(f"Model file: {result.model_file}")
         print(f"Modelfile: {result.modelfile}")
         print(f"To build it by hand: {result.command}")
+    if differs and not getattr(args, "accept_different", False):
+        print("ollama-trainer: the model in Ollama does not answer as the trained model (see above); "
+              "--accept-different exits 0 anyway", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def check_details(check) -> list[str]:
+    """What differs, side by side: the prompts as rendered, the answers."""
+    out = []
+    if check.rendered == "differs":
+        out += [f"prompt as trained:  {check.expected_prompt!r}", f"prompt in Ollama:   {check.rendered_prompt!r}"]
+    if check.answer == "differs":
+        out += [f"question:           {check.prompt}", f"the app's answer:   {check.app_answer!r}",
+                f"Ollama's answer:    {check.ollama_answer!r}"]
+    return out
 
 
 def _manual_command(training_id: str) -> str | None:

@@ -92,16 +92,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         manager.cancel(training_id)
         manager.wait(training_id)
     status = manager.wait(training_id)
+    if not args.json:
+        for line in run_warnings(training_id):
+            print(f"Warning: {line}", file=sys.stderr)
     if status.status == "done":
         summary = history.load_summary(training_id)
         if not args.json:
-            print(f"Done: final loss {status.loss:.4f}" + (f", eval loss {status.eval_loss:.4f}" if status.eval_loss else "")
-                  + f". Adapter: {summary.adapter_dir if summary else '?'}", file=sys.stderr)
+            for line in result_lines(training_id, status, summary):
+                print(line, file=sys.stderr)
         if args.export:
             from ollama_trainer.cli_export import cmd_export
 
             export_args = argparse.Namespace(run=training_id, model=args.model, host=None, json=args.json,
-                                             quantize=args.quantize)
+                                             quantize=args.quantize, accept_different=False)
             return cmd_export(export_args)
         return EXIT_OK
     hint = f" Resume with: ollama-trainer train --resume {training_id}" if status.can_resume else ""
@@ -110,6 +113,35 @@ def cmd_train(args: argparse.Namespace) -> int:
         return EXIT_CANCELLED
     print(f"ollama-trainer: training failed: {status.error}.{hint}", file=sys.stderr)
     return EXIT_FAILED
+
+
+def run_warnings(training_id: str) -> list[str]:
+    """Every warning the run gave (the worker's `warning` events), in order, once each."""
+    seen = []
+    for event in RunFolder.of(training_id).events():
+        if event.event == "warning" and event.message and event.message not in seen:
+            seen.append(event.message)
+    return seen
+
+
+def result_lines(training_id: str, status, summary) -> list[str]:
+    """What a finished run came to, in the words the Result card uses."""
+    folder = RunFolder.of(training_id)
+    kept_step = f" (the adapter kept, from step {summary.best_step})" if summary and summary.best_step else ""
+    figures = [f"eval loss {status.eval_loss:.4f}{kept_step}"] if status.eval_loss is not None else []
+    if status.loss is not None:
+        figures.append(f"last training loss {status.loss:.4f}")
+    lines = [f"Done: {', '.join(figures) or 'trained'}. Adapter: {summary.adapter_dir if summary else '?'}"]
+    scores = folder.scores()
+    if scores is not None and scores.learned_rows:
+        passed = sum(r.learned for r in scores.learned_rows)
+        lines.append(f"Learned: {passed}/{len(scores.learned_rows)} held-out prompts answered as the dataset expects")
+        if passed == 0:
+            lines.append("The model learned none of them: train more epochs, raise the learning rate, or check "
+                         "that the held-out prompts ask what the dataset teaches")
+    if scores is not None and scores.kept is not None:
+        lines.append(f"Kept: {round(scores.kept * 100)} % of the general questions the base answered well")
+    return lines
 
 
 def _follow_json(manager, training_id: str) -> None:
@@ -140,14 +172,21 @@ def _follow_bar(manager, training_id: str) -> None:
         while True:
             running = not manager.finished(training_id)
             s = manager.status(training_id)
-            view = (s.status, s.epoch, s.step, s.total_steps, s.loss, s.message)
+            view = (s.status, s.epoch, s.step, s.total_steps, s.loss, s.message, s.stage, s.stage_done)
             if view != shown:
                 shown = view
-                if s.total_steps and bar.total != s.total_steps:
-                    bar.reset(total=s.total_steps)
-                bar.set_description(f"{s.status} epoch {s.epoch}/{s.total_epochs}", refresh=False)
-                bar.set_postfix_str(f"loss {s.loss:.4f}" if s.loss is not None else s.message, refresh=False)
-                bar.update(s.step - bar.n)
+                if s.stage and s.stage_total:  # replay, samples, probe, model file: their own count
+                    if bar.total != s.stage_total:
+                        bar.reset(total=s.stage_total)
+                    bar.set_description(s.stage.replace("_", " "), refresh=False)
+                    bar.set_postfix_str(s.message, refresh=False)
+                    bar.update((s.stage_done or 0) - bar.n)
+                else:
+                    if s.total_steps and bar.total != s.total_steps:
+                        bar.reset(total=s.total_steps)
+                    bar.set_description(f"{s.status} epoch {s.epoch}/{s.total_epochs}", refresh=False)
+                    bar.set_postfix_str(f"loss {s.loss:.4f}" if s.loss is not None else s.message, refresh=False)
+                    bar.update(s.step - bar.n)
             if not running:
                 return
             time.sleep(0.3)

@@ -179,11 +179,22 @@ def test_cli_export_ok(run, answering, capsys):
     assert history.recent(5)[0].ollama_model == "faq-abc123"
 
 
-def test_cli_export_json(run, ollama_standin, capsys):
-    assert cli("--run", TRAINING_ID, "--host", ollama_standin.url, "--json", "--model", "x1", "--quantize", "q8_0") == 0
+def test_cli_export_json(run, answering, capsys):
+    assert cli("--run", TRAINING_ID, "--host", answering.url, "--json", "--model", "x1", "--quantize", "q8_0") == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert events[-1]["event"] == "done" and events[-1]["ollama_model"] == "x1"
     assert {"event": "status", "status": "success"} in events
+
+
+def test_cli_export_says_when_ollama_answers_differently(run, ollama_standin, capsys):
+    """The self-check found Ollama answering otherwise than the trained model: not "ready", a
+    warning with both answers, and a non-zero exit unless the user accepts it."""
+    ollama_standin.engine = lambda model, prompt, req: "Something else entirely."
+    assert cli("--run", TRAINING_ID, "--host", ollama_standin.url) == 1
+    out, err = capsys.readouterr()
+    assert "Warning: Ollama's answer differs" in out and "Something else entirely." in out
+    assert "LoRA trains two small matrices" in out and "--accept-different" in err
+    assert cli("--run", TRAINING_ID, "--host", ollama_standin.url, "--accept-different") == 0
 
 
 def test_cli_export_failures(run, ollama_standin, capsys):

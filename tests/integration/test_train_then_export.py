@@ -103,9 +103,17 @@ def test_auto_export_goes_through_exporting(tiny_setup, ollama_standin, monkeypa
 
 
 def test_cli_train_with_export(tiny_setup, ollama_standin, monkeypatch, capsys):
+    from ollama_trainer import paths
+    from ollama_trainer.training.run_folder import RunFolder
+
     tiny_setup()
     monkeypatch.setenv("OLLAMA_HOST", ollama_standin.url)
+    # Ollama answers as the trained model did (the run's own first sample): the check says "same"
+    ollama_standin.chat_responder = lambda req, m: RunFolder(next(paths.runs_dir().iterdir())).samples()[0].after
     code = cli_main(["train", "--profile", "tiny", "--dataset", "colours", "--export", "--model", "cli-colours"])
-    assert code == 0, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Warning: the base model does not know its chat format's turn tokens" in err  # the run's warnings, again
+    assert "Learned:" in err and "last training loss" in err
     assert ollama_standin.find("cli-colours") is not None
     assert history.recent(1)[0].ollama_model == "cli-colours"
