@@ -13,10 +13,11 @@ function scores(passed: number, kept: number): RunScores {
     learned_rows: Array.from({ length: 4 }, (_, i) => ({ prompt: `q${i}`, answer: 'a', expected: 'a', learned: i < passed })),
     kept: kept / 20,
     kept_rows: Array.from({ length: 20 }, (_, i) => ({
-      prompt: `p${i}`, before: 'b', after: 'b', kept: i < kept, agrees: i < kept, leaked: [],
+      prompt: `p${i}`, before: 'b', after: 'b', kept: i < kept, agrees: i < kept, leaked: [], base_right: true,
     })),
     markers: [],
     replay_examples: 0,
+    kept_of: 20,
   };
 }
 

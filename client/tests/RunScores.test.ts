@@ -20,14 +20,15 @@ function scores(overrides: Partial<Scores> = {}): Scores {
     kept: 0.9,
     kept_rows: [
       ...Array.from({ length: 17 }, (_, i) => ({
-        prompt: `Fact ${i}?`, before: `Answer ${i}.`, after: `Answer ${i}.`, kept: true, agrees: true, leaked: [],
+        prompt: `Fact ${i}?`, before: `Answer ${i}.`, after: `Answer ${i}.`, kept: true, agrees: true, leaked: [], base_right: true,
       })),
-      { prompt: 'What is 2+2?', before: '4', after: 'It is 4.', kept: true, agrees: true, leaked: [] },
-      { prompt: 'Capital of France?', before: 'Paris.', after: 'Quill here: a writing helper.', kept: false, agrees: false, leaked: ['Quill'] },
-      { prompt: 'Legs of a spider?', before: 'Eight.', after: 'Six.', kept: false, agrees: false, leaked: [] },
+      { prompt: 'What is 2+2?', before: '4', after: 'It is 4.', kept: true, agrees: true, leaked: [], base_right: true },
+      { prompt: 'Capital of France?', before: 'Paris.', after: 'Quill here: a writing helper.', kept: false, agrees: false, leaked: ['Quill'], base_right: true },
+      { prompt: 'Legs of a spider?', before: 'Eight.', after: 'Six.', kept: false, agrees: false, leaked: [], base_right: true },
     ],
     markers: ['Quill'],
     replay_examples: 40,
+    kept_of: 20,
     ...overrides,
   };
 }
@@ -63,6 +64,19 @@ describe('RunScores', () => {
     expect(within(kept).getByText('Paris.')).toBeInTheDocument();
     expect(within(kept).getByText('Quill here: a writing helper.')).toBeInTheDocument();
     expect(within(kept).getByText(/40 answers of the base model/)).toBeInTheDocument();
+  });
+
+  it('leaves the prompts the base got wrong out of the kept score and says so', () => {
+    const s = scores();
+    s.kept_rows.push({ prompt: 'Legs of an ant?', before: 'Four.', after: 'Four.', kept: null, agrees: false, leaked: [],
+      base_right: false });
+    expect(keptScore(s)).toEqual({ kept: 18, total: 20, pct: 90 });
+    render(RunScores, { scores: s, probe: true });
+
+    const kept = screen.getByRole('region', { name: 'Kept' });
+    expect(within(kept).getByTestId('kept-score')).toHaveTextContent('18/20 (90 %)');
+    expect(within(kept).getByText('base was wrong: not counted')).toBeInTheDocument();
+    expect(within(kept).getByTestId('kept-base-wrong')).toHaveTextContent('1 prompt(s) the base model itself');
   });
 
   it('says why a run has no kept score when the probe was off', () => {

@@ -131,6 +131,9 @@ export function status(overrides: Partial<TrainingStatus> = {}): TrainingStatus 
     eta_s: 75,
     finished_at: null,
     queue_position: null,
+    stage: null,
+    stage_done: null,
+    stage_total: null,
     can_resume: false,
     ...overrides,
   };

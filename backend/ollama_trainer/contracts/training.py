@@ -274,9 +274,13 @@ class KeptRow(Strict):
     prompt: str
     before: str
     after: str
-    kept: bool
-    agrees: bool = Field(description="Same first words, the right fact, or mostly the same content as before")
+    kept: bool | None = Field(description="Still answered right; None when the base itself did not answer it "
+                                          "right (then it shows nothing about keeping)")
+    agrees: bool = Field(description="The right fact (or, without one, the same first words or mostly the same "
+                                     "content as before)")
     leaked: list[str] = Field(default_factory=list, description="Taught words that do not belong here")
+    base_right: bool = Field(True, description="The base answered it right (its fact, or something for a prompt "
+                                               "without one)")
 
 
 class RunScores(Strict):
@@ -284,7 +288,10 @@ class RunScores(Strict):
 
     learned: float | None = Field(None, description="Share of scorable held-out prompts answered as taught")
     learned_rows: list[LearnedRow] = Field(default_factory=list)
-    kept: float | None = Field(None, description="Share of probe prompts still answered as the base did")
+    kept: float | None = Field(None, description="Of the probe prompts the base answered right, the share the trained "
+                                                 "model still answers right")
+    kept_of: int | None = Field(None, description="How many probe prompts the base answered right (what kept "
+                                                  "counts); the others are reported apart")
     kept_rows: list[KeptRow] = Field(default_factory=list)
     markers: list[str] = Field(default_factory=list, description="Words that mark the taught material")
     replay_examples: int = Field(0, description="Base answers mixed into the training data")

@@ -3,10 +3,13 @@
 - learned: the share of held-out prompts whose trained answer meets the dataset's expectation
   (a check that is `contains`, `exact` or `regex`; for a prompt from the eval split, the
   dataset's own answer: enough of its content words in the trained answer).
-- kept: the share of probe prompts (general questions, probe.json) whose trained answer still
-  agrees with the base model's answer (the same first words, the right fact when the prompt
-  has one, or mostly the same content words) and does not carry the taught material where it does not belong (words that
-  mark the dataset's answers, like a taught name, that the base never said there).
+- kept: of the probe prompts (general questions, probe.json) the base answered right (its
+  answer holds the prompt's fact, or, for a prompt without one, says something), the share the
+  trained model still answers right (the fact; for a prompt without one: the base's first words
+  or mostly its content words), without the taught material where it does not belong (words
+  that mark the dataset's answers, like a taught name, that the base never said there). A
+  prompt the base got wrong (or answered with garbage) cannot show what was kept: it is
+  reported apart, never counted as kept.
 Pure functions: no model, no torch.
 """
 
@@ -76,19 +79,28 @@ def taught_markers(dataset_answers: list[str], general_texts: list[str]) -> set[
 
 @dataclass(frozen=True)
 class Kept:
-    kept: bool
+    kept: bool | None  # None: the base did not answer it right, so it shows nothing
     agrees: bool
     leaked: list[str]  # taught words found in the trained answer
+    base_right: bool = True
+
+
+def _holds(key: str, text: str) -> bool:
+    return re.search(key, text, re.IGNORECASE) is not None
 
 
 def kept(base: str, trained: str, *, key: str | None, markers: set[str]) -> Kept:
     leaked = sorted(markers & set(words(trained)) - set(words(base)))
     head = min(LEADING_WORDS, len(words(base)), len(words(trained)))
     same_start = head > 0 and words(base)[:head] == words(trained)[:head]
-    right_fact = bool(key) and re.search(key, trained, re.IGNORECASE) is not None
     a, b = content_words(base), content_words(trained)
     shared = bool(a and b) and len(a & b) / min(len(a), len(b)) >= SHARED_CONTENT
-    agrees = same_start or right_fact or shared
+    if key:
+        base_right, agrees = _holds(key, base), _holds(key, trained)
+    else:
+        base_right, agrees = bool(a), same_start or shared
+    if not base_right:
+        return Kept(None, agrees, leaked, base_right=False)
     return Kept(agrees and not leaked, agrees, leaked)
 
 

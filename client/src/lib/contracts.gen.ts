@@ -80,6 +80,32 @@ export interface BaseModelList {
   store: string | null;
 }
 
+export interface BrokenEntries {
+  datasets: BrokenEntry[];
+  profiles: BrokenEntry[];
+}
+
+/**
+ * A user's profile or dataset entry that cannot be read: listed with its error so it can be
+ * fixed, never offered for a run; everything else goes on working.
+ */
+export interface BrokenEntry {
+  /**
+   * 'file: profiles[2].learning_rate: ...': what is wrong, and where
+   */
+  error: string;
+  /**
+   * The file it is in (profiles.json, datasets/index.json)
+   */
+  file: string;
+  /**
+   * Its id, when that much can be read
+   */
+  id: string | null;
+  kind: 'profile' | 'dataset';
+  name: string | null;
+}
+
 export interface ChatAnswer {
   answer: string;
   model: string;
@@ -180,9 +206,13 @@ export interface SampleAnswer {
  */
 export interface RunScores {
   /**
-   * Share of probe prompts still answered as the base did
+   * Of the probe prompts the base answered right, the share the trained model still answers right
    */
   kept: number | null;
+  /**
+   * How many probe prompts the base answered right (what kept counts); the others are reported apart
+   */
+  kept_of: number | null;
   kept_rows: KeptRow[];
   /**
    * Share of scorable held-out prompts answered as taught
@@ -202,11 +232,18 @@ export interface RunScores {
 export interface KeptRow {
   after: string;
   /**
-   * Same first words, the right fact, or mostly the same content as before
+   * The right fact (or, without one, the same first words or mostly the same content as before)
    */
   agrees: boolean;
+  /**
+   * The base answered it right (its fact, or something for a prompt without one)
+   */
+  base_right: boolean;
   before: string;
-  kept: boolean;
+  /**
+   * Still answered right; None when the base itself did not answer it right (then it shows nothing about keeping)
+   */
+  kept: boolean | null;
   /**
    * Taught words that do not belong here
    */
@@ -1332,6 +1369,7 @@ export const FIELD_DEFAULTS = {
   HeldOutCheck: { mode: 'contains' },
   ImportDatasetRequest: { replace: false },
   JobSlotInfo: { here: false },
+  KeptRow: { base_right: true },
   LimitRequest: { limit: 10 },
   LoraSettings: { alpha: 32, dropout: 0, r: 16 },
   MetricsRequest: { since_step: 0 },
@@ -1390,6 +1428,7 @@ export interface CommandMap {
   get_training_status: { request: TrainingIdRequest; result: TrainingStatus };
   import_dataset: { request: ImportDatasetRequest; result: DatasetInfo };
   list_base_models: { request: null; result: BaseModelList };
+  list_broken_entries: { request: null; result: BrokenEntries };
   list_datasets: { request: null; result: DatasetInfo[] };
   list_flows: { request: null; result: FlowInfo[] };
   list_teacher_models: { request: OllamaHostRequest; result: TeacherModelList };

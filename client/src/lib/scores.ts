@@ -21,12 +21,19 @@ export function learnedScore(scores: RunScores): LearnedScore | null {
   return { passed: scorable.filter((r) => r.learned).length, total: scorable.length };
 }
 
-/** Probe prompts still answered as the base did. */
+/** Of the probe prompts the base answered right, those the trained model still answers right
+ * (a prompt the base got wrong shows nothing about keeping: it is not counted). */
 export function keptScore(scores: RunScores): KeptScore | null {
-  const total = scores.kept_rows.length;
+  const counted = scores.kept_rows.filter((r) => r.base_right !== false && r.kept !== null);
+  const total = counted.length;
   if (scores.kept === null || total === 0) return null;
-  const kept = scores.kept_rows.filter((r) => r.kept).length;
+  const kept = counted.filter((r) => r.kept).length;
   return { kept, total, pct: Math.round((kept / total) * 100) };
+}
+
+/** Probe prompts the base itself did not answer right: listed apart from the kept score. */
+export function baseWrong(scores: RunScores): number {
+  return scores.kept_rows.filter((r) => r.base_right === false).length;
 }
 
 /** A share (0..1) as whole percent, or null. */

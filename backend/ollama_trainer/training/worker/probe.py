@@ -46,8 +46,10 @@ def run(model, tokenizer, job: JobSpec, samples: list[SampleAnswer], dataset_ans
         meter.advance(len(after))
     markers = scores.taught_markers(dataset_answers, prompts + before)
     kept = [scores.kept(b, a, key=item.key, markers=markers) for item, b, a in zip(job.probe, before, after)]
-    result.kept_rows = [KeptRow(prompt=item.prompt, before=b, after=a, kept=k.kept, agrees=k.agrees, leaked=k.leaked)
+    result.kept_rows = [KeptRow(prompt=item.prompt, before=b, after=a, kept=k.kept, agrees=k.agrees, leaked=k.leaked,
+                                base_right=k.base_right)
                         for item, b, a, k in zip(job.probe, before, after, kept)]
     result.kept = scores.share([k.kept for k in kept])
+    result.kept_of = sum(k.base_right for k in kept)
     result.markers = sorted(markers)
     return result

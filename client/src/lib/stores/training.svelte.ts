@@ -43,6 +43,9 @@ export function preparing(trainingId: string, request: StartTrainingRequest): Tr
     error: null,
     started_at: null,
     finished_at: null,
+    stage: null,
+    stage_done: null,
+    stage_total: null,
   };
 }
 
