@@ -210,3 +210,13 @@ def test_cli_export_failures(run, ollama_standin, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli("--model", "x")
     assert exit_.value.code == 2
+
+
+def test_a_name_is_kept_as_given_and_replacing_a_model_is_said(run, answering):
+    """`me/quill:latest` is a valid Ollama name; `Quill` stays `Quill`; creating `quill:Latest`
+    replaces `Quill:latest` (Ollama compares names without case), and the export says so."""
+    said: list[str] = []
+    assert export_run(TRAINING_ID, host=answering.url, model_name="me/quill:latest").ollama_model == "me/quill:latest"
+    assert export_run(TRAINING_ID, host=answering.url, model_name="Quill").ollama_model == "Quill"
+    export_run(TRAINING_ID, host=answering.url, model_name="quill:Latest", on_status=said.append)
+    assert any("replaces Ollama's existing model" in s and "quill:latest" in s.lower() for s in said), said

@@ -96,8 +96,11 @@ def test_default_model_name():
 
 
 def test_check_model_name():
-    assert check_model_name("Faq-Bot:V1") == "faq-bot:v1"
-    for bad in ("bad name", "-x", "a:b:c", "x/y", ""):
+    # Ollama's own rules, the name kept as given (Ollama keeps case and compares without it)
+    assert check_model_name("Faq-Bot:V1") == "Faq-Bot:V1"
+    assert check_model_name(" me/quill:latest ") == "me/quill:latest"
+    assert check_model_name("example.com/me/quill:v2") == "example.com/me/quill:v2"
+    for bad in ("bad name", "-x", "a:b:c", "a/b/c/d", "x:", ""):
         with pytest.raises(Exception) as err:
             check_model_name(bad)
         assert getattr(err.value, "code", None) == "invalid_model_name"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field
@@ -15,7 +14,6 @@ from ollama_trainer.contracts.base import (  # noqa: F401 - the names the models
 # -- Ollama --------------------------------------------------------------------------------
 
 ExportStateName = Literal["idle", "exporting", "done", "error"]
-MODEL_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}(:[a-z0-9][a-z0-9._-]{0,79})?$")
 
 
 class OllamaConnection(Strict):

@@ -33,7 +33,7 @@ import httpx
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer import atomic, chat_formats, paths
 from ollama_trainer.errors import Conflict, DomainError, InvalidArgument, NotFound
-from ollama_trainer.contracts import MODEL_NAME_PATTERN, ExportResult, ExportState, QuantizeChoice, TrainingRunSummary
+from ollama_trainer.contracts import ExportResult, ExportState, QuantizeChoice, TrainingRunSummary
 from ollama_trainer.ollama import blobs, export_check, model_source, modelfile
 from ollama_trainer.ollama import client as oc
 from ollama_trainer.training import history
@@ -77,13 +77,33 @@ def default_model_name(dataset_id: str, training_id: str) -> str:
 
 
 def check_model_name(name: str) -> str:
-    value = name.strip().lower()
-    if not MODEL_NAME_PATTERN.fullmatch(value):
-        raise InvalidArgument(
-            f"'{name}' is not a valid Ollama model name: use a-z, 0-9, '.', '_' or '-' (starting with a letter "
-            f"or digit), optionally followed by ':tag', e.g. '{sanitize_model_name(name)}'",
-            code="invalid_model_name")
+    """The name as given, checked by Ollama's own rules (`[host/][namespace/]model[:tag]`,
+    names.parse_name): never changed behind the user's back (Ollama keeps its case, and
+    compares names case-insensitively)."""
+    from ollama_trainer.ollama.names import StoreError, parse_name
+
+    value = name.strip()
+    try:
+        parse_name(value)
+    except StoreError as exc:
+        raise InvalidArgument(f"{exc.message} For example: '{sanitize_model_name(name)}'",
+                              code="invalid_model_name") from None
     return value
+
+
+def _replaced(client, name: str) -> str | None:
+    """The server's model that creating `name` replaces (Ollama compares names case-insensitively,
+    so 'quill:Latest' replaces 'quill'), or None."""
+    from ollama_trainer.ollama.names import StoreError, parse_name
+
+    try:
+        wanted = parse_name(name)
+        for model in client.list().models:
+            if model.model and parse_name(model.model) == wanted:
+                return model.model
+    except (StoreError, Exception):  # noqa: BLE001 - only a notice: never stop the export for it
+        return None
+    return None
 
 
 # -- state file -----------------------------------------------------------------------------------
@@ -246,6 +266,9 @@ def _export(p: _Prepared, on_status: Callable[[str], None] | None) -> ExportResu
     statuses: list[str] = []
     try:
         files = _upload(p.host, source, status)
+        replaced = _replaced(client, p.name)
+        if replaced:
+            status(f"{p.name} replaces Ollama's existing model {replaced} (Ollama compares names without case)")
         status(f"creating {p.name}" + (f" (quantizing to {p.quantize})" if p.quantize else ""))
         _create(client, p.name, files, spec, p.quantize, statuses, status, fail)
         status("checking that Ollama answers as the trained model")
@@ -263,7 +286,9 @@ def _export(p: _Prepared, on_status: Callable[[str], None] | None) -> ExportResu
 
     _record_model(p.training_id, p.name)  # before "done": whoever sees done finds it in the summary
     state.state, state.code, state.error, state.progress = "done", None, None, None
-    state.message = f"Ollama model {p.name} is ready: ollama run {p.name}"
+    differs = "differs" in (state.check.rendered, state.check.answer)
+    state.message = (f"Ollama model {p.name} was created, but it does not answer as the trained model: "
+                     f"{state.check.message}" if differs else f"Ollama model {p.name} is ready: ollama run {p.name}")
     _write_state(state)
     if on_status is not None:
         on_status(state.message)
