@@ -96,7 +96,36 @@ def resolve(name: str) -> BaseModelFile:
         raise BaseModelNotFound(
             f"base model '{name}' not found: no such file or folder "
             f"(use a .gguf file, a folder with config.json and safetensors, ollama:NAME or '{BUILTIN_ID}')")
+    if hub_cache_folder(name) is None and not hub_reachable():
+        raise BaseModelNotFound(
+            f"base model '{name}' is not a file, a folder, an Ollama model or the builtin, and as a Hugging Face id "
+            "it is not in this machine's Hugging Face cache and the hub cannot be reached now; use a local .gguf "
+            f"file or folder, ollama:NAME (see `ollama-trainer bases`) or '{BUILTIN_ID}'")
     return BaseModelFile(kind="hub")
+
+
+_reachable: dict[str, tuple[float, bool]] = {}
+HUB_URL = "https://huggingface.co"
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers now (remembered for a minute); never with
+    HF_HUB_OFFLINE set."""
+    import time
+
+    if os.environ.get("HF_HUB_OFFLINE", "").strip() not in ("", "0"):
+        return False
+    seen = _reachable.get(HUB_URL)
+    if seen and time.monotonic() - seen[0] < 60:
+        return seen[1]
+    try:
+        import httpx
+
+        ok = httpx.head(HUB_URL, timeout=timeout, follow_redirects=False).status_code < 500
+    except Exception:  # noqa: BLE001 - any failure means not reachable now
+        ok = False
+    _reachable[HUB_URL] = (time.monotonic(), ok)
+    return ok
 
 
 def _from_gguf(kind: str, path: Path, *, key: str, **store) -> BaseModelFile:

@@ -345,3 +345,16 @@ def test_a_cancel_while_reading_asks_nothing(standin, folder, tmp_path):
     with pytest.raises(Cancelled, match="while reading"):
         run(request(folder, tmp_path / "out", standin), cancel=cancel)
     assert standin.calls("POST", "/api/chat") == []
+
+
+def test_an_unreachable_teacher_leaves_no_lock_or_empty_folder_behind(folder, tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nobody listens there once closed
+    out = tmp_path / "documents" / "new-set"
+    with pytest.raises(DomainError) as err:
+        run(request(folder, out, None, teacher="teacher", host=f"http://127.0.0.1:{port}"))
+    assert err.value.code in ("ollama_unreachable", "teacher_failing"), err.value
+    assert not out.exists(), list(out.iterdir()) if out.exists() else None

@@ -120,3 +120,18 @@ def test_the_bridge_saves_lists_and_deletes_profiles():
     dispatch(commands, "delete_training_profile", {"profile_id": "mine"})
     assert "mine" not in [p["id"] for p in dispatch(commands, "list_training_profiles", {})]
     assert dispatch(commands, "list_base_models", {})["bases"][0]["kind"] == "builtin"
+
+
+def test_a_hub_id_is_refused_up_front_when_the_hub_cannot_be_reached(monkeypatch):
+    """`--base foo/bar` offline: a clear refusal before any run exists, not a network failure a
+    minute into the run; with the hub reachable it is a hub id."""
+    import pytest
+
+    from ollama_trainer import bases
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(bases.BaseModelNotFound) as err:
+        bases.resolve("foo/bar")
+    assert "Hugging Face cache" in err.value.message and "ollama:NAME" in err.value.message
+    monkeypatch.setattr(bases, "hub_reachable", lambda timeout=3.0: True)
+    assert bases.resolve("foo/bar").kind == "hub"

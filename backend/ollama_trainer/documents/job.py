@@ -50,16 +50,16 @@ def preview(request: DocumentsRequest, *, count_tokens: Callable[[str], int] | N
             chunks: int = PREVIEW_CHUNKS) -> Preview:
     if request.mode != "qa":
         raise InvalidArgument("a preview needs a teacher: pick one of Ollama's models", code="no_teacher")
-    out = _output_dir(request)
-    with output.locked(out):
+    out, made = _output_dir(request)
+    with output.locked(out, made=made):
         return _preview(request, out, count_tokens, chunks)
 
 
 def run(request: DocumentsRequest, *, count_tokens: Callable[[str], int] | None = None,
         progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> DocumentsResult:
     started_at, started = now_iso(), time.monotonic()
-    out = _output_dir(request)
-    with output.locked(out):
+    out, made = _output_dir(request)
+    with output.locked(out, made=made):
         return _run(request, out, count_tokens, progress, cancel, started_at, started)
 
 
@@ -131,16 +131,18 @@ def _run(request: DocumentsRequest, out: Path, count_tokens, progress: ProgressC
 
 # -- pieces --------------------------------------------------------------------------------------
 
-def _output_dir(request: DocumentsRequest) -> Path:
+def _output_dir(request: DocumentsRequest) -> tuple[Path, bool]:
+    """The output folder, and whether it was made now."""
     out = Path(request.output_dir).expanduser()
     if out.exists() and not out.is_dir():
         raise InvalidArgument(f"the output folder is a file: {out}; choose a folder", code="invalid_output_dir")
+    made = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DomainError(f"cannot create the output folder {out}: {exc.strerror or exc}",
                           code="invalid_output_dir") from None
-    return out
+    return out, made
 
 
 def _counter(request: DocumentsRequest, count_tokens: Callable[[str], int] | None) -> TokenCounter:

@@ -9,12 +9,15 @@
 
 A file an earlier run wrote that this run does not (held_out.* after a text run) is removed, so
 the folder always describes one run. One job at a time per folder: `locked(folder)` holds an
-exclusive lock on `.lock` there and a second job gets Conflict `documents_job_running`.
+exclusive lock on a file of the data folder's locks/ named for the output folder (never a file
+in the output folder itself) and a second job gets Conflict `documents_job_running`; a job that
+fails before writing anything leaves no empty output folder behind.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,9 +63,18 @@ def write_report(folder: Path, report_json: str) -> Path:
     return atomic.write_text(folder / REPORT, report_json + "\n")
 
 
+def _lock_file(folder: Path) -> Path:
+    from ollama_trainer import paths
+
+    name = hashlib.sha256(str(folder.resolve()).encode("utf-8")).hexdigest()[:24]
+    return paths.sub("locks") / f"documents-{name}.lock"
+
+
 @contextmanager
-def locked(folder: Path) -> Iterator[None]:
-    with open(folder / ".lock", "a") as handle:
+def locked(folder: Path, *, made: bool = False) -> Iterator[None]:
+    """One job at a time in `folder`; `made`: the job created the folder, which goes again when
+    the job leaves it empty."""
+    with open(_lock_file(folder), "a") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -71,4 +83,9 @@ def locked(folder: Path) -> Iterator[None]:
         try:
             yield
         finally:
+            if made:
+                try:
+                    folder.rmdir()  # only when empty: a job that failed before writing anything
+                except OSError:
+                    pass
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
