@@ -24,6 +24,11 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _fit(text: str, width: int) -> str:
+    """`text` in `width` characters, cut with an ellipsis when longer."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from ollama_trainer.training.compare import compare
 
@@ -46,13 +51,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         rows.append((f"{mark}{key}", [_cell(r.settings.get(key)) for r in runs]))
     label = max(len(name) for name, _ in rows) + 2
     for name, cells in rows:
-        print(name.ljust(label) + "  ".join(c[:width].ljust(width) for c in cells))
+        print(name.ljust(label) + "  ".join(_fit(c, width).ljust(width) for c in cells))
     prompts = list(dict.fromkeys(s.prompt for r in runs for s in r.samples))
     for prompt in prompts:
         print(f"\n{prompt}")
         for r in runs:
             answer = next((s.after for s in r.samples if s.prompt == prompt), "-")
-            print(f"  {r.training_id}: {answer[:120]}")
+            print(f"  {r.training_id}: {_fit(answer, 120)}")
     if not args.all and not result.differing:
         print("\n(the runs' settings are the same; --all lists them)")
     return 0

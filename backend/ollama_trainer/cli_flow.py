@@ -72,7 +72,29 @@ def _step_line(step) -> str:
         line += f" in {step.duration_s:.1f}s"
     if step.error:
         line += f": {step.error}"
+    if step.status == "done":
+        for skipped in step.outputs.get("skipped") or []:  # INDEX: the files it could not read, and why
+            line += f"\n  skipped {skipped.get('file', '?')}: {skipped.get('reason', '')}"
+        for note in step.outputs.get("notes") or []:
+            line += f"\n  note: {note}"
     return line
+
+
+def _resume_hints(run) -> list[str]:
+    """For a flow run that stopped: how to go on with each training it left resumable."""
+    from ollama_trainer.training.manager import TrainingManager
+
+    hints = []
+    for step in run.steps:
+        if not step.training_id:
+            continue
+        try:
+            status = TrainingManager.status_of_folder(step.training_id)
+        except Exception:  # noqa: BLE001 - a hint, never a failure
+            continue
+        if status is not None and status.can_resume:
+            hints.append(f"Resume the training of step {step.id} with: ollama-trainer train --resume {step.training_id}")
+    return hints
 
 
 def cmd_run(args) -> int:
@@ -97,9 +119,13 @@ def cmd_run(args) -> int:
     if run.status == "cancelled":
         if not args.json:
             print("Cancelled", file=sys.stderr)
+            for hint in _resume_hints(run):
+                print(hint, file=sys.stderr)
         return EXIT_CANCELLED
     if not args.json:
         print(f"ollama-trainer: flow {run.status}: {run.error}", file=sys.stderr)
+        for hint in _resume_hints(run):
+            print(hint, file=sys.stderr)
     return EXIT_FAILED
 
 

@@ -116,3 +116,20 @@ def test_cli_flow_history(capsys):
     assert cli.main(["flow", "history", "--json"]) == 0
     [run] = json.loads(capsys.readouterr().out)
     assert run["flow_id"] == "exp" and run["status"] == "error"
+
+
+def test_a_done_index_step_names_the_files_it_skipped_in_plain_output():
+    from ollama_trainer.cli_flow import _step_line
+    from ollama_trainer.contracts import FlowStepRun
+
+    step = FlowStepRun(id="index", cmd="INDEX", status="done", duration_s=1.5,
+                      outputs={"skipped": [{"file": "secret.pdf", "reason": "encrypted PDF (needs a password)"}],
+                               "notes": ["no teacher: text chunks"]})
+    line = _step_line(step)
+    assert "skipped secret.pdf: encrypted PDF (needs a password)" in line and "note: no teacher" in line
+
+
+def test_compare_cuts_long_values_with_an_ellipsis():
+    from ollama_trainer.cli_compare import _fit
+
+    assert _fit("short", 10) == "short" and _fit("x" * 20, 10) == "x" * 9 + "…"

@@ -249,6 +249,11 @@ class TrainingManager:
         with self._lock:
             return self._jobs.get(training_id)
 
+    @staticmethod
+    def status_of_folder(training_id: str) -> TrainingStatus | None:
+        """A run's status from its folder alone (no manager needed)."""
+        return outcome.status_of(RunFolder.of(training_id))
+
     def status(self, training_id: str) -> TrainingStatus:
         job = self._job(training_id)
         if job is not None:
