@@ -30,7 +30,7 @@ test-client:
 	cd client && npm run check && npm test
 
 test-python:
-	OLLAMA_TRAINER_MODELS_CACHE=$(CURDIR)/.cache/models $(PY) -m pytest
+	OLLAMA_TRAINER_MODELS_CACHE=$(CURDIR)/.cache/models $(PY) -m pytest --durations=20
 
 setup: $(STAMPS)/deb $(STAMPS)/venv client/node_modules/.package-lock.json tests/llamacpp/node_modules/.package-lock.json
 

