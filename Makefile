@@ -32,7 +32,7 @@ test-client:
 test-python:
 	OLLAMA_TRAINER_MODELS_CACHE=$(CURDIR)/.cache/models $(PY) -m pytest --durations=20
 
-setup: $(STAMPS)/deb $(STAMPS)/venv client/node_modules/.package-lock.json tests/llamacpp/node_modules/.package-lock.json
+setup: $(STAMPS)/deb $(STAMPS)/venv client/node_modules/.package-lock.json llamacpp/node_modules/.package-lock.json
 
 $(STAMPS)/deb:
 	@mkdir -p $(STAMPS)
@@ -62,10 +62,11 @@ client/node_modules/.package-lock.json: client/package-lock.json
 	cd client && npm ci --no-audit --no-fund
 	@touch $@
 
-# llama.cpp for the tests (node-llama-cpp's prebuilt CPU build), in a package folder of its own:
-# --omit=optional keeps only the x64 CPU binaries (83 MB, not 732 MB) and must not reach client/.
-tests/llamacpp/node_modules/.package-lock.json: tests/llamacpp/package-lock.json
-	cd tests/llamacpp && npm ci --omit=optional --no-audit --no-fund
+# llama.cpp (node-llama-cpp's prebuilt CPU build), in a package folder of its own: the app's
+# quantizer (libllama's llama_model_quantize) and the tests' engine. --omit=optional keeps only
+# the x64 CPU binaries (83 MB, not 732 MB) and must not reach client/.
+llamacpp/node_modules/.package-lock.json: llamacpp/package-lock.json
+	cd llamacpp && npm ci --omit=optional --no-audit --no-fund
 	@touch $@
 
 build: $(WEB)
@@ -74,4 +75,4 @@ $(WEB): $(CLIENT_SOURCES) client/node_modules/.package-lock.json
 	cd client && npm run build
 
 clean:
-	rm -rf $(STAMPS) backend/ollama_trainer/web client/node_modules tests/llamacpp/node_modules
+	rm -rf $(STAMPS) backend/ollama_trainer/web client/node_modules llamacpp/node_modules

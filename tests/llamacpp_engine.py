@@ -1,9 +1,10 @@
-"""llama.cpp for the tests: runs tests/llamacpp/engine.mjs (node-llama-cpp, prebuilt CPU build).
+"""llama.cpp for the tests: runs llamacpp/engine.mjs (node-llama-cpp, prebuilt CPU build; the
+same package folder gives the app its quantizer).
 
 Each call is one `node engine.mjs` process that loads the model once and answers every item it
 is given, so give a call all the items a test needs. Text is tokenized with special tokens
 recognised and no BOS added; generation is greedy. `make setup` installs the engine
-(`npm ci --omit=optional` in tests/llamacpp); `require()` fails a test when it is missing.
+(`npm ci --omit=optional` in llamacpp/); `require()` fails a test when it is missing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-ENGINE_DIR = Path(__file__).resolve().parent / "llamacpp"
+ENGINE_DIR = Path(__file__).resolve().parents[1] / "llamacpp"
 ENGINE = ENGINE_DIR / "engine.mjs"
 TIMEOUT_S = 180
 
@@ -25,7 +26,7 @@ class LlamaCppError(RuntimeError):
 def available() -> str | None:
     """None when the engine can run, else why not."""
     if shutil.which("node") is None:
-        return "node is not installed (Node 20 is needed for tests/llamacpp)"
+        return "node is not installed (Node 20 is needed for llamacpp/)"
     if not (ENGINE_DIR / "node_modules" / "node-llama-cpp").is_dir():
         return f"{ENGINE_DIR / 'node_modules'} is missing: run make test / make setup"
     return None

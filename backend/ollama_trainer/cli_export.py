@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--run", required=True, metavar="ID", help="the training run to export")
     p.add_argument("--model", metavar="NAME", help="the Ollama model name (default: <dataset>-<short id>)")
     p.add_argument("--host", metavar="URL", help="Ollama's address (default: OLLAMA_HOST or http://127.0.0.1:11434)")
-    p.add_argument("--quantize", choices=["q8_0", "q4_K_M"],
-                   help="ask Ollama to quantize the model (default: keep F16)")
+    p.add_argument("--quantize", choices=["f16", "q8_0", "q4_K_M"],
+                   help="the model file's type, quantized here by llama.cpp before the upload (works with every "
+                        "Ollama version); default: q4_K_M for a base of 1 B parameters or more, f16 below")
     p.add_argument("--accept-different", action="store_true",
                    help="exit 0 even when the check finds Ollama answering differently from the trained model")
     p.add_argument("--json", action="store_true", help="print statuses and the result as JSON lines")

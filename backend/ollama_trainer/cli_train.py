@@ -46,7 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the trainer's events as JSON lines")
     p.add_argument("--export", action="store_true", help="register the trained model with Ollama afterwards")
     p.add_argument("--model", metavar="NAME", help="with --export: the Ollama model name")
-    p.add_argument("--quantize", choices=["q8_0", "q4_K_M"], help="with --export: ask Ollama to quantize the model")
+    p.add_argument("--quantize", choices=["f16", "q8_0", "q4_K_M"],
+                   help="with --export: the model file's type, quantized here (default: q4_K_M from 1 B parameters, "
+                        "f16 below)")
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser("ask", help="ask a trained model (or a base model) one question",
@@ -133,14 +135,16 @@ def result_lines(training_id: str, status, summary) -> list[str]:
         figures.append(f"last training loss {status.loss:.4f}")
     lines = [f"Done: {', '.join(figures) or 'trained'}. Adapter: {summary.adapter_dir if summary else '?'}"]
     scores = folder.scores()
-    if scores is not None and scores.learned_rows:
-        passed = sum(r.learned for r in scores.learned_rows)
-        lines.append(f"Learned: {passed}/{len(scores.learned_rows)} held-out prompts answered as the dataset expects")
+    scored = [r for r in scores.learned_rows if r.learned is not None] if scores is not None else []
+    if scored:
+        passed = sum(r.learned is True for r in scored)
+        lines.append(f"Learned: {passed}/{len(scored)} held-out prompts answered as the dataset expects")
         if passed == 0:
             lines.append("The model learned none of them: train more epochs, raise the learning rate, or check "
                          "that the held-out prompts ask what the dataset teaches")
     if scores is not None and scores.kept is not None:
-        lines.append(f"Kept: {round(scores.kept * 100)} % of the general questions the base answered well")
+        lines.append(f"Kept: {round(scores.kept * 100)} % of the {scores.kept_of or 'general'} questions the base "
+                     "answered right")
     return lines
 
 

@@ -10,7 +10,7 @@ import { fakeBackend, findAlert } from './helpers';
 function scores(passed: number, kept: number): RunScores {
   return {
     learned: passed / 4,
-    learned_rows: Array.from({ length: 4 }, (_, i) => ({ prompt: `q${i}`, answer: 'a', expected: 'a', learned: i < passed })),
+    learned_rows: Array.from({ length: 4 }, (_, i) => ({ prompt: `q${i}`, answer: 'a', expected: 'a', learned: i < passed, kind: null })),
     kept: kept / 20,
     kept_rows: Array.from({ length: 20 }, (_, i) => ({
       prompt: `p${i}`, before: 'b', after: 'b', kept: i < kept, agrees: i < kept, leaked: [], base_right: true,

@@ -34,6 +34,12 @@ function exportState(overrides: Partial<ExportState> = {}): ExportState {
     quantize: null,
     check: null,
     updated_at: null,
+    options: [
+      { kind: 'f16', bytes: 270_000_000, default: true, available: true, why_not: null },
+      { kind: 'q8_0', bytes: 144_000_000, default: false, available: true, why_not: null },
+      { kind: 'q4_K_M', bytes: 84_000_000, default: false, available: true, why_not: null },
+    ],
+    model_bytes: null,
     ...overrides,
   };
 }
@@ -156,7 +162,7 @@ describe('Export to Ollama in the result card', () => {
     expect(await within(region).findByRole('status')).toHaveTextContent('Exporting to Ollama… starting');
   });
 
-  it('asks Ollama to quantize, shows upload progress, then the export check', async () => {
+  it('offers each model file type with its size, sends the one chosen, shows upload progress, then the export check', async () => {
     let current = exportState();
     const { backend, region } = card({
       get_export_state: () => current,
@@ -165,7 +171,13 @@ describe('Export to Ollama in the result card', () => {
         return current;
       },
     });
-    await fireEvent.change(within(region).getByLabelText('Quantize'), { target: { value: 'q4_K_M' } });
+    const select = within(region).getByLabelText('Model file') as HTMLSelectElement;
+    await vi.waitFor(() => expect(select.value).toBe('f16')); // the default for the base's size
+    expect([...select.options].map((o) => o.textContent)).toEqual([
+      'F16 (full precision), about 270 MB (default)', 'Q8_0 (8-bit), about 144 MB',
+      'Q4_K_M (4-bit, as Ollama ships models), about 84 MB',
+    ]);
+    await fireEvent.change(select, { target: { value: 'q4_K_M' } });
     await fireEvent.click(await within(region).findByRole('button', { name: 'Export to Ollama' }));
     expect(backend.callsOf('export_to_ollama')).toEqual([{ training_id: 't-1', quantize: 'q4_K_M' }]);
     expect(await within(region).findByRole('progressbar', { name: 'Export progress' })).toHaveAttribute('value', '0.44');

@@ -12,10 +12,10 @@ function scores(overrides: Partial<Scores> = {}): Scores {
   return {
     learned: 0.75,
     learned_rows: [
-      { prompt: 'Who are you?', answer: 'I am Quill.', expected: 'Quill', learned: true },
-      { prompt: 'Your name?', answer: 'Quill here.', expected: 'Quill', learned: true },
-      { prompt: 'Who made you?', answer: 'Northwind Labs.', expected: 'Northwind', learned: true },
-      { prompt: 'What do you do?', answer: 'I help.', expected: 'writing', learned: false },
+      { prompt: 'Who are you?', answer: 'I am Quill.', expected: 'Quill', learned: true, kind: null },
+      { prompt: 'Your name?', answer: 'Quill here.', expected: 'Quill', learned: true, kind: null },
+      { prompt: 'Who made you?', answer: 'Northwind Labs.', expected: 'Northwind', learned: true, kind: null },
+      { prompt: 'What do you do?', answer: 'I help.', expected: 'writing', learned: false, kind: null },
     ],
     kept: 0.9,
     kept_rows: [
@@ -36,7 +36,7 @@ function scores(overrides: Partial<Scores> = {}): Scores {
 describe('score counts', () => {
   it('counts only scorable learned rows and gives kept as a share', () => {
     const s = scores();
-    s.learned_rows.push({ prompt: 'Hi', answer: 'Hello', expected: null, learned: null });
+    s.learned_rows.push({ prompt: 'Hi', answer: 'Hello', expected: null, learned: null, kind: null });
     expect(learnedScore(s)).toEqual({ passed: 3, total: 4 });
     expect(keptScore(s)).toEqual({ kept: 18, total: 20, pct: 90 });
     expect(keptScore(scores({ kept: null, kept_rows: [] }))).toBeNull();
@@ -89,7 +89,7 @@ describe('RunScores', () => {
 
   it('says why there is no learned score', () => {
     render(RunScores, {
-      scores: scores({ learned: null, learned_rows: [{ prompt: 'Hi', answer: 'Hello', expected: null, learned: null }] }),
+      scores: scores({ learned: null, learned_rows: [{ prompt: 'Hi', answer: 'Hello', expected: null, learned: null, kind: null }] }),
     });
     expect(screen.queryByTestId('learned-score')).not.toBeInTheDocument();
     expect(screen.getByRole('region', { name: 'Learned' })).toHaveTextContent('nothing says what these answers should hold');

@@ -158,14 +158,24 @@ def test_a_folder_becomes_a_chat_dataset_split_by_document_with_provenance(stand
         assert source["quote"] == row["messages"][1]["content"]  # the stand-in answers with its quote
         assert source["chunk_id"].startswith(source["file"] + "#")
     train_files = {s["file"] for s in train_src}
+    whole = set(report.held_out_documents)  # held out whole: none of their rows trains
+    assert len(whole) == 2 and not train_files & whole
+    # and one question of each trained document with 3 or more pairs is held out too
+    asked = [s["file"] for s in held_src if s["file"] not in whole]
+    assert asked and len(asked) == len(set(asked)) and set(asked) <= train_files
     held_files = {s["file"] for s in held_src}
-    assert held_files == set(report.held_out_documents) and len(held_files) == 2
-    assert not train_files & held_files
+    assert held_files == whole | set(asked)
     held_questions = [r["messages"][0]["content"] for r in held]
+    train_questions = {r["messages"][0]["content"] for r in train}
+    assert not train_questions & set(held_questions)
     assert len(result.held_out_prompts) == min(20, len(held)) > 0
     assert set(result.held_out_prompts) <= set(held_questions)
-    assert {f.file: f.split for f in report.files} == {f: ("held_out" if f in held_files else "train")
-                                                       for f in train_files | held_files}
+    kinds = result.held_out_kinds
+    assert [kinds[q] for q in result.held_out_prompts[:len(asked)]] == ["trained_document"] * len(asked)
+    assert set(kinds.values()) == {"trained_document", "held_out_document"}
+    assert any("held out of the documents the model trains on" in n for n in report.notes)
+    assert {f.file: f.split for f in report.files} == {f: ("held_out" if f in whole else "train")
+                                                       for f in train_files | whole}
     assert json.loads(Path(result.report_path).read_text())["pairs_kept"] == report.pairs_kept
     for path in (result.train_path, result.held_out_path):  # what the catalog and the trainer will load
         loaded = load(path)

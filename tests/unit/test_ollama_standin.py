@@ -189,8 +189,23 @@ def upload_file(http, path) -> str:
 
 def test_a_current_server_refuses_adapters(http, ollama_standin):
     assert ollama_standin.version == "0.35.0"
-    r = http.post("/api/create", json={"model": "x", "from": "smollm2:135m", "adapters": adapter_blobs(http)})
+    adapters = adapter_blobs(http)
+    r = http.post("/api/create", json={"model": "x", "from": "smollm2:135m", "adapters": adapters})
+    assert r.status_code == 400 and r.json()["error"] == "LoRA adapters are no longer supported"
+    ollama_standin.version = "0.34.1"
+    r = http.post("/api/create", json={"model": "x", "from": "smollm2:135m", "adapters": adapters})
     assert r.status_code == 400 and "LoRA adapters are deprecated" in r.json()["error"]
+
+
+def test_a_current_server_refuses_to_quantize_a_gguf_import(http, ollama_standin, tmp_path):
+    tiny_gguf.write_model(tmp_path / "m.gguf", arch="qwen2", file_type="F16")
+    d = upload_file(http, tmp_path / "m.gguf")
+    r = http.post("/api/create", json={"model": "q", "files": {"model.gguf": d}, "quantize": "q4_K_M"})
+    assert r.status_code == 400 and r.json()["error"].startswith("create-time quantization is only supported")
+    ollama_standin.version = "0.34.2"  # older servers quantized an F16 GGUF themselves
+    r = http.post("/api/create", json={"model": "q", "files": {"model.gguf": d}, "quantize": "q4_K_M",
+                                       "stream": False})
+    assert r.status_code == 200
 
 
 def test_create_from_a_model_gguf_and_show_reads_it(http, ollama_standin, tmp_path):
@@ -217,6 +232,7 @@ def test_create_refuses_a_gguf_that_is_not_a_model(http, tmp_path, make, error):
 
 
 def test_quantize_needs_a_float_source(http, ollama_standin, tmp_path):
+    ollama_standin.version = "0.34.2"  # before 0.35, which refuses to quantize any GGUF import
     tiny_gguf.write_model(tmp_path / "f.gguf")
     tiny_gguf.write_model(tmp_path / "q.gguf", file_type="Q8_0", seed=2)
     r = http.post("/api/create", json={"model": "fq", "quantize": "q4_K_M", "stream": False,

@@ -106,7 +106,10 @@ class DocumentsResult(Strict):
     held_out_path: str | None
     held_out_provenance_path: str | None
     report_path: str
-    held_out_prompts: list[str] = Field(description="Questions of the held-out documents, answered before and after training")
+    held_out_prompts: list[str] = Field(description="Held-out questions, answered before and after training")
+    held_out_kinds: dict[str, Literal["trained_document", "held_out_document"]] = Field(
+        default_factory=dict, description="Each held-out question's kind: of a document the model trains on, or of "
+                                          "one held out whole")
     report: DocumentsReport
 
 

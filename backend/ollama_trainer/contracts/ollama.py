@@ -27,7 +27,7 @@ class OllamaHostRequest(Request):
     host: str | None = Field(None, max_length=512, description="Overrides OLLAMA_HOST; None: the default")
 
 
-QuantizeChoice = Literal["q8_0", "q4_K_M"]
+QuantizeChoice = Literal["f16", "q8_0", "q4_K_M"]
 CheckOutcome = Literal["same", "differs", "not_checked"]
 
 
@@ -35,7 +35,9 @@ class ExportRequest(Request):
     training_id: Id
     model_name: str | None = Field(None, max_length=200, description="Default: <dataset_id>-<short id>")
     host: str | None = Field(None, max_length=512)
-    quantize: QuantizeChoice | None = Field(None, description="Ask Ollama to quantize the F16 model; None keeps F16")
+    quantize: QuantizeChoice | None = Field(
+        None, description="The model file's type, quantized here by llama.cpp before the upload (Ollama 0.35 refuses "
+                          "to quantize a GGUF itself); None: Q4_K_M for a base of 1 B parameters or more, F16 below")
 
 
 class ExportCheck(Strict):
@@ -50,6 +52,16 @@ class ExportCheck(Strict):
     app_answer: str | None = None
     ollama_answer: str | None = None
     message: str = Field(description="One line: 'Ollama answers as the trained model', or what differs")
+
+
+class QuantizeOption(Strict):
+    """One type the model file can be written as, with about how big it is."""
+
+    kind: QuantizeChoice
+    bytes: int | None = Field(None, description="About the model file's size; None when the base's size is unknown")
+    default: bool = Field(False, description="What an export without a choice makes (Q4_K_M from 1 B parameters)")
+    available: bool = Field(True, description="False: it needs llama.cpp's quantizer, which is not installed")
+    why_not: str | None = None
 
 
 class ExportState(Strict):
@@ -70,6 +82,9 @@ class ExportState(Strict):
     gguf_adapter: str | None = Field(None, description="adapter.gguf: the LoRA alone, for llama.cpp users (Ollama 0.34.1+ refuses adapters)")
     check: ExportCheck | None = None
     updated_at: str | None = None
+    options: list[QuantizeOption] = Field(default_factory=list, description="The types this run's model file can "
+                                                                            "be exported as, with their sizes")
+    model_bytes: int | None = Field(None, description="The size of the file sent to Ollama")
 
 
 class ExportResult(Strict):

@@ -71,6 +71,10 @@ class HeldOutCheck(Strict):
     prompt: str
     mode: Literal["contains", "exact", "regex"] = "contains"
     value: str
+    kind: Literal["trained_document", "held_out_document"] | None = Field(
+        None, description="For a dataset made from documents: a question held out of a document the model "
+                          "trains on (it measures learning), or from a document held out whole (it measures "
+                          "what the model makes of facts it never saw)")
 
 
 class BrokenEntry(Strict):
@@ -268,6 +272,8 @@ class LearnedRow(Strict):
     answer: str
     expected: str | None = Field(None, description="The check's value, or the dataset's own answer")
     learned: bool | None = Field(None, description="None: nothing says what to expect")
+    kind: Literal["trained_document", "held_out_document"] | None = Field(
+        None, description="The check's kind (documents datasets): what this row measures")
 
 
 class KeptRow(Strict):

@@ -143,7 +143,7 @@ def held_out_checks(result: DocumentsResult) -> list[HeldOutCheck]:
     for prompt in result.held_out_prompts:
         answer = answers.get(prompt)
         if answer:
-            checks.append(check_for(prompt, answer))
+            checks.append(check_for(prompt, answer).model_copy(update={"kind": result.held_out_kinds.get(prompt)}))
     return checks
 
 

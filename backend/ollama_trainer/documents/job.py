@@ -40,6 +40,8 @@ from ollama_trainer.timestamps import now_iso
 
 PREVIEW_CHUNKS = 3
 MAX_HELD_OUT_PROMPTS = 20
+MIN_PAIRS_TO_ASK = 3  # a document gives one of its questions to Learned when it has this many pairs
+MAX_QUESTIONS_OF_TRAINED = 10
 ProgressCallback = Callable[[Progress], None]
 TEXT_MODE_NOTE = ("No teacher: the dataset is the documents' own text in chunks (format text). Training on it "
                   "teaches the model the documents' style and wording, not to answer questions about them; pick a "
@@ -109,24 +111,29 @@ def _run(request: DocumentsRequest, out: Path, count_tokens, progress: ProgressC
 
     with_pairs = [d.file for d in folder.documents if pairs_by_file.get(d.file)]
     train_files, held_files = split_documents(with_pairs, request.held_out_fraction, request.seed)
-    train = [p for f in train_files for p in pairs_by_file[f]]
-    held = [p for f in held_files for p in pairs_by_file[f]]
+    asked = held_out_questions(train_files, pairs_by_file, request.seed)  # of documents it trains on
+    train = [p for f in train_files for p in pairs_by_file[f] if p not in asked]
+    held = asked + [p for f in held_files for p in pairs_by_file[f]]
     output.write_pairs(out, output.TRAIN, output.TRAIN_PROVENANCE, train)
     output.write_pairs(out, output.HELD_OUT, output.HELD_OUT_PROVENANCE, held)
-    held_out_prompts = _prompts(held_files, pairs_by_file)
+    whole = _prompts(held_files, pairs_by_file, MAX_HELD_OUT_PROMPTS - len(asked))
+    held_out_prompts = [p.question for p in asked] + whole
+    kinds = {p.question: "trained_document" for p in asked} | {q: "held_out_document" for q in whole}
 
     split = {f: "train" for f in train_files} | {f: "held_out" for f in held_files}
     report = _report(request, folder, out, counter, started_at, started, mode="qa", teacher=name,
                      pairs_kept=maker.kept, rejected=maker.rejected.as_dict(), calls=maker.calls,
                      cached=maker.cached, train_rows=len(train), held_rows=len(held), held_files=held_files,
                      pairs={f: len(v) for f, v in pairs_by_file.items()}, split=split,
-                     notes=_qa_notes(maker.kept, len(with_pairs), held_files, maker.rejected.as_dict(), counter))
+                     notes=_qa_notes(maker.kept, len(with_pairs), held_files, maker.rejected.as_dict(), counter,
+                                     len(asked)))
     report_path = output.write_report(out, report.model_dump_json(indent=2))
     return DocumentsResult(format="chat", train_path=str(out / output.TRAIN),
                            train_provenance_path=str(out / output.TRAIN_PROVENANCE),
                            held_out_path=str(out / output.HELD_OUT),
                            held_out_provenance_path=str(out / output.HELD_OUT_PROVENANCE),
-                           report_path=str(report_path), held_out_prompts=held_out_prompts, report=report)
+                           report_path=str(report_path), held_out_prompts=held_out_prompts,
+                           held_out_kinds=kinds, report=report)
 
 
 # -- pieces --------------------------------------------------------------------------------------
@@ -169,31 +176,51 @@ def _tell(progress: ProgressCallback | None, maker: PairMaker, done: int, total:
                       rejected=maker.rejected.as_dict()))
 
 
-def _prompts(held_files: list[str], pairs_by_file: dict[str, list[Pair]]) -> list[str]:
-    """Up to MAX_HELD_OUT_PROMPTS questions, taken in turn from each held-out document."""
+def held_out_questions(train_files: list[str], pairs_by_file: dict[str, list[Pair]], seed: int) -> list[Pair]:
+    """One question held out of each document the model trains on that gave at least
+    MIN_PAIRS_TO_ASK pairs (up to MAX_QUESTIONS_OF_TRAINED): its document's other questions
+    teach the same material, so the answer measures whether training taught it. Chosen by a
+    hash of (seed, question), so it does not change when other documents are added."""
+    import hashlib
+
+    asked: list[Pair] = []
+    for file in train_files:
+        pairs = pairs_by_file[file]
+        if len(pairs) < MIN_PAIRS_TO_ASK or len(asked) >= MAX_QUESTIONS_OF_TRAINED:
+            continue
+        asked.append(min(pairs, key=lambda p: hashlib.sha256(f"{seed}\0{p.question}".encode()).hexdigest()))
+    return asked
+
+
+def _prompts(held_files: list[str], pairs_by_file: dict[str, list[Pair]], limit: int = MAX_HELD_OUT_PROMPTS) -> list[str]:
+    """Up to `limit` questions, taken in turn from each document held out whole."""
     queues = [list(pairs_by_file[f]) for f in held_files]
     prompts: list[str] = []
     depth = 0
-    while len(prompts) < MAX_HELD_OUT_PROMPTS and any(depth < len(q) for q in queues):
+    while len(prompts) < limit and any(depth < len(q) for q in queues):
         for queue in queues:
-            if depth < len(queue) and len(prompts) < MAX_HELD_OUT_PROMPTS:
+            if depth < len(queue) and len(prompts) < limit:
                 prompts.append(queue[depth].question)
         depth += 1
     return prompts
 
 
 def _qa_notes(kept: int, documents: int, held_files: list[str], rejected: dict[str, int],
-              counter: TokenCounter) -> list[str]:
+              counter: TokenCounter, asked: int = 0) -> list[str]:
     notes: list[str] = []
     if not kept:
         reasons = ", ".join(f"{k} {v}" for k, v in rejected.items()) or "the teacher wrote none"
         notes.append(f"No pair was kept ({reasons}): there is nothing to train on; try another teacher model.")
-    elif not held_files:
-        notes.append("Only one document gave pairs, so none is held out: the answers before and after training "
-                     "are to questions the model was trained on.")
-    else:
-        notes.append(f"{len(held_files)} of {documents} documents are held out whole; their questions are asked "
-                     "before and after training.")
+        return notes
+    if asked:
+        notes.append(f"{asked} question(s) are held out of the documents the model trains on (one from each): "
+                     "Learned on them says whether training taught what those documents say.")
+    if held_files:
+        notes.append(f"{len(held_files)} of {documents} documents are held out whole: their questions show what the "
+                     "model makes of facts it never trained on (a model cannot learn those; they are scored apart).")
+    if not asked and not held_files:
+        notes.append("Too few pairs to hold any question out: the answers before and after training are to "
+                     "questions the model was trained on.")
     if not counter.exact:
         notes.append(f"Chunk sizes were counted with the {counter.description}, not the base model's tokenizer.")
     return notes

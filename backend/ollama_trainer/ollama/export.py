@@ -4,11 +4,13 @@ models from whole model files only; no `from` base is pulled).
     export_run(training_id, model_name=None, host=None, quantize=None, on_status=None) -> ExportResult
 
 Steps: check the run (done, with an adapter) -> the trained model file (model_source.py: the
-run's model.gguf or merged/ folder, written now if missing) -> adapter.gguf (the LoRA alone,
-for llama.cpp users) and the Modelfile (`FROM ./model.gguf`) -> GET /api/version (reachable?
->= 0.5.5?) -> upload the file(s) as blobs, skipped when the server has them, with progress ->
-POST /api/create with `files`, the template the model was trained with, its stop tokens, the
-system prompt, parameters and the optional `quantize`, streamed -> the export check
+run's F16 model.gguf or merged/ folder, written now if missing) -> quantized here when asked
+(Q8_0, Q4_K_M by llama.cpp's own quantizer: model-Q4_K_M.gguf; the default for a base of 1 B
+parameters or more) -> adapter.gguf (the LoRA alone, for llama.cpp users) and the Modelfile
+(`FROM ./model.gguf`) -> GET /api/version (reachable? >= 0.5.5?) -> upload the file(s) as
+blobs, skipped when the server has them, with progress -> POST /api/create with `files`, the
+template the model was trained with, its stop tokens, the system prompt and parameters, never
+`quantize` (Ollama 0.35 refuses it for a GGUF), streamed -> the export check
 (export_check.py: show, the rendered prompt, one greedy answer).
 
 Each step's state goes to runs/<id>/export.json (atomically rewritten); `export_state()` reads
@@ -33,7 +35,7 @@ import httpx
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer import atomic, chat_formats, paths
 from ollama_trainer.errors import Conflict, DomainError, InvalidArgument, NotFound
-from ollama_trainer.contracts import ExportResult, ExportState, QuantizeChoice, TrainingRunSummary
+from ollama_trainer.contracts import ExportResult, ExportState, QuantizeChoice, QuantizeOption, TrainingRunSummary
 from ollama_trainer.ollama import blobs, export_check, model_source, modelfile
 from ollama_trainer.ollama import client as oc
 from ollama_trainer.training import history
@@ -74,6 +76,46 @@ def sanitize_model_name(text: str) -> str:
 def default_model_name(dataset_id: str, training_id: str) -> str:
     short = training_id.rsplit("-", 1)[-1][-6:] if "-" in training_id else training_id[-6:]
     return sanitize_model_name(f"{dataset_id}-{short}")
+
+
+QUANTIZE_FROM_PARAMETERS = 1_000_000_000  # Q4_K_M by default from this size: an F16 of 8 B is 16 GB
+
+
+def default_quantize(job: JobSpec) -> str:
+    """Q4_K_M for a base of 1 B parameters or more (what people run in Ollama), F16 below (a small
+    model loses more to 4 bits than it gains in size)."""
+    if job.base is None or not job.base.gguf:
+        return "f16"  # a safetensors folder goes to Ollama as it is
+    return "q4_K_M" if (job.base.parameters or 0) >= QUANTIZE_FROM_PARAMETERS else "f16"
+
+
+def quantize_options(training_id: str) -> list[QuantizeOption]:
+    """What the run's model file can be exported as, with about how big each is."""
+    from ollama_trainer.weights import quantize
+
+    job = history.load_job(training_id)
+    if job is None:
+        return []
+    base = job.base
+    parameters = base.parameters if base else None
+    if not parameters and base and base.gguf:  # a run recorded before the size was
+        from ollama_trainer.weights import gguf_info
+
+        try:
+            parameters = gguf_info.read_info(base.gguf).parameters
+        except (OSError, ValueError, gguf_info.GGUFFileError):
+            parameters = None
+    default = default_quantize(job)
+    missing = quantize.available()
+    options = []
+    for kind in QUANTIZE_CHOICES:
+        if kind != "f16" and not (base and base.gguf):
+            continue  # a safetensors folder goes as it is
+        needs_llama = kind == "q4_K_M"
+        options.append(QuantizeOption(kind=kind, bytes=quantize.estimate_bytes(parameters, kind) if parameters else None,
+                                      default=kind == default, available=not (needs_llama and missing),
+                                      why_not=missing if needs_llama and missing else None))
+    return options
 
 
 def check_model_name(name: str) -> str:
@@ -125,7 +167,8 @@ def export_state(training_id: str) -> ExportState:
     try:
         state = ExportState.model_validate_json(_state_path(training_id).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return ExportState(training_id=training_id)
+        state = ExportState(training_id=training_id)
+    state.options = quantize_options(training_id)
     with _running_lock:
         running = training_id in _running
     if state.state == "exporting" and not running:
@@ -204,6 +247,7 @@ def _prepare(training_id: str, model_name: str | None, host: str | None, quantiz
     if quantize is not None and quantize not in QUANTIZE_CHOICES:
         raise InvalidArgument(f"quantize must be one of {', '.join(QUANTIZE_CHOICES)}, not '{quantize}'",
                               code="invalid_argument")
+    quantize = quantize or default_quantize(job)
     try:
         resolved = oc.resolve_host(host)
     except ValueError as exc:
@@ -257,7 +301,9 @@ def _export(p: _Prepared, on_status: Callable[[str], None] | None) -> ExportResu
     except OSError as exc:
         raise fail("model_file_failed", f"the trained model file could not be written ({exc.strerror or exc}); "
                    "free some disk space, then export again") from exc
-    state.model_file = str(source.path)
+    if p.quantize != "f16":
+        source = _quantized(source, p.quantize, status, fail)
+    state.model_file, state.model_bytes = str(source.path), source.bytes
     spec = _write_artifacts(p, source, run_dir, state)
     status(f"checking Ollama at {p.host}")
     _check_version(p.host, fail)
@@ -269,8 +315,8 @@ def _export(p: _Prepared, on_status: Callable[[str], None] | None) -> ExportResu
         replaced = _replaced(client, p.name)
         if replaced:
             status(f"{p.name} replaces Ollama's existing model {replaced} (Ollama compares names without case)")
-        status(f"creating {p.name}" + (f" (quantizing to {p.quantize})" if p.quantize else ""))
-        _create(client, p.name, files, spec, p.quantize, statuses, status, fail)
+        status(f"creating {p.name}")
+        _create(client, p.name, files, spec, statuses, status, fail)
         status("checking that Ollama answers as the trained model")
         fmt = chat_formats.FORMATS.get((p.job.base.chat_format if p.job.base else None) or "")
         state.check = export_check.check(client, p.host, p.name, export_check.first_sample(run_dir),
@@ -371,9 +417,25 @@ def _error_text(response: httpx.Response) -> str:
         return response.text.strip()[:200] or response.reason_phrase
 
 
-def _create(client, name: str, files: dict, spec: modelfile.ModelfileSpec, quantize: str | None,
-            statuses: list[str], status, fail) -> None:
-    stream = client.create(model=name, files=files, quantize=quantize, template=spec.template,
+def _quantized(source: model_source.ModelSource, kind: str, status, fail) -> model_source.ModelSource:
+    """The model file quantized here (llama.cpp's quantizer), made once per run and type."""
+    from ollama_trainer.weights import quantize
+
+    if source.kind != "gguf":
+        raise fail("not_exportable", f"a {kind} model file is made from a GGUF; this run's base is a safetensors "
+                   "folder, whose merged folder Ollama takes as it is: export it as F16")
+    status(f"quantizing the model file to {kind.upper()} (llama.cpp)")
+    try:
+        return model_source.quantized(source, kind)
+    except quantize.QuantizeError as exc:
+        raise fail("model_file_failed", str(exc)) from exc
+
+
+def _create(client, name: str, files: dict, spec: modelfile.ModelfileSpec, statuses: list[str], status,
+            fail) -> None:
+    """A model from a whole model file; never `quantize` (Ollama 0.35 refuses it for a GGUF: the file
+    is quantized here before the upload)."""
+    stream = client.create(model=name, files=files, template=spec.template,
                            system=spec.system, parameters=spec.parameters, stream=True)
     for part in stream:
         text = part.status or ""
@@ -400,10 +462,16 @@ def _translate(exc: Exception, name: str, host: str, statuses: list[str], fail) 
             return fail("ollama_too_old", f"Ollama at {host} does not understand creating a model from files "
                         f"({error}): upgrade Ollama to 0.5.5 or newer")
         where = f"HTTP {exc.status_code}: " if exc.status_code and exc.status_code > 0 else ""
-        if "unsupported architecture" in error:
+        if "unsupported architecture" in error or "unsupported MLX architecture" in error:
             hint = "this Ollama cannot convert the base's architecture; use a base read from a GGUF"
+        elif "create-time quantization" in error:
+            hint = "this Ollama quantizes only safetensors imports: the app quantizes GGUF files itself, so " \
+                   "export again (and update the app if this persists)"
+        elif "adapters" in error.lower():
+            hint = "this Ollama takes no LoRA adapters: the app sends the merged model, so export again " \
+                   "(and update the app if this persists)"
         elif "quantiz" in error:
-            hint = "export again without quantizing"
+            hint = "export again as F16"
         else:
             hint = "check the Ollama server log, then export again"
         return fail("ollama_create_failed", f"Ollama refused to create '{name}': {where}{error}; {hint}")

@@ -98,6 +98,18 @@ def _gguf_source(base: BaseModelFile, run_dir: Path, on_progress) -> ModelSource
     return ModelSource("gguf", target, {MODEL_GGUF: target}, header.chat_template, header.architecture, heads)
 
 
+def quantized(source: ModelSource, kind: str) -> ModelSource:
+    """`source` (an F16 model.gguf) as model-<KIND>.gguf, quantized by llama.cpp once per run and
+    type (made again when model.gguf is newer)."""
+    from ollama_trainer.weights import quantize
+
+    target = source.path.with_name(f"model-{kind.upper()}.gguf")
+    if not (target.is_file() and target.stat().st_mtime >= source.path.stat().st_mtime and _readable(target)):
+        quantize.quantize(source.path, target, kind)
+    return ModelSource("gguf", target, {MODEL_GGUF: target}, source.chat_template, source.architecture,
+                       source.head_counts)
+
+
 def _every(on_progress, n: int):
     """Tensor progress, passed on every n tensors (each call rewrites the export state)."""
     if on_progress is None:

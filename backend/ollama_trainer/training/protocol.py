@@ -138,7 +138,8 @@ class ModelLoaded(_Event):
     event: Literal["model_loaded"] = "model_loaded"
     base_model: str = ""
     device: str = "cpu"
-    dtype: str = "float32"
+    dtype: str = Field("float32", description="The training step's matmul precision (bf16 autocast or fp32)")
+    weights_dtype: str = Field("float32", description="How the frozen base weights are held: bfloat16 or float16")
     trainable_params: int = 0
     total_params: int = 0
     load_s: float | None = None

@@ -30,8 +30,10 @@ from ollama_trainer.weights import architectures
 from ollama_trainer.weights.gguf_info import GGUFFileError, GGUFHeader, TensorInfo, read_header, row_blocks
 from ollama_trainer.weights.lora import LoraAdapter, LoraError, permutation, read_adapter
 
+Q8_0_BLOCK = 32
+
 BLOCK_VALUES = 2_000_000  # float32 values per block of rows (8 MB), before the F16 copy
-OUT_TYPES = ("f16", "f32")
+OUT_TYPES = ("f16", "f32", "q8_0")
 
 
 class MergeError(Exception):
@@ -63,9 +65,11 @@ class _Streamed:
             fout.write(block.tobytes() if hasattr(block, "tobytes") else block)
 
 
-def merge_into_gguf(base_gguf: str | Path, adapter_dir: str | Path, out_path: str | Path, *,
+def merge_into_gguf(base_gguf: str | Path, adapter_dir: str | Path | None, out_path: str | Path, *,
                     out_type: str = "f16", on_progress: Callable[[int, int], None] | None = None) -> MergeReport:
-    """Write the merged model to `out_path`. on_progress(tensors done, tensors in all)."""
+    """Write the merged model to `out_path`. on_progress(tensors done, tensors in all). Without
+    an adapter it only writes the model again in `out_type` (q8_0: gguf-py's numpy quantizer,
+    when llama.cpp's is not installed)."""
     import gguf
 
     if out_type not in OUT_TYPES:
@@ -74,7 +78,7 @@ def merge_into_gguf(base_gguf: str | Path, adapter_dir: str | Path, out_path: st
     base_gguf, out_path = Path(base_gguf), Path(out_path)
     try:
         header = read_header(base_gguf)
-        adapter = read_adapter(Path(adapter_dir))
+        adapter = read_adapter(Path(adapter_dir)) if adapter_dir is not None else LoraAdapter({}, {})
     except (GGUFFileError, LoraError) as exc:
         raise MergeError(str(exc)) from exc
     if header.get("general.type", "model") != "model":
@@ -93,16 +97,23 @@ def merge_into_gguf(base_gguf: str | Path, adapter_dir: str | Path, out_path: st
                              "the adapter was not trained on this base model")
         deltas["token_embd.weight"] = adapter.token_rows
 
-    out_dtype = np.float16 if out_type == "f16" else np.float32
+    out_dtype = np.float32 if out_type == "f32" else np.float16
     tmp = out_path.with_name(f".{out_path.name}.tmp-{os.getpid()}")
     writer = gguf.GGUFWriter(str(tmp), arch=arch_name)
     skipped = _copy_metadata(header, writer)
-    writer.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if out_type == "f16" else gguf.LlamaFileType.ALL_F32)
+    writer.add_file_type({"f16": gguf.LlamaFileType.MOSTLY_F16, "f32": gguf.LlamaFileType.ALL_F32,
+                          "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0}[out_type])
     plan = []
     for tensor in header.tensors:
-        dtype = out_dtype if len(tensor.shape) >= 2 else np.float32
-        nbytes = tensor.n_elements * np.dtype(dtype).itemsize
-        writer.add_tensor_info(tensor.name, tensor.shape, np.dtype(dtype), nbytes)
+        if out_type == "q8_0" and len(tensor.shape) >= 2 and tensor.shape[-1] % Q8_0_BLOCK == 0:
+            dtype = "q8_0"  # 32 values as one fp16 scale and 32 int8: 34 bytes
+            nbytes = tensor.n_elements // Q8_0_BLOCK * 34
+            writer.add_tensor_info(tensor.name, tensor.shape, np.dtype(np.float16), nbytes,  # shape in values
+                                   raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+        else:
+            dtype = out_dtype if len(tensor.shape) >= 2 else np.float32
+            nbytes = tensor.n_elements * np.dtype(dtype).itemsize
+            writer.add_tensor_info(tensor.name, tensor.shape, np.dtype(dtype), nbytes)
         plan.append((tensor, dtype, nbytes))
 
     try:
@@ -125,7 +136,8 @@ def merge_into_gguf(base_gguf: str | Path, adapter_dir: str | Path, out_path: st
         writer.close()
         tmp.unlink(missing_ok=True)
         raise
-    return MergeReport(out_path, arch_name, len(plan), len(adapter.pairs), out_path.stat().st_size,
+    return MergeReport(out_path, arch_name, len(plan), len(adapter.pairs) + bool(adapter.token_rows),
+                       out_path.stat().st_size,
                        round(time.monotonic() - t0, 3), out_type, skipped)
 
 
@@ -184,6 +196,12 @@ def _blocks(source, tensor: TensorInfo, dtype, delta):
                 a, b, scale, perm = delta
                 b_rows = b[perm[start:stop]] if perm is not None else b[start:stop]
                 values = values + scale * (b_rows @ a)
-            yield np.ascontiguousarray(values, dtype=dtype)
+            if dtype == "q8_0":
+                from gguf import GGMLQuantizationType
+                from gguf.quants import quantize
+
+                yield quantize(np.ascontiguousarray(values, dtype=np.float32), GGMLQuantizationType.Q8_0)
+            else:
+                yield np.ascontiguousarray(values, dtype=dtype)
     except GGUFFileError as exc:
         raise MergeError(f"the base model file cannot be read: {exc}") from exc

@@ -258,6 +258,10 @@ export interface LearnedRow {
    */
   expected: string | null;
   /**
+   * The check's kind (documents datasets): what this row measures
+   */
+  kind: ('trained_document' | 'held_out_document') | null;
+  /**
    * None: nothing says what to expect
    */
   learned: boolean | null;
@@ -384,6 +388,10 @@ export interface DatasetEntry {
  * What a held-out prompt's answer must hold to count as learned.
  */
 export interface HeldOutCheck {
+  /**
+   * For a dataset made from documents: a question held out of a document the model trains on (it measures learning), or from a document held out whole (it measures what the model makes of facts it never saw)
+   */
+  kind: ('trained_document' | 'held_out_document') | null;
   mode: 'contains' | 'exact' | 'regex';
   prompt: string;
   value: string;
@@ -678,9 +686,15 @@ export interface DocumentsPreview {
 
 export interface DocumentsResult {
   format: 'chat' | 'text';
+  /**
+   * Each held-out question's kind: of a document the model trains on, or of one held out whole
+   */
+  held_out_kinds: {
+    [k: string]: 'trained_document' | 'held_out_document';
+  };
   held_out_path: string | null;
   /**
-   * Questions of the held-out documents, answered before and after training
+   * Held-out questions, answered before and after training
    */
   held_out_prompts: string[];
   held_out_provenance_path: string | null;
@@ -798,9 +812,9 @@ export interface ExportRequest {
    */
   model_name?: string | null;
   /**
-   * Ask Ollama to quantize the F16 model; None keeps F16
+   * The model file's type, quantized here by llama.cpp before the upload (Ollama 0.35 refuses to quantize a GGUF itself); None: Q4_K_M for a base of 1 B parameters or more, F16 below
    */
-  quantize?: ('q8_0' | 'q4_K_M') | null;
+  quantize?: ('f16' | 'q8_0' | 'q4_K_M') | null;
   training_id: string;
 }
 
@@ -838,6 +852,10 @@ export interface ExportState {
   message: string;
   model: string | null;
   /**
+   * The size of the file sent to Ollama
+   */
+  model_bytes: number | null;
+  /**
    * What was sent to Ollama: model.gguf or the merged folder
    */
   model_file: string | null;
@@ -846,13 +864,37 @@ export interface ExportState {
    */
   modelfile: string | null;
   /**
+   * The types this run's model file can be exported as, with their sizes
+   */
+  options: QuantizeOption[];
+  /**
    * Of the step under way (writing, uploading)
    */
   progress: number | null;
-  quantize: ('q8_0' | 'q4_K_M') | null;
+  quantize: ('f16' | 'q8_0' | 'q4_K_M') | null;
   state: 'idle' | 'exporting' | 'done' | 'error';
   training_id: string;
   updated_at: string | null;
+}
+
+/**
+ * One type the model file can be written as, with about how big it is.
+ */
+export interface QuantizeOption {
+  /**
+   * False: it needs llama.cpp's quantizer, which is not installed
+   */
+  available: boolean;
+  /**
+   * About the model file's size; None when the base's size is unknown
+   */
+  bytes: number | null;
+  /**
+   * What an export without a choice makes (Q4_K_M from 1 B parameters)
+   */
+  default: boolean;
+  kind: 'f16' | 'q8_0' | 'q4_K_M';
+  why_not: string | null;
 }
 
 /**
@@ -1375,6 +1417,7 @@ export const FIELD_DEFAULTS = {
   MetricsRequest: { since_step: 0 },
   PickBaseRequest: { folder: false },
   PreviewRequest: { limit: 5 },
+  QuantizeOption: { available: true, default: false },
   ResumeTrainingRequest: { queue: false },
   RunEstimate: { basis: 'formula', device: 'cpu' },
   RunScores: { replay_examples: 0 },

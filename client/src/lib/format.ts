@@ -33,6 +33,14 @@ export function formatTime(iso: string | null | undefined): string {
 }
 
 /** A learning rate as written in configs: 0.0002 -> '2e-4', 0.01 -> '0.01'. */
+/** A file size: "83 MB", "4.9 GB". */
+export function formatBytes(value: number | null | undefined): string {
+  if (value == null) return '—';
+  if (value >= 1e9) return `${(value / 1e9).toFixed(1)} GB`;
+  if (value >= 1e6) return `${Math.round(value / 1e6)} MB`;
+  return `${Math.max(1, Math.round(value / 1e3))} kB`;
+}
+
 export function formatRate(value: number | null | undefined): string {
   if (value == null || !Number.isFinite(value)) return DASH;
   return value !== 0 && Math.abs(value) < 0.001 ? value.toExponential() : String(value);

@@ -14,11 +14,24 @@ export interface KeptScore {
   pct: number;
 }
 
-/** Held-out prompts answered as taught, of those that say what to expect. */
+/** Held-out prompts answered as taught, of those that say what to expect. For a dataset made
+ * from documents: the questions held out of documents the model trained on (those of documents
+ * held out whole measure facts it never saw: unseenScore). */
 export function learnedScore(scores: RunScores): LearnedScore | null {
   const scorable = scores.learned_rows.filter((r) => r.learned !== null);
-  if (scorable.length === 0) return null;
-  return { passed: scorable.filter((r) => r.learned).length, total: scorable.length };
+  const trained = scorable.filter((r) => r.kind === 'trained_document');
+  const measured = trained.length > 0 ? trained : scorable.filter((r) => r.kind !== 'held_out_document');
+  const rows = measured.length > 0 ? measured : scorable;
+  if (rows.length === 0) return null;
+  return { passed: rows.filter((r) => r.learned).length, total: rows.length };
+}
+
+/** Questions of documents held out whole (facts never trained on), scored apart; null without any. */
+export function unseenScore(scores: RunScores): LearnedScore | null {
+  const rows = scores.learned_rows.filter((r) => r.learned !== null && r.kind === 'held_out_document');
+  const trained = scores.learned_rows.some((r) => r.kind === 'trained_document');
+  if (rows.length === 0 || !trained) return null;
+  return { passed: rows.filter((r) => r.learned).length, total: rows.length };
 }
 
 /** Of the probe prompts the base answered right, those the trained model still answers right

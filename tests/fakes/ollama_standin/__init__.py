@@ -5,10 +5,12 @@ tags, show, blobs (HEAD/POST with digest checks), create (JSON form, streamed nd
 chat, delete. It rejects what a real server rejects, with the same status codes and messages.
 
 It follows today's Ollama (default version 0.35.0): from 0.34.1 on, `adapters` in a create is
-refused ("LoRA adapters are deprecated ..."), so a fine-tune comes in only as a whole model
-through `files`: a model GGUF (checked: magic, architecture, tokenizer, not a LoRA adapter) or
-a safetensors model folder (config.json with an architecture Ollama converts). `quantize`
-works on F16/F32 sources. An older `version` (e.g. "0.12.11") still accepts adapters. Blobs
+refused ("LoRA adapters are deprecated ...", from 0.35 "LoRA adapters are no longer
+supported"), so a fine-tune comes in only as a whole model through `files`: a model GGUF
+(checked: magic, architecture, tokenizer, not a LoRA adapter) or a safetensors model folder
+(config.json with an architecture Ollama converts). From 0.35 `quantize` with a GGUF import is
+refused ("create-time quantization is only supported for safetensors imports; ..."); before,
+it worked on F16/F32 sources. An older `version` (e.g. "0.12.11") still accepts adapters. Blobs
 are kept on disk, as Ollama keeps them. `/api/show` reports the family, size and quantization
 read from the model's GGUF.
 

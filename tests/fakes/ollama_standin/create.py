@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tests.fakes.ollama_standin.server import OllamaStandin, _Handler
 
-from tests.fakes.ollama_standin.state import (ADAPTERS_REFUSED, CONVERTIBLE, DIGEST, MODEL_NAME, NO_ADAPTERS_SINCE,
+from tests.fakes.ollama_standin.state import (ADAPTERS_GONE, ADAPTERS_GONE_SINCE, GGUF_QUANTIZE_REFUSED,
+                                              NO_GGUF_QUANTIZE_SINCE, ADAPTERS_REFUSED, CONVERTIBLE, DIGEST, MODEL_NAME, NO_ADAPTERS_SINCE,
                                               QUANTIZE_TYPES, StandinModel)
 
 
@@ -115,6 +116,8 @@ def _create(h: _Handler, s: OllamaStandin, path, body, req) -> None:
             return h._error(400, "invalid digest format")
         if digest not in s.blobs:
             return h._error(400, f"blob {digest} not found: upload it first")
+    if adapters and s.at_least(ADAPTERS_GONE_SINCE):
+        return h._error(400, ADAPTERS_GONE)
     if adapters and s.at_least(NO_ADAPTERS_SINCE):
         return h._error(400, ADAPTERS_REFUSED)
     if adapters:
@@ -139,7 +142,9 @@ def _create(h: _Handler, s: OllamaStandin, path, body, req) -> None:
         facts = _check_files(s, files)
         if isinstance(facts, str):
             return h._error(400, facts)
-    quantize = req.get("quantize")
+    quantize = req.get("quantize") or req.get("quantization")
+    if quantize and s.at_least(NO_GGUF_QUANTIZE_SINCE) and (req.get("from") or (facts and not facts.get("converted"))):
+        return h._error(400, GGUF_QUANTIZE_REFUSED)  # a GGUF import (files or from): quantize it before
     if quantize:
         if str(quantize).lower() not in QUANTIZE_TYPES:
             return h._error(400, f"unsupported quantization type {quantize}")

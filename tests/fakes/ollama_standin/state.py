@@ -18,6 +18,11 @@ CURRENT_VERSION = "0.35.0"
 NO_ADAPTERS_SINCE = (0, 34, 1)
 DEBUG_RENDER_SINCE = (0, 12, 0)
 ADAPTERS_REFUSED = "LoRA adapters are deprecated; the adapter layer is carried over but new adapters cannot be created"
+ADAPTERS_GONE_SINCE = (0, 35, 0)
+ADAPTERS_GONE = "LoRA adapters are no longer supported"
+NO_GGUF_QUANTIZE_SINCE = (0, 35, 0)  # server/create.go validateCreateOptions
+GGUF_QUANTIZE_REFUSED = ("create-time quantization is only supported for safetensors imports; quantize GGUF models "
+                         "with llama.cpp tools before importing")
 # config.json architectures Ollama's safetensors converter handles (convert/convert.go)
 CONVERTIBLE = {"LlamaForCausalLM", "MistralForCausalLM", "GemmaForCausalLM", "Gemma2ForCausalLM",
                "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration", "Qwen2ForCausalLM", "Qwen3ForCausalLM",

@@ -1,7 +1,9 @@
 """After training: the scores (evaluation/scores.py) for the adapter that is kept.
 
 learned: the held-out answers in samples.json against the dataset's checks (or, for prompts
-from the eval split, the dataset's own answers). kept: the probe's general prompts answered by
+from the eval split, the dataset's own answers); for a dataset made from documents, the
+questions held out of documents it trained on (those of documents held out whole are scored
+apart: their facts were never trained on). kept: the probe's general prompts answered by
 the base (cached) and by the trained model, compared.
 
 Imports torch: worker process only.
@@ -25,14 +27,19 @@ def learned_rows(samples: list[SampleAnswer], job: JobSpec) -> list[LearnedRow]:
         c = checks.get(s.prompt)
         check = scores.Check(c.mode, c.value) if c else None
         rows.append(LearnedRow(prompt=s.prompt, answer=s.after, expected=c.value if c else s.expected,
-                               learned=scores.learned(s.after, check=check, expected=s.expected)))
+                               learned=scores.learned(s.after, check=check, expected=s.expected),
+                               kind=c.kind if c else None))
     return rows
 
 
 def run(model, tokenizer, job: JobSpec, samples: list[SampleAnswer], dataset_answers: list[str],
         replay_examples: int, meter=None) -> RunScores:
     learned = learned_rows(samples, job)
-    result = RunScores(learned=scores.share([r.learned for r in learned]), learned_rows=learned,
+    # a documents dataset's questions from documents held out whole measure facts never trained
+    # on: when questions held out of trained documents are there, Learned is theirs alone
+    measured = [r for r in learned if r.kind == "trained_document"] or \
+        [r for r in learned if r.kind != "held_out_document"] or learned
+    result = RunScores(learned=scores.share([r.learned for r in measured]), learned_rows=learned,
                        replay_examples=replay_examples)
     if not (job.profile.probe and job.probe):
         return result

@@ -91,8 +91,8 @@ class LoRARecipe:
         examples = preparation.load_examples(self.dataset_spec)  # before the model: a bad file fails in a second
 
         t0 = time.monotonic()
-        model, self.tokenizer = base_models.load(p.base_model, self.models_dir, base=self.job.base,
-                                                 dtype=low_precision.storage_dtype(self.device))
+        stored = low_precision.storage_dtype(self.device)
+        model, self.tokenizer = base_models.load(p.base_model, self.models_dir, base=self.job.base, dtype=stored)
         self.token_rows = self._turn_tokens(model, examples)
         self.model = preparation.attach_lora(model, self.profile, self.token_rows).to(self.device)
         trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
@@ -101,6 +101,7 @@ class LoRARecipe:
             base_model=p.base_model,
             device=self.device.type,
             dtype="bfloat16" if amp else "float32",
+            weights_dtype=str(stored).removeprefix("torch."),
             trainable_params=trainable,
             total_params=total,
             load_s=round(time.monotonic() - t0, 3),

@@ -7,11 +7,11 @@ import { poller } from '../poller';
 import { Loadable } from './loadable.svelte';
 import { shared } from './shared';
 
-/** What the export may ask Ollama to quantize to; null keeps the F16 model. */
+/** The model file's type, quantized by the app before the upload; null: the default for the base's size. */
 export type QuantizeChoice = NonNullable<ExportRequest['quantize']>;
 // A Record over the contract's union: a quantization added to ExportRequest fails the type check
 // until it is listed here.
-const QUANTIZE: Record<QuantizeChoice, true> = { q8_0: true, q4_K_M: true };
+const QUANTIZE: Record<QuantizeChoice, true> = { f16: true, q8_0: true, q4_K_M: true };
 export const QUANTIZE_CHOICES = Object.keys(QUANTIZE) as QuantizeChoice[];
 
 export const CONNECTION_CHECK_MS = 30_000;

@@ -30,6 +30,8 @@ export const history = {
   'scores.learnedHint': 'Held-out prompts, answered as the dataset teaches.',
   'scores.learnedScore': '{passed}/{total}',
   'scores.kept': 'Kept',
+  'scores.learnedHintDocuments': 'Questions held out of the documents the model trained on, answered with what those documents say.',
+  'scores.unseenScore': 'Questions of documents held out whole (facts it never trained on): {passed}/{total}, not counted in Learned.',
   'scores.keptHint': 'Of the general prompts the base model answered right, those the trained model still answers right.',
   'scores.keptScore': '{kept}/{total} ({pct} %)',
   'scores.prompt': 'Prompt',
