@@ -63,7 +63,7 @@ def measure(size: str, root: Path, epochs: int) -> dict:
     os.environ["OLLAMA_MODELS"] = str(store)
     os.environ["OLLAMA_TRAINER_HOME"] = str(root / f"home-{size}")
     profile = catalog.get_profile("quick-demo").model_copy(update={
-        "base_model": f"ollama:{size}:bench", "id": f"bench-{size}", "replay": "off", "probe": False})
+        "base_model": f"ollama:{size}:bench", "id": f"bench-{size.replace('.', '-')}", "replay": "off", "probe": False})
     dataset = catalog.get_dataset_entry("identity-demo")
     preview = run_preview.preview(profile, dataset, epochs=epochs)
     manager = TrainingManager()

@@ -104,10 +104,12 @@ def test_adapter_is_peft_safetensors_with_integer_alpha(finished_run):
     assert set(config["target_modules"]) == set(ALL_MODULES)
     with safe_open(str(adapter / "adapter_model.safetensors"), "pt") as f:
         names = list(f.keys())
-    # the tiny model with random weights does not know its chat format's turn tokens: their rows train too
-    rows = "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta"
-    assert rows in names and config["trainable_token_indices"] == [1, 2]  # <|im_start|>, <|im_end|>
-    lora = [n for n in names if n != rows]
+    # the tiny model with random weights does not know its chat format's turn tokens: their rows
+    # train too, saved beside the LoRA
+    with safe_open(str(adapter / "token_rows.safetensors"), "pt") as f:
+        assert f.get_tensor("index").tolist() == [1, 2]  # <|im_start|>, <|im_end|>
+        assert tuple(f.get_tensor("rows").shape) == (2, 64)
+    lora = names
     assert lora and all(n.startswith("base_model.model.model.layers.") for n in lora), lora[:3]
     assert any(n.endswith("self_attn.q_proj.lora_A.weight") for n in lora)
     assert any(n.endswith("mlp.down_proj.lora_B.weight") for n in lora)

@@ -131,3 +131,32 @@ def test_token_budget_batches_fit_the_budget_and_cover_every_example():
     assert max(sizes) >= 8 and min(sizes) <= 4  # short examples go many to a batch, long ones few
     assert batching.epoch_batches([5000, 10, 10], 4, seed=1, epoch=0, max_tokens=100) != []  # an over-budget example: a batch of its own
     assert sorted(map(len, batching.epoch_batches([5000, 10, 10], 4, seed=1, epoch=0, max_tokens=100))) == [1, 2]
+
+
+def test_trained_token_rows_in_the_fused_loss_equal_a_head_with_those_rows_replaced():
+    """token_rows.py's rows reach the loss without a copy of the head: the fused cross-entropy
+    with rows gives the loss and the gradients (for h and for the rows) of the plain computation
+    on a head whose rows were replaced."""
+    import torch
+
+    from ollama_trainer.training.worker.fused import _HeadCrossEntropy
+
+    torch.manual_seed(0)
+    vocab, hidden, n = 300, 16, 50
+    weight = torch.randn(vocab, hidden)
+    index = torch.tensor([3, 7, 250])
+    rows = torch.randn(3, hidden, requires_grad=True)
+    h = torch.randn(n, hidden, requires_grad=True)
+    targets = torch.randint(0, vocab, (n,))
+    targets[:5] = 7  # some targets are the trained tokens
+    fused = _HeadCrossEntropy.apply(h, weight, targets, 16, index, rows)
+    fused.backward()
+    grad_h, grad_rows = h.grad.clone(), rows.grad.clone()
+
+    h.grad, rows.grad = None, None
+    replaced = weight.index_copy(0, index, rows)
+    plain = torch.nn.functional.cross_entropy(h @ replaced.T, targets, reduction="sum")
+    plain.backward()
+    assert torch.allclose(fused, plain, rtol=1e-5)
+    assert torch.allclose(grad_h, h.grad, rtol=1e-4, atol=1e-5)
+    assert torch.allclose(grad_rows, rows.grad, rtol=1e-4, atol=1e-5)

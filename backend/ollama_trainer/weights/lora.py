@@ -19,8 +19,9 @@ PEFT_NAME = re.compile(
     r"^base_model\.model\.model\.layers\.(\d+)\.(?:self_attn|mlp)\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
     r"\.lora_([AB])\.weight$"
 )
-# PEFT's trainable tokens on the (tied) input embeddings: the new values of a few rows
-PEFT_TOKENS = "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta"
+# trained turn-token rows beside the LoRA (training/worker/token_rows.py): index, rows (the new
+# embedding rows; the head's too when tied) and head_rows (an untied head's)
+TOKEN_ROWS = "token_rows.safetensors"
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
 
 
@@ -28,8 +29,9 @@ class LoraError(Exception):
     """The adapter cannot be read or used; the message says why."""
 
 
-def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """All tensors of a safetensors file as float32 arrays (F32, F16 and BF16)."""
+def read_safetensors(path: Path, *, integers: bool = False) -> dict[str, np.ndarray]:
+    """All tensors of a safetensors file as float32 arrays (F32, F16 and BF16; with `integers`,
+    I64 ones as int64)."""
     data = Path(path).read_bytes()
     if len(data) < 8:
         raise LoraError(f"{path} is not a safetensors file")
@@ -52,6 +54,9 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
             arr = np.frombuffer(raw, dtype="<f2").astype(np.float32)
         elif dtype == "BF16":
             arr = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        elif dtype == "I64" and integers:
+            out[name] = np.frombuffer(raw, dtype="<i8").reshape(shape).copy()
+            continue
         else:
             raise LoraError(f"{path}: tensor {name} has unsupported dtype {dtype}")
         out[name] = arr.reshape(shape).astype(np.float32, copy=True)
@@ -83,6 +88,7 @@ class LoraAdapter:
     config: dict
     pairs: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]  # (layer, module) -> (A [r, in], B [out, r])
     token_rows: dict[int, np.ndarray] = field(default_factory=dict)  # token id -> its new embedding row
+    head_rows: dict[int, np.ndarray] = field(default_factory=dict)  # ... its new output row (an untied head)
 
     @property
     def rank(self) -> int:
@@ -131,17 +137,11 @@ def read_adapter(adapter_dir: Path) -> LoraAdapter:
         raise LoraError(f"cannot read {adapter_dir / 'adapter_config.json'}: {exc}") from exc
     if config.get("use_dora"):
         raise LoraError("DoRA adapters cannot be merged or converted by the app")
-    tensors = read_safetensors(adapter_dir / "adapter_model.safetensors")
-    rows = tensors.pop(PEFT_TOKENS, None)
-    return LoraAdapter(config, pair_tensors(tensors), _token_rows(config, rows))
-
-
-def _token_rows(config: dict, rows: np.ndarray | None) -> dict[int, np.ndarray]:
-    if rows is None:
-        return {}
-    indices = config.get("trainable_token_indices") or []
-    if isinstance(indices, dict):
-        indices = indices.get("embed_tokens") or next(iter(indices.values()), [])
-    if len(indices) != rows.shape[0]:
-        raise LoraError(f"the adapter trains {rows.shape[0]} token rows but its config names {len(indices)}")
-    return {int(i): rows[n] for n, i in enumerate(indices)}
+    adapter = LoraAdapter(config, pair_tensors(read_safetensors(adapter_dir / "adapter_model.safetensors")))
+    if (adapter_dir / TOKEN_ROWS).is_file():
+        saved = read_safetensors(adapter_dir / TOKEN_ROWS, integers=True)
+        index = [int(i) for i in saved["index"]]
+        adapter.token_rows = {i: saved["rows"][n] for n, i in enumerate(index)}
+        if "head_rows" in saved:
+            adapter.head_rows = {i: saved["head_rows"][n] for n, i in enumerate(index)}
+    return adapter

@@ -96,7 +96,8 @@ def merge_into_gguf(base_gguf: str | Path, adapter_dir: str | Path | None, out_p
             raise MergeError(f"the adapter's trained token rows do not fit {base_gguf}'s token_embd.weight: "
                              "the adapter was not trained on this base model")
         deltas["token_embd.weight"] = adapter.token_rows
-
+        if adapter.head_rows and any(t.name == "output.weight" for t in header.tensors):
+            deltas["output.weight"] = adapter.head_rows  # an untied head has rows of its own
     out_dtype = np.float32 if out_type == "f32" else np.float16
     tmp = out_path.with_name(f".{out_path.name}.tmp-{os.getpid()}")
     writer = gguf.GGUFWriter(str(tmp), arch=arch_name)

@@ -11,7 +11,6 @@ Imports torch: worker process only.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from ollama_trainer import atomic
 from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.training.worker import token_rows
 from ollama_trainer.training.worker.generation import generate
 
 BATCH = 32  # prompts per generate call: per-token overhead dominates small models, so bigger is faster;
@@ -87,8 +87,7 @@ def answers(model, tokenizer, prompts: list[str], *, job: JobSpec, system: str |
     if meter is not None:
         meter.advance(len(wanted) - len(missing))  # cached: done already
     if missing:
-        off = model.disable_adapter() if hasattr(model, "disable_adapter") else contextlib.nullcontext()
-        with off:
+        with token_rows.base_only(model):
             for i in range(0, len(missing), BATCH):
                 chunk = missing[i:i + BATCH]
                 made = generate(model, tokenizer, chunk, system=system, max_new_tokens=max_new_tokens,

@@ -170,5 +170,8 @@ def load_for_answers(name: str, models_dir: Path, adapter: str | None = None):
         if not (Path(adapter) / "adapter_config.json").is_file():
             raise BaseModelError(f"adapter '{adapter}' not found: no adapter_config.json there")
         model = PeftModel.from_pretrained(model, adapter)
+        from ollama_trainer.training.worker import token_rows
+
+        token_rows.load(model, Path(adapter))
     model.eval()
     return model, tokenizer

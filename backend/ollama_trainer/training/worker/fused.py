@@ -24,6 +24,12 @@ import torch.nn.functional as F
 from ollama_trainer.training.worker.batching import Batch
 
 CE_CHUNK = 1024  # labelled rows per lm_head chunk: 1024 x 49k fp32 logits = 200 MB at most
+CE_VALUES = 1 << 26  # fp32 logits per chunk at most (256 MB): a 262k vocabulary (Gemma) gets 256 rows
+
+
+def chunk_rows(vocab: int, chunk: int = CE_CHUNK) -> int:
+    """Rows per lm_head chunk for a vocabulary: CE_CHUNK, fewer for a big vocabulary."""
+    return max(32, min(chunk, CE_VALUES // max(1, vocab)))
 
 
 class _HeadCrossEntropy(torch.autograd.Function):
@@ -33,33 +39,51 @@ class _HeadCrossEntropy(torch.autograd.Function):
     h, (softmax - onehot) @ W, then drops the logits. The work is the two matmuls per row of a
     forward + backward; backward only scales the stored gradient. Logits are upcast to fp32
     before the softmax, as HF does.
+
+    With trained token rows (token_rows.py: R, the new rows of the tokens `index`), the head is
+    W with those rows replaced: their logits are h @ R.T, the gradient for h gains
+    p[:, index] @ (R - W[index]) and R's own gradient is p[:, index].T @ h, never a copy of W.
     """
 
     @staticmethod
-    def forward(ctx, h, weight, targets, chunk):
+    def forward(ctx, h, weight, targets, chunk, index=None, rows=None):
         w = weight.to(h.dtype)
         grad = torch.empty_like(h)
+        grad_rows = torch.zeros_like(rows, dtype=torch.float32) if rows is not None else None
+        if rows is not None:
+            r = rows.to(h.dtype)
+            shift = r - w.index_select(0, index)
         total = torch.zeros((), dtype=torch.float32, device=h.device)
         for i in range(0, h.shape[0], chunk):
             hc, yc = h[i : i + chunk], targets[i : i + chunk]
             logits = (hc @ w.T).float()
+            if rows is not None:
+                logits.index_copy_(1, index, (hc @ r.T).float())
             lse = torch.logsumexp(logits, dim=-1)
             total += (lse - logits.gather(1, yc[:, None]).squeeze(1)).sum()
             probs = logits.sub_(lse[:, None]).exp_()  # softmax, in place
             probs[torch.arange(yc.shape[0], device=yc.device), yc] -= 1.0
-            grad[i : i + chunk] = probs.to(w.dtype) @ w
-        ctx.save_for_backward(grad)
+            g = probs.to(w.dtype) @ w
+            if rows is not None:
+                picked = probs.index_select(1, index)
+                g = g + picked.to(w.dtype) @ shift
+                grad_rows += picked.T @ hc.float()
+            grad[i : i + chunk] = g
+        ctx.save_for_backward(grad, grad_rows) if rows is not None else ctx.save_for_backward(grad)
         return total
 
     @staticmethod
     def backward(ctx, grad_out):
-        (grad,) = ctx.saved_tensors
-        return grad * grad_out.to(grad.dtype), None, None, None
+        saved = ctx.saved_tensors
+        grad = saved[0] * grad_out.to(saved[0].dtype)
+        grad_rows = saved[1] * grad_out if len(saved) > 1 else None
+        return grad, None, None, None, None, grad_rows
 
 
-def head_loss_sum(h: torch.Tensor, head, targets: torch.Tensor, chunk: int = CE_CHUNK) -> torch.Tensor:
+def head_loss_sum(h: torch.Tensor, head, targets: torch.Tensor, chunk: int = CE_CHUNK, rows=None) -> torch.Tensor:
     """sum_i cross_entropy(head(h[i]), targets[i]): chunked and fused when the head is a frozen
-    bias-free Linear (LoRA training), the plain full-logits path otherwise."""
+    bias-free Linear (LoRA training), the plain full-logits path otherwise. `rows`: trained
+    token rows (token_rows.TokenRows) that replace some of the head's rows."""
     weight = getattr(head, "weight", None)
     plain = (
         not isinstance(head, torch.nn.Linear)
@@ -74,7 +98,10 @@ def head_loss_sum(h: torch.Tensor, head, targets: torch.Tensor, chunk: int = CE_
     if torch.is_autocast_enabled(device):  # the matmuls in the autocast dtype, as head(h) would
         h = h.to(torch.get_autocast_dtype(device))
     with torch.autocast(device, enabled=False):
-        return _HeadCrossEntropy.apply(h, weight, targets, chunk)
+        if rows is not None:
+            return _HeadCrossEntropy.apply(h, weight, targets, chunk_rows(weight.shape[0], chunk), rows.index,
+                                           rows.output_rows())
+        return _HeadCrossEntropy.apply(h, weight, targets, chunk_rows(weight.shape[0], chunk))
 
 
 def _lora_forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
@@ -149,8 +176,10 @@ def loss_sum(model, batch: Batch, autocast=contextlib.nullcontext, chunk: int = 
     [B, heads, T, T] mask and attention matrix per layer. Outputs at pad positions differ
     but are never labelled. Left-padded batches would need the mask: collate never makes them.
     """
+    from ollama_trainer.training.worker import token_rows
+
     body, head = _decoder_and_head(model)
     with autocast():
         hidden = body(input_ids=batch.input_ids, use_cache=False).last_hidden_state
         h = hidden.reshape(-1, hidden.shape[-1]).index_select(0, batch.positions)
-        return head_loss_sum(h, head, batch.targets, chunk)
+        return head_loss_sum(h, head, batch.targets, chunk, rows=token_rows.find(model))

@@ -111,9 +111,10 @@ def merge_folder(base: Path, adapter_dir: Path, out_dir: Path) -> Path:
 
 
 def _merged(name: str, weight, adapter: LoraAdapter, left: dict, torch):
-    if name == "model.embed_tokens.weight" and adapter.token_rows:  # trained turn-token rows
+    new_rows = {"model.embed_tokens.weight": adapter.token_rows, "lm_head.weight": adapter.head_rows}.get(name)
+    if new_rows:  # trained turn-token rows
         weight = weight.clone()
-        for row, values in adapter.token_rows.items():
+        for row, values in new_rows.items():
             weight[row] = torch.from_numpy(values).to(weight.dtype)
         return weight
     match = HF_WEIGHT.match(name)

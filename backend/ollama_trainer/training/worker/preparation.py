@@ -39,8 +39,8 @@ UNTRAINED_END_P = 1e-3
 
 def untrained_turn_tokens(model, tokenizer, example) -> list[int]:
     """The chat format's turn tokens (end and start of a turn) when the base does not know
-    them: the embedding rows to train beside the LoRA (PEFT's trainable tokens), so the trained
-    model learns to end its answers. [] for a model that knows its format, or a text example."""
+    them: the embedding rows to train beside the LoRA (token_rows.py), so the trained model
+    learns to end its answers. [] for a model that knows its format, or a text example."""
     import torch
 
     from ollama_trainer.chat_formats import END_OF_TURN_TOKENS, START_OF_TURN_TOKENS
@@ -80,9 +80,12 @@ def attach_lora(model, profile: TrainingProfile, token_rows: list[int] | None = 
         target_modules=list(lora.target_modules),
         bias="none",
         task_type="CAUSAL_LM",
-        trainable_token_indices=list(token_rows) if token_rows else None,
     )
     model.config.use_cache = False
     model = get_peft_model(model, config)
     fuse_lora(model)  # same outputs, fewer passes over the activations (fused.py)
+    if token_rows:
+        from ollama_trainer.training.worker import token_rows as rows
+
+        rows.attach(model, list(token_rows))
     return model

@@ -30,7 +30,8 @@ from ollama_trainer.training import protocol as ev
 from ollama_trainer.training import estimate, run_folder
 from ollama_trainer.evaluation.divergence import DivergenceCheck
 from ollama_trainer.evaluation.early_stop import BestTracker
-from ollama_trainer.training.worker import base_answers, base_models, batching, checkpoint, low_precision, preparation
+from ollama_trainer.training.worker import (base_answers, base_models, batching, checkpoint, low_precision, preparation,
+                                            token_rows)
 from ollama_trainer.training.worker.preparation import ConfigError, Diverged
 from ollama_trainer.training.worker.batching import Batch
 from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device
@@ -417,6 +418,7 @@ class LoRARecipe:
         tmp = self.run_dir / f".adapter.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         self.model.save_pretrained(tmp, safe_serialization=True)
+        token_rows.save(self.model, tmp)
         cfg_path = tmp / "adapter_config.json"
         cfg = json.loads(cfg_path.read_text())
         cfg["lora_alpha"] = int(self.profile.lora.alpha)  # Ollama parses it as an integer

@@ -6,7 +6,7 @@ run's adapter, answering JSON-line requests on stdin until stdin closes.
 stdout: first `{"ready": true, "load_s": ...}`, then one reply per request:
     in:  {"id": 1, "prompt": "...", "with_adapter": true, "max_new_tokens": 64}
     out: {"id": 1, "answer": "...", "seconds": 1.2}   or   {"id": 1, "error": "..."}
-`with_adapter: false` answers with the very base model (PEFT's disable_adapter).
+`with_adapter: false` answers with the very base model (the LoRA and any trained token rows off).
 
 Imports torch: worker process only.
 """
@@ -25,7 +25,7 @@ from ollama_trainer.training.protocol import ServeReady, ServeReply, ServeReques
 def serve(args) -> int:
     import torch
 
-    from ollama_trainer.training.worker import base_models
+    from ollama_trainer.training.worker import base_models, token_rows
     from ollama_trainer.training.worker.generation import answer
 
     t0 = time.monotonic()
@@ -43,7 +43,7 @@ def serve(args) -> int:
         started = time.monotonic()
         try:
             use_adapter = request.with_adapter and args.adapter
-            off = contextlib.nullcontext() if use_adapter or not args.adapter else model.disable_adapter()
+            off = contextlib.nullcontext() if use_adapter or not args.adapter else token_rows.base_only(model)
             with torch.no_grad(), off:
                 text = answer(model, tokenizer, request.prompt, system=args.system,
                               max_new_tokens=request.max_new_tokens)
