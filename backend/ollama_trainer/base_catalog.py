@@ -24,27 +24,39 @@ def _header(path, digest: str | None) -> gguf_info.GGUFInfo:
         return _headers[key]
 
 
-def why_not(architecture: str | None, parameters: int | None) -> str | None:
+def why_not(architecture: str | None, shape: estimate.Shape | None) -> str | None:
     """None when a model of this architecture and size can be trained and exported here."""
     try:
         architectures.get(architecture or "")
     except architectures.UnsupportedArchitecture as exc:
         return str(exc)
-    if parameters:
-        need, have = estimate.memory_gb(parameters), estimate.total_memory_gb()
+    if shape and shape.parameters:
+        need, have = estimate.memory_gb(shape), estimate.total_memory_gb()
         if have and need > have:
-            return f"needs about {need:.0f} GB of memory to train, this machine has {have:.0f} GB"
+            return (f"needs about {need:.0f} GB of memory to train in bf16, this machine has {have:.0f} GB "
+                    f"(4-bit on a GPU: about {estimate.memory_gb(shape, bits=4):.0f} GB)")
     return None
+
+
+def _memory(shape: estimate.Shape | None) -> dict:
+    if not shape or not shape.parameters:
+        return {}
+    return {"memory_gb": estimate.memory_gb(shape), "memory_gb_4bit": estimate.memory_gb(shape, bits=4)}
+
+
+def _shape(info: gguf_info.GGUFInfo) -> estimate.Shape:
+    return estimate.Shape(info.parameters, info.hidden, info.layers, info.vocab)
 
 
 def list_bases() -> BaseModelList:
     out = []
     builtin = bases.resolve(bases.BUILTIN_ID)
+    header = _header(builtin.gguf, None)
     out.append(BaseModelInfo(
         source=bases.BUILTIN_ID, name="SmolLM2 135M Instruct (builtin)", kind="builtin",
         architecture=builtin.architecture, family=builtin.architecture,
-        parameter_size=gguf_info.size_label(builtin.parameters or 0), quantization=_header(builtin.gguf, None).file_type,
-        trainable=True, reason=None, chat_format=builtin.chat_format, path=builtin.gguf))
+        parameter_size=gguf_info.size_label(builtin.parameters or 0), quantization=header.file_type,
+        trainable=True, reason=None, chat_format=builtin.chat_format, path=builtin.gguf, **_memory(_shape(header))))
     from ollama_trainer.ollama import store
 
     root = store.store_root()
@@ -75,6 +87,6 @@ def _from_store(model) -> BaseModelInfo:
                   info.architecture)
     fmt = chat_formats.choose(ollama_template=model.template, chat_template=info.chat_template,
                               architecture=info.architecture)  # as bases.resolve would, from what is read already
-    reason = why_not(info.architecture, info.parameters)
+    reason = why_not(info.architecture, _shape(info))
     return BaseModelInfo(**common, architecture=info.architecture, trainable=reason is None, reason=reason,
-                         chat_format=fmt.name if fmt else None)
+                         chat_format=fmt.name if fmt else None, **_memory(_shape(info)))

@@ -91,7 +91,9 @@ def resolve(name: str) -> BaseModelFile:
         weights = sorted(expanded.glob("*.safetensors")) or [expanded / "config.json"]
         key = hashlib.sha256("\0".join(file_key(w) for w in weights).encode()).hexdigest()[:16]
         return BaseModelFile(kind="folder", folder=str(expanded.resolve()), architecture=arch, key=f"folder-{key}",
-                             chat_format=fmt.name if fmt else None, parameters=_folder_parameters(expanded, config))
+                             chat_format=fmt.name if fmt else None, parameters=_folder_parameters(expanded, config),
+                             hidden=config.get("hidden_size"), layers=config.get("num_hidden_layers"),
+                             vocab=config.get("vocab_size"))
     if looks_like_path(name):
         raise BaseModelNotFound(
             f"base model '{name}' not found: no such file or folder "
@@ -140,7 +142,8 @@ def _from_gguf(kind: str, path: Path, *, key: str, **store) -> BaseModelFile:
     fmt = chat_formats.choose(ollama_template=store.get("ollama_template"), chat_template=info.chat_template,
                               architecture=info.architecture)
     return BaseModelFile(kind=kind, gguf=str(path), architecture=info.architecture, key=key,
-                         chat_format=fmt.name if fmt else None, parameters=info.parameters, **store)
+                         chat_format=fmt.name if fmt else None, parameters=info.parameters, hidden=info.hidden,
+                         layers=info.layers, vocab=info.vocab, **store)
 
 
 def _from_store(name: str) -> BaseModelFile:
@@ -166,7 +169,7 @@ def _folder_config(folder: Path) -> dict:
 def _folder_parameters(folder: Path, config: dict) -> int | None:
     """About how many parameters: the safetensors' bytes over the bytes per weight."""
     size = sum(f.stat().st_size for f in folder.glob("*.safetensors"))
-    width = 4 if str(config.get("torch_dtype", "float32")) == "float32" else 2
+    width = 4 if str(config.get("dtype") or config.get("torch_dtype") or "float32") == "float32" else 2
     return size // width or None
 
 

@@ -34,7 +34,7 @@ def probe(timeout: float = 60.0) -> dict:
             try:
                 found = worker_client.call("probe", ProbeReply, timeout=timeout)
                 _result = {"device": found.device, "device_name": found.device_name or _result["device_name"],
-                           "memory_gb": found.memory_gb}
+                           "memory_gb": found.memory_gb, "nf4": found.nf4}
             except (DomainError, OSError):
                 pass
         return dict(_result)

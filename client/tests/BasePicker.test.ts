@@ -27,7 +27,7 @@ describe('BasePicker', () => {
       'ollama:gemma3:270m',
       'ollama:llava:7b',
     ]);
-    expect(within(items[1]).getByText('gemma3 · 268.10M · Q4_K_M')).toBeVisible();
+    expect(within(items[1]).getByText('gemma3 · 268.10M · Q4_K_M · training needs about 1.1 GB here (4-bit on a GPU: 0.9 GB)')).toBeVisible();
     expect(within(items[1]).getByText('Trainable here')).toBeVisible();
     expect(within(items[1]).getByRole('radio')).toBeEnabled();
     // Listed, with the reason, but not selectable.

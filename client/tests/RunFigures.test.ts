@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import RunFigures from '../src/lib/components/RunFigures.svelte';
 import { summary } from './fixtures';
 
-const estimate = { duration_s: 95, memory_gb: 1.6, tokens_per_s: 900, tokens: 4321, basis: 'formula' as const, device: 'cpu' };
+const estimate = { duration_s: 95, memory_gb: 1.6, tokens_per_s: 900, tokens: 4321, basis: 'formula' as const, device: 'cpu',
+  gradient_checkpointing: false, weights: 'bf16' as const, why: '', fits: true };
 
 function row(name: string) {
   const cells = within(screen.getByRole('row', { name: new RegExp(`^${name}`) })).getAllByRole('cell');

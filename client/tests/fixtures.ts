@@ -26,6 +26,8 @@ export function profile(overrides: Partial<TrainingProfile> & Pick<TrainingProfi
     seed: 42,
     device: 'auto',
     precision: 'auto',
+    gradient_checkpointing: 'auto',
+    weights: 'auto',
     system_prompt: null,
     stall_timeout_s: 900,
     auto_export: false,

@@ -12,6 +12,8 @@ export function base(overrides: Partial<BaseModelInfo> & Pick<BaseModelInfo, 'so
     reason: null,
     chat_format: 'chatml',
     path: null,
+    memory_gb: 1.1,
+    memory_gb_4bit: 0.9,
     ...overrides,
   };
 }
@@ -50,7 +52,8 @@ export function runPreview(overrides: Partial<RunPreview> = {}): RunPreview {
     truncated: 0,
     trainable_tokens: 4321,
     total_tokens: 12345,
-    estimate: { duration_s: 95, memory_gb: 1.6, tokens_per_s: 900, tokens: 4321, basis: 'formula', device: 'cpu' },
+    estimate: { duration_s: 95, memory_gb: 1.6, tokens_per_s: 900, tokens: 4321, basis: 'formula', device: 'cpu',
+      gradient_checkpointing: false, weights: 'bf16', why: '', fits: true },
     available_memory_gb: 6.2,
     warnings: [],
     can_start: true,

@@ -80,6 +80,14 @@ def test_with_replay_the_preview_counts_the_tokens_the_run_trains_on_and_estimat
     assert summary.estimate.model_dump(exclude={"basis"}) == exact.estimate.model_dump(exclude={"basis"})
 
 
+def test_a_run_that_would_not_fit_cannot_start_and_says_what_would_make_it_fit(setup, monkeypatch):
+    prof, data = setup
+    monkeypatch.setattr(run_preview.estimate, "available_memory_gb", lambda: 0.3)
+    seen = run_preview.preview(prof, data)
+    assert not seen.can_start and not seen.estimate.fits
+    assert "lower max_seq_len or batch_size" in seen.reason and "gradient checkpointing" in seen.reason
+
+
 def test_a_run_that_would_train_on_nothing_cannot_start(setup, tmp_path):
     prof, _ = setup
     long_question = "Tell me, in as few words as you can, " + "what colour the sky is on a clear day " * 12

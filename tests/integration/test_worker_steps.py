@@ -160,3 +160,31 @@ def test_trained_token_rows_in_the_fused_loss_equal_a_head_with_those_rows_repla
     assert torch.allclose(fused, plain, rtol=1e-5)
     assert torch.allclose(grad_h, h.grad, rtol=1e-4, atol=1e-5)
     assert torch.allclose(grad_rows, rows.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_model):
+    """Checkpointing recomputes activations in the backward pass: same numbers, less memory."""
+    import torch
+
+    from ollama_trainer.contracts import TrainingProfile
+    from ollama_trainer.training.worker import base_models, batching, preparation
+    from ollama_trainer.training.worker.fused import loss_sum
+    from tests.integration.conftest import profile
+
+    results = []
+    for on in (False, True):
+        model, tok = base_models.load(str(tiny_model), tiny_model.parent, dtype=torch.bfloat16)
+        m = preparation.attach_lora(model, TrainingProfile.model_validate(profile(tiny_model)))
+        if on:
+            m.get_base_model().gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        m.train()
+        ex = {"messages": [{"role": "user", "content": "What colour is the sky?"},
+                           {"role": "assistant", "content": "The sky is blue."}]}
+        batch = batching.collate([batching.encode(tok, ex, 64)] * 2, tok.pad_token_id)
+        loss = loss_sum(m, batch) / batch.n_targets
+        loss.backward()
+        grads = {n: p.grad.clone() for n, p in m.named_parameters() if p.requires_grad}
+        results.append((float(loss), grads))
+    (plain, g1), (ckpt, g2) = results
+    assert abs(plain - ckpt) < 1e-5
+    assert all(torch.allclose(g1[n], g2[n], rtol=1e-4, atol=1e-6) for n in g1)

@@ -56,8 +56,10 @@ def test_without_a_store_the_list_says_where_it_looked(tmp_path, monkeypatch):
 
 def test_a_model_too_big_for_this_machine_is_not_offered(monkeypatch):
     monkeypatch.setattr(base_catalog.estimate, "total_memory_gb", lambda: 8.0)
-    assert base_catalog.why_not("llama", 135_000_000) is None
-    assert "needs about" in base_catalog.why_not("llama", 8_000_000_000)
+    shape = base_catalog.estimate.Shape
+    assert base_catalog.why_not("llama", shape(135_000_000, 576, 30, 49152)) is None
+    why = base_catalog.why_not("llama", shape(8_000_000_000, 4096, 32, 128256))  # Llama 3.1 8B: 16 GB in bf16
+    assert "needs about 20 GB" in why and "4-bit on a GPU: about 10 GB" in why, why
 
 
 def _profile(**changes) -> TrainingProfile:

@@ -22,6 +22,9 @@ class BaseModelInfo(Strict):
     reason: str | None = Field(None, description="Why not, when it cannot")
     chat_format: str | None = Field(None, description="The chat format training renders in (chat_formats)")
     path: str | None = Field(None, description="The weights' file or folder")
+    memory_gb: float | None = Field(None, description="About the memory training it needs here, weights in bf16")
+    memory_gb_4bit: float | None = Field(None, description="About the GPU memory training it needs with 4-bit (NF4) "
+                                                           "weights, on a GPU with bitsandbytes")
 
 
 class BaseModelList(Strict):

@@ -47,6 +47,12 @@ class TrainingProfile(Strict):
         "auto",
         description="Matmul precision (bf16 autocast, fp32 weights and optimizer): auto = bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), fp32 otherwise",
     )
+    gradient_checkpointing: Literal["auto", "on", "off"] = Field(
+        "auto", description="Recompute activations in the backward pass instead of keeping them: much less memory, "
+                            "about a third more time; auto = on when the run would not fit without it")
+    weights: Literal["auto", "bf16", "nf4"] = Field(
+        "auto", description="How the frozen base weights are held: bf16, or nf4 (4-bit QLoRA, on a CUDA GPU with "
+                            "bitsandbytes); auto = nf4 on a GPU when bf16 would not fit")
     system_prompt: str | None = None
     stall_timeout_s: int = Field(900, ge=5, le=86400,
                                  description="A trainer silent this long (no event) is stopped as hung")
@@ -236,6 +242,10 @@ class RunEstimate(Strict):
     basis: Literal["formula", "history"] = Field(
         "formula", description="history: the median speed of earlier runs on this base here")
     device: str = "cpu"
+    gradient_checkpointing: bool = Field(False, description="Chosen for this run (the profile's setting, or auto)")
+    weights: Literal["bf16", "nf4"] = Field("bf16", description="How the frozen base weights are held in this run")
+    why: str = Field("", description="Why checkpointing or 4-bit weights were chosen, or what would make it fit")
+    fits: bool = Field(True, description="False: the estimate is more than the memory there is, even so")
 
 
 class TrainingRunSummary(Strict):

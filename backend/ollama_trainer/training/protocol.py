@@ -53,6 +53,9 @@ class BaseModelFile(BaseModel):
     ollama_system: str | None = None
     ollama_parameters: dict = Field(default_factory=dict)
     parameters: int | None = Field(None, description="Parameter count, from the GGUF header")
+    hidden: int | None = Field(None, description="Hidden size (the estimate's activations)")
+    layers: int | None = Field(None, description="Decoder layers")
+    vocab: int | None = Field(None, description="Vocabulary size (the estimate's output head)")
 
 
 class JobSpec(BaseModel):
@@ -328,6 +331,7 @@ class ProbeReply(_Reply):
     device_name: str | None = None
     torch: str | None = None
     memory_gb: float | None = Field(None, description="The GPU's memory (None on a CPU)")
+    nf4: bool = Field(False, description="4-bit (NF4) weights can be used: a CUDA GPU and bitsandbytes")
 
 
 class PreviewReply(_Reply):
@@ -345,3 +349,4 @@ class PreviewReply(_Reply):
     trainable_tokens: int = Field(0, description="Per epoch, the dataset's own: the tokens the loss is computed on")
     total_tokens: int = Field(0, description="Per epoch, the dataset's training split: every token the model reads")
     replay_tokens: int = Field(0, description="Per epoch, about: the replay examples' tokens")
+    longest: int = Field(0, description="The longest example's tokens as trained (cut at max_seq_len)")

@@ -23,7 +23,6 @@ PREVIEW_TIMEOUT_S = 300.0
 # set is 48 x 0.001 = 0.048 and learns 4/4; Standard LoRA's 3 epochs there are 24 x 0.0002 =
 # 0.0048 and learn nothing.
 LEARNING_BUDGET = 0.02
-DEFAULT_PARAMETERS = 135_000_000  # a base whose size is not known (a hub id): the builtin's
 
 _cache: OrderedDict[str, PreviewReply] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -68,6 +67,13 @@ def count(spec) -> PreviewReply:
     return reply
 
 
+def batch_tokens_of(profile: TrainingProfile, longest: int) -> int:
+    """The tokens of the biggest batch: what the activations' memory grows with."""
+    if profile.batch_tokens:
+        return profile.batch_tokens
+    return profile.batch_size * min(profile.max_seq_len, longest or profile.max_seq_len)
+
+
 def optimizer_steps(examples: int, profile: TrainingProfile, epochs: int) -> int:
     """About how many optimizer steps a run makes (a token budget can make batches smaller)."""
     per_epoch = math.ceil(math.ceil(examples / profile.batch_size) / profile.gradient_accumulation)
@@ -82,13 +88,17 @@ def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | No
     counted = count(spec)
     found = device_probe.probe()
     device = found["device"] if profile.device == "auto" else profile.device
-    parameters = resolved.parameters or DEFAULT_PARAMETERS
-    generated = estimate.generated_tokens(probe=len(spec.probe) if profile.probe else 0,
-                                          replay=counted.replay_examples, replay_cached=counted.replay_cached,
-                                          probe_cached=counted.probe_cached)
+    shape = estimate.shape_of(resolved)
+    generate = estimate.generate_calls(probe=len(spec.probe) if profile.probe else 0, probe_cached=counted.probe_cached,
+                                       replay=counted.replay_examples, replay_cached=counted.replay_cached)
     tokens = (counted.total_tokens + counted.replay_tokens) * epochs
-    guess = estimate.for_run(parameters, tokens, device=device, generated=generated, speeds=spec.speeds)
     available = found.get("memory_gb") if device == "cuda" else estimate.available_memory_gb()
+    batch_tokens = batch_tokens_of(profile, counted.longest)
+    memory = estimate.memory_plan(shape, batch_tokens, available_gb=available, device=device,
+                                  checkpointing=profile.gradient_checkpointing, weights=profile.weights,
+                                  nf4_possible=device == "cuda" and bool(found.get("nf4")))
+    guess = estimate.for_run(shape, tokens, device=device, generate=generate, speeds=spec.speeds,
+                             batch_tokens=batch_tokens, plan=memory)
 
     warnings = []
     reason = None
@@ -96,11 +106,8 @@ def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | No
         reason = (f"nothing in dataset '{dataset.id}' would be trained on: every example's answer lies beyond "
                   f"max_seq_len ({profile.max_seq_len} tokens) or is empty; raise max_seq_len or shorten the "
                   "prompts")
-    if available is not None and guess.memory_gb > available:
-        where = "GPU memory" if device == "cuda" else "free memory"
-        warnings.append(f"the run needs about {guess.memory_gb:.1f} GB and this machine has {available:.1f} GB of "
-                        f"{where} now: close other programs, lower max_seq_len or batch_size, or choose a smaller "
-                        "base model")
+    elif not memory.fits:
+        reason = memory.why  # says what would make it fit
     if counted.dropped:
         warnings.append(f"{counted.dropped} example(s) have no answer tokens within max_seq_len "
                         f"({profile.max_seq_len}) and are left out")

@@ -73,6 +73,9 @@ class GGUFInfo:
     head_count_kv: int | None
     context_length: int | None
     has_tokenizer: bool
+    hidden: int | None = None  # embedding_length
+    layers: int | None = None  # block_count
+    vocab: int | None = None  # token_embd rows
 
     @property
     def parameter_size(self) -> str:
@@ -226,6 +229,9 @@ def summarize(header: GGUFHeader) -> GGUFInfo:
         head_count_kv=number("attention.head_count_kv"),
         context_length=number("context_length"),
         has_tokenizer="tokenizer.ggml.tokens" in header.fields,
+        hidden=number("embedding_length"),
+        layers=number("block_count"),
+        vocab=next((t.shape[0] for t in header.tensors if t.name == "token_embd.weight"), None),
     )
 
 

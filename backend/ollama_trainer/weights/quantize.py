@@ -32,9 +32,9 @@ CHOICES = ("f16", "q8_0", "q4_K_M")
 MAX_BUF_BYTES = 256 << 20  # rows of tensors held at once (llama.cpp's default is 8 GiB)
 TIMEOUT_S = 6 * 3600
 LIB_ENV = "OLLAMA_TRAINER_LLAMA_LIB"
-# bytes per parameter of each choice, measured on the builtin (bench/model_sizes.py): what the
+# bytes per parameter of each choice, measured on the 1B shape (bench/model_sizes.py): what the
 # export card quotes before the file exists
-BYTES_PER_PARAM = {"f16": 2.0, "q8_0": 1.07, "q4_K_M": 0.62}
+BYTES_PER_PARAM = {"f16": 2.0, "q8_0": 1.07, "q4_K_M": 0.66}
 
 
 class QuantizeError(Exception):

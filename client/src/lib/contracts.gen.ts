@@ -41,6 +41,14 @@ export interface BaseModelInfo {
   chat_format: string | null;
   family: string | null;
   kind: 'builtin' | 'ollama' | 'gguf' | 'folder' | 'hub';
+  /**
+   * About the memory training it needs here, weights in bf16
+   */
+  memory_gb: number | null;
+  /**
+   * About the GPU memory training it needs with 4-bit (NF4) weights, on a GPU with bitsandbytes
+   */
+  memory_gb_4bit: number | null;
   name: string;
   /**
    * As Ollama words it: 135M, 268.10M, 3.2B
@@ -350,6 +358,14 @@ export interface RunEstimate {
   basis: 'formula' | 'history';
   device: string;
   duration_s: number;
+  /**
+   * False: the estimate is more than the memory there is, even so
+   */
+  fits: boolean;
+  /**
+   * Chosen for this run (the profile's setting, or auto)
+   */
+  gradient_checkpointing: boolean;
   memory_gb: number;
   /**
    * Tokens to train on, all epochs (padding excluded)
@@ -359,6 +375,14 @@ export interface RunEstimate {
    * The training speed assumed
    */
   tokens_per_s: number;
+  /**
+   * How the frozen base weights are held in this run
+   */
+  weights: 'bf16' | 'nf4';
+  /**
+   * Why checkpointing or 4-bit weights were chosen, or what would make it fit
+   */
+  why: string;
 }
 
 export interface DatasetEntry {
@@ -1248,6 +1272,10 @@ export interface TrainingProfile {
    */
   eval_steps: number | null;
   gradient_accumulation: number;
+  /**
+   * Recompute activations in the backward pass instead of keeping them: much less memory, about a third more time; auto = on when the run would not fit without it
+   */
+  gradient_checkpointing: 'auto' | 'on' | 'off';
   id: string;
   learning_rate: number;
   lora: LoraSettings;
@@ -1281,6 +1309,10 @@ export interface TrainingProfile {
   stall_timeout_s: number;
   system_prompt: string | null;
   warmup_ratio: number;
+  /**
+   * How the frozen base weights are held: bf16, or nf4 (4-bit QLoRA, on a CUDA GPU with bitsandbytes); auto = nf4 on a GPU when bf16 would not fit
+   */
+  weights: 'auto' | 'bf16' | 'nf4';
 }
 
 /**
@@ -1419,12 +1451,12 @@ export const FIELD_DEFAULTS = {
   PreviewRequest: { limit: 5 },
   QuantizeOption: { available: true, default: false },
   ResumeTrainingRequest: { queue: false },
-  RunEstimate: { basis: 'formula', device: 'cpu' },
+  RunEstimate: { basis: 'formula', device: 'cpu', fits: true, gradient_checkpointing: false, weights: 'bf16', why: '' },
   RunScores: { replay_examples: 0 },
   SampleAnswer: { source: 'dataset' },
   SaveProfileRequest: { replace: false },
   StartTrainingRequest: { queue: false },
-  TrainingProfile: { auto_export: false, batch_size: 4, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, learning_rate: 0.001, max_seq_len: 512, precision: 'auto', probe: true, replay: 'auto', replay_ratio: 2, seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05 },
+  TrainingProfile: { auto_export: false, batch_size: 4, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, gradient_checkpointing: 'auto', learning_rate: 0.001, max_seq_len: 512, precision: 'auto', probe: true, replay: 'auto', replay_ratio: 2, seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05, weights: 'auto' },
   TrainingRunSummary: { message: '', name: '', stopped_early: false },
   TrainingStatus: { can_resume: false, epoch: 0, message: '', step: 0, total_epochs: 0, total_steps: 0 },
   UploadDatasetRequest: { replace: false },

@@ -127,10 +127,11 @@ def resolve(name: str, models_dir: Path, base: BaseModelFile | None = None) -> t
     return name, base
 
 
-def load(name: str, models_dir: Path, *, dtype=None, base: BaseModelFile | None = None):
+def load(name: str, models_dir: Path, *, dtype=None, base: BaseModelFile | None = None, nf4_device=None):
     """(model, tokenizer) with its weights in 16 bits (bf16, or `dtype`), computing in fp32
-    outside autocast (low_precision.py), in eval mode, on the CPU; the tokenizer renders the
-    chat format the base trains in (chat_formats.py)."""
+    outside autocast (low_precision.py), in eval mode, on the CPU (or, with `nf4_device`, in
+    4-bit NF4 on that CUDA device); the tokenizer renders the chat format the base trains in
+    (chat_formats.py)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -140,7 +141,12 @@ def load(name: str, models_dir: Path, *, dtype=None, base: BaseModelFile | None 
     try:
         AutoConfig.from_pretrained(str(source))  # fail fast (one round of hub retries, not three)
         tokenizer = AutoTokenizer.from_pretrained(str(source))
-        model = AutoModelForCausalLM.from_pretrained(str(source), dtype=dtype or torch.bfloat16)
+        if nf4_device is not None:  # QLoRA: 4-bit weights on the GPU (bitsandbytes)
+            model = AutoModelForCausalLM.from_pretrained(str(source), dtype=torch.bfloat16,
+                                                         quantization_config=low_precision.nf4_config(),
+                                                         device_map={"": nf4_device})
+        else:
+            model = AutoModelForCausalLM.from_pretrained(str(source), dtype=dtype or torch.bfloat16)
     except BaseModelError:
         raise
     except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors, ...

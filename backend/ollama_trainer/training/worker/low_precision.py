@@ -49,6 +49,33 @@ class _WidenedLinear(torch.autograd.Function):
         return grad @ weight.to(grad.dtype), None, None
 
 
+def nf4_available() -> bool:
+    """4-bit (NF4) base weights can be used: a CUDA GPU and the optional bitsandbytes."""
+    if not torch.cuda.is_available():
+        return False
+    import importlib.util
+
+    return importlib.util.find_spec("bitsandbytes") is not None
+
+
+def nf4_config():
+    """transformers' BitsAndBytesConfig for QLoRA: NF4 weights, bf16 compute, double quantization."""
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=torch.bfloat16)
+
+
+def available_gb(device: torch.device) -> float | None:
+    """The memory a run may use there: the GPU's free memory, or the machine's available RAM."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return round(free / 1024**3, 1)
+    from ollama_trainer.training.estimate import available_memory_gb
+
+    return available_memory_gb()
+
+
 def _linear_forward(module: torch.nn.Linear):
     def forward(x):
         weight, bias = module.weight, module.bias
@@ -70,7 +97,8 @@ def upcast_frozen(model: torch.nn.Module, compute_dtype: torch.dtype = torch.flo
     """Frozen 16-bit Linears compute in their input's dtype, and the token embeddings come out
     in `compute_dtype`, so hidden states stay fp32 outside autocast."""
     for module in model.modules():
-        if isinstance(module, torch.nn.Linear) and module.weight.dtype in (torch.bfloat16, torch.float16):
+        # exactly nn.Linear: a 4-bit Linear (bitsandbytes) is a subclass that computes its own way
+        if type(module) is torch.nn.Linear and module.weight.dtype in (torch.bfloat16, torch.float16):
             module.forward = _linear_forward(module)
     embeddings = model.get_input_embeddings()
     if embeddings is not None and embeddings.weight.dtype != compute_dtype:

@@ -208,8 +208,11 @@ def probe() -> int:
     device = pick_device("auto")
     memory = (round(torch.cuda.get_device_properties(device).total_memory / 1024**3, 1)
               if device.type == "cuda" else None)
-    print(json.dumps({"device": device.type, "device_name": device_name(device), "torch": torch.__version__,
-                      "memory_gb": memory}), flush=True)
+    from ollama_trainer.training.worker.low_precision import nf4_available
+
+    reply = ev.ProbeReply(device=device.type, device_name=device_name(device), torch=torch.__version__,
+                          memory_gb=memory, nf4=device.type == "cuda" and nf4_available())
+    print(reply.model_dump_json(), flush=True)
     return ev.EXIT_DONE
 
 

@@ -71,7 +71,7 @@ def preview(job_path: Path) -> PreviewReply:
         probe_cached=base_answers.cached(job, [x.prompt for x in job.probe], system=p.system_prompt,
                                          max_new_tokens=PROBE_TOKENS),
         dropped=dropped, truncated=sum(n > p.max_seq_len for n in lengths.values()), long_lines=long_lines[:5],
-        trainable_tokens=sum(kept[i][0] for i in train_idx),
+        trainable_tokens=sum(kept[i][0] for i in train_idx), longest=max((k[1] for k in kept), default=0),
         total_tokens=sum(kept[i][1] for i in train_idx),
         replay_tokens=replay_tokens)
 

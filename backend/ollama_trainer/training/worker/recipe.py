@@ -92,17 +92,26 @@ class LoRARecipe:
         examples = preparation.load_examples(self.dataset_spec)  # before the model: a bad file fails in a second
 
         t0 = time.monotonic()
+        self.available_gb = low_precision.available_gb(self.device)
+        weights = self.weights_used = self._weights()  # bf16, or nf4 on a GPU when bf16 would not fit (QLoRA)
         stored = low_precision.storage_dtype(self.device)
-        model, self.tokenizer = base_models.load(p.base_model, self.models_dir, base=self.job.base, dtype=stored)
+        model, self.tokenizer = base_models.load(p.base_model, self.models_dir, base=self.job.base, dtype=stored,
+                                                 nf4_device=self.device if weights == "nf4" else None)
+        if weights == "nf4":
+            from peft import prepare_model_for_kbit_training
+
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
         self.token_rows = self._turn_tokens(model, examples)
-        self.model = preparation.attach_lora(model, self.profile, self.token_rows).to(self.device)
+        self.model = preparation.attach_lora(model, self.profile, self.token_rows)
+        if weights != "nf4":
+            self.model = self.model.to(self.device)
         trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
         total = self.total_params = sum(x.numel() for x in self.model.parameters())
         self.log.emit(ev.ModelLoaded(
             base_model=p.base_model,
             device=self.device.type,
             dtype="bfloat16" if amp else "float32",
-            weights_dtype=str(stored).removeprefix("torch."),
+            weights_dtype="nf4" if weights == "nf4" else str(stored).removeprefix("torch."),
             trainable_params=trainable,
             total_params=total,
             load_s=round(time.monotonic() - t0, 3),
@@ -120,10 +129,37 @@ class LoRARecipe:
         if self.resume:
             self._restore()
         self.estimate = self._estimate()
+        if not self.estimate.fits:  # refused before the first step, saying what would make it fit
+            raise ConfigError(self.estimate.why)
+        if self.estimate.gradient_checkpointing:
+            self._checkpointing()
+            self.log.emit(ev.Notice(message=self.estimate.why or "gradient checkpointing is on (the profile asks)"))
         self.log.emit(ev.DatasetLoaded(
             train_examples=len(self.train_set), eval_examples=len(self.eval_set), train_tokens=sum(self.lengths),
             replay_examples=self.replay_count, estimate=self.estimate,
         ))
+
+    def _shape(self) -> estimate.Shape:
+        return estimate.shape_of(self.job.base) if self.job.base and self.job.base.parameters else \
+            estimate.Shape(estimate.DEFAULT_PARAMETERS)
+
+    def _weights(self) -> str:
+        """bf16, or nf4 where the profile asks or (auto) bf16 would not fit on this GPU; decided
+        before the model loads, with the longest possible batch."""
+        p = self.profile
+        if self.device.type != "cuda":
+            return "bf16"
+        plan = estimate.memory_plan(self._shape(), p.batch_size * p.max_seq_len, available_gb=self.available_gb,
+                                    device="cuda", checkpointing="auto", weights=p.weights,
+                                    nf4_possible=low_precision.nf4_available())
+        return plan.weights
+
+    def _checkpointing(self) -> None:
+        """Recompute each decoder layer's activations in the backward pass (non-reentrant: the
+        frozen inputs need no grad)."""
+        base = self.model.get_base_model()
+        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        base.config.use_cache = False
 
     def _turn_tokens(self, model, examples: list[dict]) -> list[int]:
         """The turn tokens' embedding rows to train, when the base does not know its chat format."""
@@ -149,11 +185,24 @@ class LoRARecipe:
         left = max(0, sum(self.lengths) * self.epochs - self.tokens_seen)
         probe_cached = base_answers.cached(job, [x.prompt for x in job.probe], system=p.system_prompt,
                                            max_new_tokens=PROBE_TOKENS)
-        generated = estimate.generated_tokens(probe=len(job.probe) if p.probe else 0, replay=self.replay_count,
-                                              replay_cached=self.replay_was_cached, probe_cached=probe_cached)
-        parameters = (job.base.parameters if job.base and job.base.parameters else
-                      self.total_params - sum(x.numel() for x in self.model.parameters() if x.requires_grad))
-        return estimate.for_run(parameters, left, device=self.device.type, generated=generated, speeds=job.speeds)
+        generate = estimate.generate_calls(probe=len(job.probe) if p.probe else 0, probe_cached=probe_cached,
+                                           replay=self.replay_count, replay_cached=self.replay_was_cached)
+        base = job.base
+        if base is None or not base.parameters:
+            config = self.model.config
+            trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
+            base = ev.BaseModelFile(kind="hub", parameters=self.total_params - trainable,
+                                    hidden=getattr(config, "hidden_size", None),
+                                    layers=getattr(config, "num_hidden_layers", None),
+                                    vocab=getattr(config, "vocab_size", None))
+        longest = max((len(e.input_ids) for e in self.train_set), default=0)
+        batch_tokens = p.batch_tokens or p.batch_size * min(p.max_seq_len, longest or p.max_seq_len)
+        shape = estimate.shape_of(base)
+        plan = estimate.memory_plan(shape, batch_tokens, available_gb=self.available_gb, device=self.device.type,
+                                    checkpointing=p.gradient_checkpointing,
+                                    weights="nf4" if getattr(self, "weights_used", "bf16") == "nf4" else "bf16")
+        return estimate.for_run(shape, left, device=self.device.type, generate=generate, speeds=job.speeds,
+                                batch_tokens=batch_tokens, plan=plan)
 
     def _replay(self, n_dataset: int) -> list[dict]:
         """The base model's own answers to general prompts, to mix in (base_answers.py)."""

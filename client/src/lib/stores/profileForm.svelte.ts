@@ -21,6 +21,8 @@ export type NumberField =
 export type TextField = 'id' | 'name' | 'description' | 'base_model' | 'target_modules';
 export type ProfileField = NumberField | TextField;
 export type Replay = TrainingProfile['replay'];
+export type Checkpointing = TrainingProfile['gradient_checkpointing'];
+export type Weights = TrainingProfile['weights'];
 
 const P = FIELD_BOUNDS.TrainingProfile;
 const L = FIELD_BOUNDS.LoraSettings;
@@ -110,6 +112,8 @@ export class ProfileForm {
   readonly origin: TrainingProfile | null;
   values: Record<ProfileField, string> = $state(texts(null));
   replay: Replay = $state(D.replay);
+  checkpointing: Checkpointing = $state(D.gradient_checkpointing);
+  weights: Weights = $state(D.weights);
   /** Set by Save: problems show only after the first try (or once a field was touched). */
   touched: Partial<Record<ProfileField, boolean>> = $state({});
   submitted = $state(false);
@@ -119,6 +123,8 @@ export class ProfileForm {
     this.origin = origin;
     this.values = texts(origin);
     this.replay = origin?.replay ?? D.replay;
+    this.checkpointing = origin?.gradient_checkpointing ?? D.gradient_checkpointing;
+    this.weights = origin?.weights ?? D.weights;
     if (mode === 'duplicate' && origin) {
       this.values.id = `${origin.id}-copy`;
       this.values.name = t('profileForm.copyName', { name: origin.name });
@@ -213,6 +219,8 @@ export class ProfileForm {
       eval_fraction: num('eval_fraction'),
       replay: this.replay,
       replay_ratio: num('replay_ratio'),
+      gradient_checkpointing: this.checkpointing,
+      weights: this.weights,
       source: 'user',
     };
     // The Ollama hint belongs to the copied profile's base: another base drops it.
