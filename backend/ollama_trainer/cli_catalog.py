@@ -72,6 +72,8 @@ def show_history(runs) -> None:
     if not runs:
         print("No training runs yet. Start one with: ollama-trainer train --profile quick-demo --dataset identity-demo")
     for r in runs:
-        loss = f"{r.final_loss:.4f}" if r.final_loss is not None else "-"
+        # the kept adapter's eval loss is the result; without an eval split, the last training loss
+        loss = (f"eval {r.eval_loss:.4f}" if r.eval_loss is not None
+                else f"train {r.final_loss:.4f}" if r.final_loss is not None else "-")
         dur = f"{r.duration_s:.0f}s" if r.duration_s is not None else ("now" if not r.finished_at else "-")
-        print(f"{r.started_at}  {r.training_id}  {r.profile_id:<14} {r.dataset_id:<16} {r.status:<11} loss {loss:<8} {dur}")
+        print(f"{r.started_at}  {r.training_id}  {r.profile_id:<14} {r.dataset_id:<16} {r.status:<11} {loss:<12} {dur}")

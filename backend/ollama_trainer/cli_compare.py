@@ -41,8 +41,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rows: list[tuple[str, list[str]]] = [("run", [r.training_id for r in runs])]
     rows.append(("name", [(r.summary.name if r.summary else "") or "-" for r in runs]))
     rows.append(("status", [r.summary.status if r.summary else "running" for r in runs]))
-    rows.append(("final loss", [_cell(r.summary.final_loss if r.summary else None) for r in runs]))
-    rows.append(("eval loss", [_cell(r.summary.eval_loss if r.summary else None) for r in runs]))
+    rows.append(("last train loss", [_cell(r.summary.final_loss if r.summary else None) for r in runs]))
+    rows.append(("eval loss, kept", [_cell(r.summary.eval_loss if r.summary else None) for r in runs]))
     rows.append(("learned", [_cell(r.scores.learned if r.scores else None) for r in runs]))
     rows.append(("kept", [_cell(r.scores.kept if r.scores else None) for r in runs]))
     rows.append(("duration s", [_cell(r.summary.duration_s if r.summary else None) for r in runs]))

@@ -96,6 +96,19 @@ describe('RunScores', () => {
     expect(screen.getByText('not scored')).toBeInTheDocument();
   });
 
+  it('says so when the model learned none of the held-out prompts', () => {
+    const s = scores({ learned: 0 });
+    s.learned_rows = s.learned_rows.map((r) => ({ ...r, learned: false }));
+    render(RunScores, { scores: s, probe: true });
+    expect(screen.getByTestId('learned-score')).toHaveTextContent('0/4');
+    expect(screen.getByTestId('learned-nothing')).toHaveTextContent('learned none of the held-out prompts');
+  });
+
+  it('has no such word when something was learned', () => {
+    render(RunScores, { scores: scores(), probe: true });
+    expect(screen.queryByTestId('learned-nothing')).not.toBeInTheDocument();
+  });
+
   it('says when a run has no scores at all', () => {
     render(RunScores, { scores: null });
     expect(screen.getByText(/This run has no scores/)).toBeInTheDocument();

@@ -37,8 +37,8 @@ describe('TrainingHistory', () => {
   it('lists runs as rows that link to their page', async () => {
     const { backend } = await show({
       get_training_history: [
-        summary({ training_id: 'a1', status: 'done', final_loss: 0.5, duration_s: 65 }),
-        summary({ training_id: 'b 2', status: 'error', final_loss: null, duration_s: null }),
+        summary({ training_id: 'a1', status: 'done', final_loss: 0.5, eval_loss: 0.75, duration_s: 65 }),
+        summary({ training_id: 'b 2', status: 'error', final_loss: 0.5, eval_loss: null, duration_s: null }),
       ],
     });
 
@@ -46,10 +46,12 @@ describe('TrainingHistory', () => {
     expect(rows).toHaveLength(2);
     expect(within(rows[0]).getByRole('link')).toHaveAttribute('href', '#/training/a1');
     expect(within(rows[1]).getByRole('link')).toHaveAttribute('href', '#/training/b%202');
-    for (const cell of ['Teach an identity', 'lumen', 'done', '0.5000', '1:05']) {
+    for (const cell of ['Teach an identity', 'lumen', 'done', '0.7500', '1:05']) {
       expect(within(rows[0]).getByText(cell)).toBeInTheDocument();
     }
     expect(within(rows[1]).getByText('error')).toBeInTheDocument();
+    // The kept adapter's eval loss is the result; without one, the last training loss, labelled.
+    expect(within(rows[1]).getByText('0.5000 train')).toBeInTheDocument();
     // Local, readable time, not the raw ISO string.
     expect(within(rows[0]).getByRole('link').textContent).toMatch(/2025/);
     expect(within(rows[0]).getByRole('link').textContent).not.toContain('T10:00:00Z');

@@ -228,6 +228,15 @@ describe('TrainingPanel: a running job', () => {
     expect(within(job).getByRole('link', { name: 'Open run details' })).toHaveAttribute('href', '#/training/t-1');
   });
 
+  it('counts a stage outside the steps (the replay answers) with its own bar', async () => {
+    const preparing = status({ stage: 'replay', stage_done: 12, stage_total: 40 });
+    setup({ get_active_training: preparing, get_training_status: preparing, get_training_metrics: metrics([]) });
+    const job = await screen.findByRole('region', { name: 'Current run' });
+    const stage = await within(job).findByTestId('job-stage');
+    expect(stage).toHaveTextContent('The base answers the general prompts (kept in the training mix): 12 of 40');
+    expect(within(stage).getByRole('progressbar', { name: 'Stage progress' })).toHaveAttribute('value', '12');
+  });
+
   it('cancels only after the in-page confirmation', async () => {
     const { backend } = setup({
       get_active_training: status(),
