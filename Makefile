@@ -32,7 +32,8 @@ test-client:
 test-python:
 	OLLAMA_TRAINER_MODELS_CACHE=$(CURDIR)/.cache/models $(PY) -m pytest --durations=20
 
-setup: $(STAMPS)/deb $(STAMPS)/venv client/node_modules/.package-lock.json llamacpp/node_modules/.package-lock.json
+setup: $(STAMPS)/deb $(STAMPS)/venv client/node_modules/.package-lock.json llamacpp/node_modules/.package-lock.json \
+	llamacpp/convert/convert_hf_to_gguf.py
 
 $(STAMPS)/deb:
 	@mkdir -p $(STAMPS)
@@ -69,10 +70,21 @@ llamacpp/node_modules/.package-lock.json: llamacpp/package-lock.json
 	cd llamacpp && npm ci --omit=optional --no-audit --no-fund
 	@touch $@
 
+# llama.cpp's own safetensors -> GGUF converter, with its conversion/ package and gguf-py, checked
+# out of the source bundle node-llama-cpp ships (the same llama.cpp build; no download): what
+# writes a folder base's trained model as a GGUF.
+LLAMA_BUNDLE := llamacpp/node_modules/node-llama-cpp/llama/gitRelease.bundle
+llamacpp/convert/convert_hf_to_gguf.py: llamacpp/node_modules/.package-lock.json
+	rm -rf llamacpp/convert
+	git clone -q --no-checkout $(LLAMA_BUNDLE) llamacpp/convert
+	git -C llamacpp/convert checkout -q HEAD -- convert_hf_to_gguf.py conversion gguf-py LICENSE
+	rm -rf llamacpp/convert/.git
+	@touch $@
+
 build: $(WEB)
 
 $(WEB): $(CLIENT_SOURCES) client/node_modules/.package-lock.json
 	cd client && npm run build
 
 clean:
-	rm -rf $(STAMPS) backend/ollama_trainer/web client/node_modules llamacpp/node_modules
+	rm -rf $(STAMPS) backend/ollama_trainer/web client/node_modules llamacpp/node_modules llamacpp/convert

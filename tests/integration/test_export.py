@@ -176,7 +176,45 @@ def test_gguf_adapter_read_back(run, ollama_standin, tiny_adapter):
                 np.testing.assert_array_equal(tb.data, b)
 
 
-# -- a safetensors folder base: the merged folder goes to Ollama, which converts it -------------
+# -- a safetensors folder base: written as a GGUF by llama.cpp's converter ---------------------
+def test_a_folder_base_exports_as_a_gguf_llama_cpp_wrote(tiny_models, tmp_path, ollama_standin):
+    """The tiny llama as a safetensors folder (SmolLM2's tokenizer): the export merges the LoRA
+    into the folder, llama.cpp's converter writes it as model.gguf (no merged/ left), which is
+    the same model the GGUF path writes from the same weights, quantizes here and loads in
+    llama.cpp."""
+    import gguf
+
+    from ollama_trainer.weights.merge import merge_into_gguf
+    from tests import llamacpp_engine as engine
+
+    engine.require()
+    adapter = tiny_gguf.write_peft_adapter(tmp_path / "adapter", rank=RANK)
+    run = make_run(adapter, tiny_models.folder("llama"))
+    result = export_run(TRAINING_ID, host=ollama_standin.url, quantize="q4_K_M")
+
+    model_gguf = run / "model.gguf"
+    assert model_gguf.is_file() and not (run / "merged").exists()
+    assert result.model_file == str(run / "model-Q4_K_M.gguf")
+    (create,) = ollama_standin.calls("POST", "/api/create")
+    assert create.json["files"] == {"model.gguf": sha(run / "model-Q4_K_M.gguf")} and "quantize" not in create.json
+    assert "\nFROM ./model-Q4_K_M.gguf\n" in (run / "Modelfile").read_text()
+    # the same model as the GGUF base's merge (the folder holds the GGUF's weights in bf16)
+    reference = merge_into_gguf(tiny_models.gguf("llama"), run / "adapter", tmp_path / "reference.gguf").path
+    ours, theirs = gguf.GGUFReader(str(model_gguf)), gguf.GGUFReader(str(reference))
+    mine = {t.name: t for t in ours.tensors}
+    assert set(mine) == {t.name for t in theirs.tensors}
+    for t in theirs.tensors:
+        np.testing.assert_allclose(mine[t.name].data.astype(np.float32).reshape(t.data.shape),
+                                   t.data.astype(np.float32), rtol=2e-2, atol=2e-2, err_msg=t.name)
+    for key in ("general.architecture", "tokenizer.ggml.model", "tokenizer.ggml.pre"):
+        assert ours.fields[key].contents() == theirs.fields[key].contents(), key
+    assert ours.fields["tokenizer.ggml.tokens"].contents() == theirs.fields["tokenizer.ggml.tokens"].contents()
+    # llama.cpp loads what Ollama received and generates from it
+    (answer,) = engine.complete(run / "model-Q4_K_M.gguf", ["The capital of France is"], max_tokens=4)
+    assert len(answer["tokens"]) > 0, answer
+
+
+# -- a folder llama.cpp cannot convert: the merged folder goes to Ollama (its MLX engine) -------
 @pytest.fixture(scope="session")
 def folder_adapter(tmp_path_factory, builtin_model) -> tuple[Path, Path]:
     """(adapter, base folder): a tiny HF llama saved with the builtin's tokenizer files."""
@@ -196,14 +234,14 @@ def folder_adapter(tmp_path_factory, builtin_model) -> tuple[Path, Path]:
     return tiny_gguf.write_peft_adapter(root / "adapter", rank=RANK), base
 
 
-def test_a_folder_base_sends_the_merged_folder(folder_adapter, ollama_standin):
+def test_a_folder_llama_cpp_cannot_convert_sends_the_merged_folder(folder_adapter, ollama_standin):
     from safetensors.numpy import load_file
 
     adapter, base = folder_adapter
     run = make_run(adapter, base)
     result = export_run(TRAINING_ID, host=ollama_standin.url)
     merged = run / "merged"
-    assert result.model_file == str(merged)
+    assert result.model_file == str(merged) and not (run / "model.gguf").exists()
     files = ollama_standin.calls("POST", "/api/create")[0].json["files"]
     assert set(files) == {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                           "generation_config.json"} & {p.name for p in merged.iterdir()}

@@ -422,8 +422,8 @@ def _quantized(source: model_source.ModelSource, kind: str, status, fail) -> mod
     from ollama_trainer.weights import quantize
 
     if source.kind != "gguf":
-        raise fail("not_exportable", f"a {kind} model file is made from a GGUF; this run's base is a safetensors "
-                   "folder, whose merged folder Ollama takes as it is: export it as F16")
+        raise fail("not_exportable", f"a {kind} model file is made from a GGUF; this run's trained model is a "
+                   "safetensors folder that llama.cpp's converter could not write as one: export it as F16")
     status(f"quantizing the model file to {kind.upper()} (llama.cpp)")
     try:
         return model_source.quantized(source, kind)

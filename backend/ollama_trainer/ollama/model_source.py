@@ -3,8 +3,10 @@ did not write it (runs from before 0.5.0, or a file deleted to save space).
 
 - A base read from a GGUF (the builtin, a .gguf file, a model from Ollama's store):
   `model.gguf`, merged here in the app process (numpy, streamed: tens of MB extra).
-- A base given as a local safetensors folder: `merged/`, merged by the worker (torch), which
-  Ollama converts on create (llama, qwen2/3, gemma2/3, mistral, phi3 architectures).
+- A base given as a local safetensors folder: `model.gguf` too, merged by the worker (torch) and
+  written by llama.cpp's converter; a run that has only `merged/` (older runs, or an architecture
+  the converter does not know) gets it converted now, else sends the folder, which from Ollama
+  0.35 only its MLX engine imports.
 - A Hugging Face hub id: exported when the hub cache has its folder; otherwise it cannot be,
   and the error says what to do.
 """
@@ -24,7 +26,7 @@ from ollama_trainer.ollama import modelfile
 from ollama_trainer.training.protocol import BaseModelFile, JobSpec
 from ollama_trainer.training.run_folder import MERGED as MERGED_DIR
 from ollama_trainer.training.run_folder import ADAPTER, MODEL_GGUF
-from ollama_trainer.weights import gguf_info
+from ollama_trainer.weights import gguf_info, hf_to_gguf
 from ollama_trainer.weights.merge import MergeError, merge_into_gguf
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,10 @@ def _gguf_source(base: BaseModelFile, run_dir: Path, on_progress) -> ModelSource
             header = gguf_info.read_info(target)
         except (MergeError, gguf_info.GGUFFileError) as exc:
             raise DomainError(f"the trained model file could not be written: {exc}", code="model_file_failed") from exc
+    return _from_header(target, header)
+
+
+def _from_header(target: Path, header: gguf_info.GGUFInfo) -> ModelSource:
     heads = (header.head_count, header.head_count_kv or header.head_count) if header.head_count else None
     return ModelSource("gguf", target, {MODEL_GGUF: target}, header.chat_template, header.architecture, heads)
 
@@ -134,11 +140,23 @@ def _readable(target: Path) -> gguf_info.GGUFInfo | None:
 
 
 def _folder_source(folder: Path, run_dir: Path, python: str, on_progress) -> ModelSource:
-    target = run_dir / MERGED_DIR
-    if not (target / "config.json").is_file():
+    target, gguf = run_dir / MERGED_DIR, run_dir / MODEL_GGUF
+    header = _readable(gguf)
+    if header is None and not (target / "config.json").is_file():
         if on_progress:
             on_progress("merging the LoRA into the base model's weights", None)
-        _worker_merge(run_dir, python)
+        _worker_merge(run_dir, python)  # writes model.gguf, or merged/ where llama.cpp cannot convert
+        header = _readable(gguf)
+    if header is None and hf_to_gguf.available():
+        if on_progress:
+            on_progress("writing the merged model as a GGUF (llama.cpp's converter)", None)
+        try:
+            hf_to_gguf.convert(target, gguf, python=python)
+            header = _readable(gguf)
+        except hf_to_gguf.ConvertError as exc:
+            log.warning("%s; sending the safetensors folder", exc)
+    if header is not None:
+        return _from_header(gguf, header)
     files = {p.name: p for p in sorted(target.iterdir()) if p.is_file()}
     try:
         config = json.loads((target / "config.json").read_text(encoding="utf-8"))

@@ -3,9 +3,12 @@ runs: `python -m ollama_trainer.training.worker merge --run-dir DIR`):
 
 - a base read from a GGUF (the builtin, a GGUF file, a model in Ollama's store): `model.gguf`,
   the LoRA merged into that very file's weights (weights/merge.py, numpy, streamed);
-- a base given as a safetensors folder: `merged/`, the folder with the LoRA merged into its
-  weights, shard by shard, plus its config and tokenizer files: Ollama converts such a folder
-  itself (llama, qwen2/3, gemma2/3, mistral, phi3).
+- a base given as a safetensors folder: the folder with the LoRA merged into its weights, shard
+  by shard, plus its config and tokenizer files (`merged/`), then written as `model.gguf` by
+  llama.cpp's own converter (weights/hf_to_gguf.py), so it runs on every Ollama and quantizes
+  here like any GGUF; `merged/` is removed then. Where the converter cannot write it (an
+  architecture llama.cpp does not know), `merged/` stays, and the run says so: from 0.35 only
+  Ollama's MLX engine (Apple Silicon, NVIDIA on Linux) imports a safetensors folder.
 
 A failure here does not fail the training (the adapter is saved): the run says why, and the
 export tries again.
@@ -27,6 +30,7 @@ from ollama_trainer.errors import DomainError
 from ollama_trainer.training.protocol import JobSpec
 from ollama_trainer.training.run_folder import MERGED as MERGED_DIR
 from ollama_trainer.training.run_folder import ADAPTER, MODEL_GGUF
+from ollama_trainer.weights import hf_to_gguf
 from ollama_trainer.weights.lora import LoraAdapter, LoraError, read_adapter
 from ollama_trainer.weights.merge import merge_into_gguf
 
@@ -44,6 +48,7 @@ class Written:
     path: Path
     bytes: int
     seconds: float
+    note: str = ""  # what the run should say about it (a folder that stayed a folder)
 
 
 def write(job: JobSpec, run_dir: Path, *, on_progress=None) -> Written | None:
@@ -64,8 +69,15 @@ def write(job: JobSpec, run_dir: Path, *, on_progress=None) -> Written | None:
         folder = base.folder or bases.hub_cache_folder(job.profile.base_model)
         if folder:
             out = merge_folder(Path(folder), adapter, run_dir / MERGED_DIR)
-            size = sum(f.stat().st_size for f in out.iterdir())
-            return Written(out, size, round(time.monotonic() - t0, 3))
+            try:
+                converted = hf_to_gguf.convert(out, run_dir / MODEL_GGUF)
+            except hf_to_gguf.ConvertError as exc:
+                size = sum(f.stat().st_size for f in out.iterdir())
+                return Written(out, size, round(time.monotonic() - t0, 3),
+                               note=f"the trained model stays a safetensors folder ({exc}): from Ollama 0.35 only "
+                                    "its MLX engine (Apple Silicon, NVIDIA on Linux) imports it")
+            shutil.rmtree(out, ignore_errors=True)
+            return Written(converted.path, converted.bytes, round(time.monotonic() - t0, 3))
     except LoraError as exc:
         raise ModelFileError(str(exc)) from exc
     return None

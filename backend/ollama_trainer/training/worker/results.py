@@ -52,6 +52,8 @@ def write_all(recipe) -> None:
     else:
         if written is not None:
             recipe.log.emit(ev.ModelFile(path=str(written.path), bytes=written.bytes, seconds=written.seconds))
+            if written.note:
+                recipe.log.emit(ev.Notice(message=written.note))
 
 
 def sample_prompts(recipe, limit: int = SAMPLE_LIMIT) -> list[tuple[str, str | None, str]]:

@@ -1,0 +1,108 @@
+"""A safetensors model folder as one F16 GGUF, by llama.cpp's own converter, so the trained
+model of a folder base runs on every Ollama (a safetensors import goes only to Ollama's MLX
+engine from 0.35: Apple Silicon, or NVIDIA on Linux) and can be quantized here like any GGUF.
+
+    convert(Path("runs/X/merged"), Path("runs/X/model.gguf"))  -> Converted(path, bytes, seconds)
+
+The converter is `convert_hf_to_gguf.py` with its `conversion/` package and its own gguf-py,
+from the llama.cpp source that node-llama-cpp ships as a git bundle (`make setup` checks those
+files out into llamacpp/convert; OLLAMA_TRAINER_LLAMA_CONVERT names another checkout): the very
+tool llama.cpp and Ollama users convert with, so the file carries upstream metadata. It streams
+(lazy tensors: one at a time in memory) and runs in a child process (`python -m
+ollama_trainer.weights.hf_to_gguf FOLDER OUT`), which imports torch, never the app.
+
+A folder the converter cannot write (an architecture or a BPE pre-tokenizer llama.cpp does not
+know) fails with the converter's own reason; the merged folder stays for Ollama's MLX engine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ollama_trainer import paths
+
+CONVERT_ENV = "OLLAMA_TRAINER_LLAMA_CONVERT"
+SCRIPT = "convert_hf_to_gguf.py"
+TIMEOUT_S = 6 * 3600
+
+
+class ConvertError(Exception):
+    """The folder could not be written as a GGUF; the message says why."""
+
+
+@dataclass(frozen=True)
+class Converted:
+    path: Path
+    bytes: int
+    seconds: float
+
+
+def converter_dir() -> Path | None:
+    """The llama.cpp checkout holding convert_hf_to_gguf.py, or None when it is not installed."""
+    override = os.environ.get(CONVERT_ENV)
+    folder = Path(override) if override else paths.REPO_ROOT / "llamacpp" / "convert"
+    return folder if (folder / SCRIPT).is_file() and (folder / "gguf-py").is_dir() else None
+
+
+def available() -> bool:
+    return converter_dir() is not None
+
+
+def convert(folder: Path, out: Path, *, python: str = sys.executable) -> Converted:
+    """Write `folder` (config.json, *.safetensors, tokenizer files) as an F16 GGUF at `out`,
+    atomically: a failure leaves no file at `out`."""
+    src = converter_dir()
+    if src is None:
+        raise ConvertError("llama.cpp's converter is not installed (run `make setup`, which checks it out "
+                           "into llamacpp/convert)")
+    folder, out = Path(folder), Path(out)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    command = [python, "-m", "ollama_trainer.weights.hf_to_gguf", str(folder), str(tmp)]
+    env = {**os.environ, CONVERT_ENV: str(src), "NO_LOCAL_GGUF": "1"}
+    t0 = time.monotonic()
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+        if done.returncode != 0:
+            raise ConvertError(f"llama.cpp's converter could not write {folder} as a GGUF: {_reason(done.stderr)}")
+        os.replace(tmp, out)
+    except subprocess.TimeoutExpired:
+        raise ConvertError(f"llama.cpp's converter did not finish {folder} within {TIMEOUT_S // 3600} h") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Converted(out, out.stat().st_size, round(time.monotonic() - t0, 3))
+
+
+def _reason(stderr: str) -> str:
+    """The converter's last error line (its traceback's message), or its last line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "Error:" in line or "Error(" in line:
+            return line[:400]
+    return lines[-1][:400] if lines else "no message"
+
+
+def _child(argv: list[str]) -> int:
+    """In the child: llama.cpp's converter on FOLDER, written as F16 to OUT. Imports torch
+    (through the converter)."""
+    if len(argv) != 2:
+        print("usage: python -m ollama_trainer.weights.hf_to_gguf FOLDER OUT", file=sys.stderr)
+        return 2
+    src = converter_dir()
+    if src is None:
+        print("ConvertError: llama.cpp's converter is not installed", file=sys.stderr)
+        return 2
+    sys.path[:0] = [str(src / "gguf-py"), str(src)]
+    import convert_hf_to_gguf  # noqa: PLC0415 - the converter itself, found above
+
+    sys.argv = [SCRIPT, argv[0], "--outfile", argv[1], "--outtype", "f16"]
+    convert_hf_to_gguf.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1:]))
