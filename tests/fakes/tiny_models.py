@@ -86,11 +86,17 @@ def _tensors(arch: str, shape: Shape, vocab: int) -> list[tuple[str, tuple[int, 
     return out
 
 
+TOWER_WIDTH = 32  # the embedded vision tower of a library_blob gemma3
+
+
 def write_gguf(path: Path, arch: str = "llama", shape: Shape = TINY, *, seed: int = 0, f16: bool = True,
-               chat_template: str | None = None, name: str | None = None) -> Path:
+               chat_template: str | None = None, name: str | None = None, library_blob: bool = False) -> Path:
     """A model GGUF of `arch` (llama, qwen2, qwen3, gemma3) at `shape`, tied embeddings, F16
     (or F32) 2-D tensors and F32 norms; tokenizer_keys(arch) (with their chat template, if
-    any, unless `chat_template` is given)."""
+    any, unless `chat_template` is given). `library_blob`: laid out as Ollama's own library
+    blobs are (weights/upstream.py): gemma3 with an embedded vision tower and projector (`v.*`,
+    `mm.*` tensors, `gemma3.vision.*` / `gemma3.mm.*` keys), llama without `tokenizer.ggml.pre`
+    (the first llama3 blobs)."""
     import gguf
     from gguf import GGUFValueType
 
@@ -119,7 +125,13 @@ def write_gguf(path: Path, arch: str = "llama", shape: Shape = TINY, *, seed: in
     w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if f16 else gguf.LlamaFileType.ALL_F32)
     if chat_template is not None and "tokenizer.chat_template" not in keys:
         w.add_chat_template(chat_template)
+    if library_blob and arch == "gemma3":
+        w.add_uint32("gemma3.vision.block_count", 1)
+        w.add_uint32("gemma3.vision.embedding_length", TOWER_WIDTH)
+        w.add_uint32("gemma3.mm.tokens_per_image", 256)
     for key, item in keys.items():
+        if library_blob and arch == "llama" and key == "tokenizer.ggml.pre":
+            continue
         value = item.value
         if key == "tokenizer.ggml.tokens":
             value = tokens + [f"<unused{i}>" for i in range(vocab - len(tokens))]
@@ -133,6 +145,10 @@ def write_gguf(path: Path, arch: str = "llama", shape: Shape = TINY, *, seed: in
         w.add_key_value(key, value, GGUFValueType(item.type), sub_type=sub)
 
     plan = _tensors(arch, shape, vocab)
+    if library_blob and arch == "gemma3":
+        plan += [("v.blk.0.attn_q.weight", (TOWER_WIDTH, TOWER_WIDTH), "linear"),
+                 ("v.post_layernorm.weight", (TOWER_WIDTH,), "norm"),
+                 ("mm.input_projection.weight", (TOWER_WIDTH, shape.hidden), "linear")]
     for tname, tshape, kind in plan:
         dtype = np.float16 if (f16 and len(tshape) == 2) else np.float32
         w.add_tensor_info(tname, tshape, np.dtype(dtype), int(np.prod(tshape)) * np.dtype(dtype).itemsize)

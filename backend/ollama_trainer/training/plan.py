@@ -16,6 +16,7 @@ from ollama_trainer.datasets import system_prompts
 from ollama_trainer.errors import DomainError
 from ollama_trainer.evaluation import prompt_sets
 from ollama_trainer.training.protocol import BaseModelFile, JobDataset, JobSpec
+from ollama_trainer.weights import architectures
 
 SPEED_HISTORY = 20  # the estimate's speed: the median of this many latest runs on the same base
 
@@ -72,6 +73,12 @@ def resolve(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | No
     profile = apply_overrides(profile, overrides)
     loaded = check_dataset(dataset)
     resolved = bases.resolve(profile.base_model)
+    if resolved.architecture:  # a hub id's is known only once it is downloaded
+        try:
+            architectures.get(resolved.architecture)
+        except architectures.UnsupportedArchitecture as exc:
+            raise DomainError(f"the base model {profile.base_model} cannot be trained here: {exc}",
+                              code="not_available") from None
     system = system_prompts.choose(profile_prompt=profile.system_prompt, examples=loaded.examples,
                                    ollama_prompt=resolved.ollama_system)
     if system.source == "ollama":  # train with the system prompt Ollama gives it, too

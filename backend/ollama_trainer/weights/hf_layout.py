@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ollama_trainer.weights import architectures
+from ollama_trainer.weights import architectures, upstream
 from ollama_trainer.weights.gguf_info import GGUFHeader, TensorInfo
 from ollama_trainer.weights.lora import permutation
 
@@ -93,8 +93,8 @@ def tensor_plan(header: GGUFHeader) -> list[Planned]:
     gemma = arch.name == "gemma3"
     plan = []
     for tensor in header.tensors:
-        if tensor.name in _SKIPPED:
-            continue
+        if tensor.name in _SKIPPED or upstream.is_tower_tensor(tensor.name):
+            continue  # an embedded vision/audio tower (Ollama's own blobs): the text model is trained
         match = _BLOCK_NAME.match(tensor.name)
         if match:
             layer, part, kind = int(match.group(1)), match.group(2), match.group(3)

@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from ollama_trainer.weights import architectures
+from ollama_trainer.weights import architectures, upstream
 from ollama_trainer.weights.gguf_info import GGUFFileError, GGUFHeader, TensorInfo, read_header, row_blocks
 from ollama_trainer.weights.lora import LoraAdapter, LoraError, permutation, read_adapter
 
@@ -101,11 +101,13 @@ def merge_into_gguf(base_gguf: str | Path, adapter_dir: str | Path | None, out_p
     out_dtype = np.float32 if out_type == "f32" else np.float16
     tmp = out_path.with_name(f".{out_path.name}.tmp-{os.getpid()}")
     writer = gguf.GGUFWriter(str(tmp), arch=arch_name)
-    skipped = _copy_metadata(header, writer)
+    skipped = _copy_metadata(header, writer, arch_name)
     writer.add_file_type({"f16": gguf.LlamaFileType.MOSTLY_F16, "f32": gguf.LlamaFileType.ALL_F32,
                           "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0}[out_type])
     plan = []
     for tensor in header.tensors:
+        if upstream.is_tower_tensor(tensor.name):
+            continue  # an embedded vision/audio tower of an Ollama blob: upstream's text model has none
         if out_type == "q8_0" and len(tensor.shape) >= 2 and tensor.shape[-1] % Q8_0_BLOCK == 0:
             dtype = "q8_0"  # 32 values as one fp16 scale and 32 int8: 34 bytes
             nbytes = tensor.n_elements // Q8_0_BLOCK * 34
@@ -167,19 +169,25 @@ def _delta_plan(adapter: LoraAdapter, arch, header: GGUFHeader) -> dict[str, tup
     return plan
 
 
-def _copy_metadata(header: GGUFHeader, writer) -> list[str]:
-    """Every key of the base but the file's own bookkeeping; returns the keys left out."""
+def _copy_metadata(header: GGUFHeader, writer, arch_name: str) -> list[str]:
+    """Every key of the base but the file's own bookkeeping and an embedded tower's keys, plus
+    what upstream has that an Ollama blob lacks (upstream.py); returns the keys left out."""
     from gguf import GGUFValueType
 
     skipped = []
     for name, item in header.fields.items():
         if name in ("general.architecture", "general.file_type", "general.alignment"):
             continue
+        if upstream.is_tower_key(arch_name, name):
+            skipped.append(name)
+            continue
         if item.type == GGUFValueType.ARRAY and (item.sub_type == GGUFValueType.ARRAY or not item.value):
             skipped.append(name)  # nested or empty arrays: not used by the architectures we support
             continue
         sub = GGUFValueType(item.sub_type) if item.sub_type is not None else None
         writer.add_key_value(name, item.value, GGUFValueType(item.type), sub_type=sub)
+    for name, value in upstream.added_keys(arch_name, header.fields).items():
+        writer.add_key_value(name, value, GGUFValueType.STRING)
     return skipped
 
 
