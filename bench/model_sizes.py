@@ -54,7 +54,6 @@ def measure(size: str, root: Path, epochs: int) -> dict:
     from ollama_trainer.training import history, run_preview
     from ollama_trainer.training.manager import TrainingManager
     from ollama_trainer.training.run_folder import RunFolder
-    from ollama_trainer.weights import quantize
     from tests.fakes import ollama_store
 
     gguf, template, stop = gguf_for(size, root)
@@ -78,15 +77,40 @@ def measure(size: str, root: Path, epochs: int) -> dict:
     loaded = next(e for e in folder.events() if e.event == "model_loaded")
     written = next((e for e in folder.events() if e.event == "model_file"), None)
     files = {"f16": (written.seconds if written else None, (folder.path / "model.gguf").stat().st_size)}
+    # the export's own steps, each in a process of its own so its peak RSS is its own: the merge
+    # (what an export does when model.gguf is missing) and llama.cpp's quantizer
+    merge_s, merge_mb = child_peak([sys.executable, "-c", MERGE, str(gguf), str(folder.path / "adapter"),
+                                    str(folder.path / "merged-again.gguf")])
+    peaks = {"merge": merge_mb}
     for kind in ("q8_0", "q4_K_M"):
-        made = quantize.quantize(folder.path / "model.gguf", folder.path / f"model-{kind.upper()}.gguf", kind)
-        files[kind] = (made.seconds, made.bytes)
+        out = folder.path / f"model-{kind.upper()}.gguf"
+        seconds, peaks[kind] = child_peak([sys.executable, "-m", "ollama_trainer.weights.quantize",
+                                           str(folder.path / "model.gguf"), str(out), kind, str(os.cpu_count() or 2)])
+        files[kind] = (seconds, out.stat().st_size)
     return {
         "size": size, "parameters": job.base.parameters, "load_s": loaded.load_s, "tokens_per_s": summary.tokens_per_s,
         "peak_gb": summary.peak_memory_gb, "estimate_gb": preview.estimate.memory_gb, "wall_s": round(wall, 1),
         "estimate_s": preview.estimate.duration_s, "tokens": preview.estimate.tokens, "files": files,
-        "weights": loaded.weights_dtype, "compute": loaded.dtype,
+        "weights": loaded.weights_dtype, "compute": loaded.dtype, "export_peak_mb": peaks, "merge_s": merge_s,
     }
+
+
+MERGE = ("import sys; from ollama_trainer.weights.merge import merge_into_gguf; "
+         "merge_into_gguf(sys.argv[1], sys.argv[2], sys.argv[3])")
+
+
+def child_peak(command: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of a child process run to its end."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "backend"), str(REPO)])}
+    t0 = time.monotonic()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"{command[:4]} failed with {child.returncode}")
+    return round(time.monotonic() - t0, 2), round(usage.ru_maxrss / 1024, 1)
 
 
 def show(rows: list[dict]) -> None:
@@ -101,6 +125,12 @@ def show(rows: list[dict]) -> None:
         files = "   ".join(f"{(s or 0):6.1f}/{b / 1e6:7.0f}" for s, b in (r["files"][k] for k in ("f16", "q8_0", "q4_K_M")))
         print(f"{r['size']:<10}{r['parameters']:>14,}{r['load_s']:>8.1f}{r['tokens_per_s']:>8.0f}{r['peak_gb']:>9.2f}"
               f"{r['estimate_gb']:>8.2f}{mem_err:>5.0f}%{r['wall_s']:>8.0f}{r['estimate_s']:>8.0f}{time_err:>5.0f}%   {files}")
+    print(f"\n{'size':<10}{'F16 MB':>9}{'merge s':>9}{'merge peak MB':>15}{'Q8_0 peak MB':>14}{'Q4_K_M peak MB':>16}")
+    for r in rows:
+        if "error" not in r:
+            p = r["export_peak_mb"]
+            print(f"{r['size']:<10}{r['files']['f16'][1] / 1e6:>9.0f}{r['merge_s']:>9.1f}{p['merge']:>15.0f}"
+                  f"{p['q8_0']:>14.0f}{p['q4_K_M']:>16.0f}")
     print("\nerr: the estimate against what was measured (the goal: within 25 %). run s: the whole run, "
           "from start to done (load, training, samples, the model file).")
 

@@ -21,7 +21,16 @@ describe('RunFigures', () => {
     expect(row('Duration')).toEqual(['1:35', '2:05']);
     expect(row('Training speed')).toEqual(['900 tokens/s', '1,235 tokens/s']);
     expect(row('Peak memory')).toEqual(['1.6 GB', '1.9 GB']);
+    expect(row('Precision')).toEqual(['16-bit weights', '—']); // a run from before it was recorded
     expect(screen.getByText('Estimated before the first step on cpu, from the base’s size.')).toBeVisible();
+  });
+
+  it('shows the precision planned and the one the run used', () => {
+    const planned = { ...estimate, weights: 'nf4' as const, gradient_checkpointing: true };
+    render(RunFigures, { summary: summary({ estimate: planned, duration_s: 60,
+      precision: { weights: 'nf4', compute: 'bfloat16', gradient_checkpointing: true } }) });
+    expect(row('Precision')).toEqual(['4-bit weights (NF4), gradient checkpointing',
+      'nf4 weights, bfloat16 compute, gradient checkpointing']);
   });
 
   it('shows dashes for what was not measured, and says when there was no estimate', () => {

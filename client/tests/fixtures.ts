@@ -174,6 +174,7 @@ export function summary(overrides: Partial<TrainingRunSummary> = {}): TrainingRu
     estimate: null,
     tokens_per_s: null,
     peak_memory_gb: null,
+    precision: null,
     ...overrides,
   };
 }

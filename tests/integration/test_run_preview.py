@@ -47,6 +47,9 @@ def test_the_preview_counts_what_the_run_trains_on_and_the_run_records_its_estim
     summary = history.load_summary(tid)
     assert summary.estimate is not None and summary.estimate.tokens == seen.estimate.tokens
     assert summary.tokens_per_s > 0 and summary.peak_memory_gb > 0.1 and summary.base_key
+    # the precision it ran in, as planned: 16-bit frozen weights on a CPU, no checkpointing
+    assert summary.precision is not None and summary.precision.weights == "bfloat16", summary.precision
+    assert summary.precision.gradient_checkpointing == summary.estimate.gradient_checkpointing is False
 
     # The next preview on the same base takes its speed from this run.
     again = run_preview.preview(prof, data)

@@ -248,6 +248,14 @@ class RunEstimate(Strict):
     fits: bool = Field(True, description="False: the estimate is more than the memory there is, even so")
 
 
+class RunPrecision(Strict):
+    """The precision a run actually used (the worker's, after its device and memory plan)."""
+
+    weights: str = Field(description="The frozen base weights: bfloat16, float16, nf4 or float32")
+    compute: str = Field(description="The training step's matmuls: bfloat16 (autocast) or float32")
+    gradient_checkpointing: bool = False
+
+
 class TrainingRunSummary(Strict):
     training_id: str
     profile_id: str
@@ -275,6 +283,7 @@ class TrainingRunSummary(Strict):
     estimate: RunEstimate | None = Field(None, description="What the run was expected to take, before its first step")
     peak_memory_gb: float | None = Field(None, description="The trainer's peak resident memory, measured")
     tokens_per_s: float | None = Field(None, description="The training speed, measured over the whole run")
+    precision: RunPrecision | None = Field(None, description="How the run held its weights and computed (as it ran)")
 
 
 class LearnedRow(Strict):

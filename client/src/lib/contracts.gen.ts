@@ -323,6 +323,10 @@ export interface TrainingRunSummary {
    * The trainer's peak resident memory, measured
    */
   peak_memory_gb: number | null;
+  /**
+   * How the run held its weights and computed (as it ran)
+   */
+  precision: RunPrecision | null;
   profile_id: string;
   /**
    * The run this one continues
@@ -383,6 +387,21 @@ export interface RunEstimate {
    * Why checkpointing or 4-bit weights were chosen, or what would make it fit
    */
   why: string;
+}
+
+/**
+ * The precision a run actually used (the worker's, after its device and memory plan).
+ */
+export interface RunPrecision {
+  /**
+   * The training step's matmuls: bfloat16 (autocast) or float32
+   */
+  compute: string;
+  gradient_checkpointing: boolean;
+  /**
+   * The frozen base weights: bfloat16, float16, nf4 or float32
+   */
+  weights: string;
 }
 
 export interface DatasetEntry {
@@ -1452,6 +1471,7 @@ export const FIELD_DEFAULTS = {
   QuantizeOption: { available: true, default: false },
   ResumeTrainingRequest: { queue: false },
   RunEstimate: { basis: 'formula', device: 'cpu', fits: true, gradient_checkpointing: false, weights: 'bf16', why: '' },
+  RunPrecision: { gradient_checkpointing: false },
   RunScores: { replay_examples: 0 },
   SampleAnswer: { source: 'dataset' },
   SaveProfileRequest: { replace: false },

@@ -111,7 +111,8 @@ def train(run_dir: Path) -> int:
         outcome = recipe.train()
         if outcome == "cancelled":
             final = recipe.stopped or ev.Cancelled(reason=_reason["why"])
-            final.recorded = _record(run_dir, job, final, start, estimate=recipe.estimate)
+            final.recorded = _record(run_dir, job, final, start, estimate=recipe.estimate,
+                                     precision=recipe.precision)
             log.emit(final)  # after the summary: whoever sees the final event finds it recorded
             return ev.EXIT_INTERRUPTED if final.reason == "app_stopped" else ev.EXIT_CANCELLED
         recipe.save()
@@ -121,14 +122,15 @@ def train(run_dir: Path) -> int:
                         peak_memory_gb=_peak_memory_gb(),
                         tokens_per_s=round(recipe.trained_tokens / recipe.train_seconds, 1) if recipe.train_seconds else None)
         final.recorded = _record(run_dir, job, final, start, adapter_dir=str(recipe.adapter_dir),
-                                 estimate=recipe.estimate)
+                                 estimate=recipe.estimate, precision=recipe.precision)
         log.emit(final)
         return ev.EXIT_DONE
     except Exception as exc:  # noqa: BLE001 - every failure becomes one error event
         known = isinstance(exc, known_errors)
         message = str(exc) if known else (_resource_message(exc) or f"{type(exc).__name__}: {exc}")
         final = ev.Error(message=message, traceback_tail="" if known else _traceback_tail(exc))
-        final.recorded = _record(run_dir, job, final, start, estimate=getattr(recipe, "estimate", None))
+        final.recorded = _record(run_dir, job, final, start, estimate=getattr(recipe, "estimate", None),
+                                 precision=getattr(recipe, "precision", None))
         log.emit(final)
         return ev.EXIT_ERROR
     finally:
@@ -141,7 +143,8 @@ def _peak_memory_gb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2)  # KiB on Linux
 
 
-def _record(run_dir: Path, job, final, start: float, adapter_dir: str | None = None, estimate=None) -> bool:
+def _record(run_dir: Path, job, final, start: float, adapter_dir: str | None = None, estimate=None,
+            precision=None) -> bool:
     """Write the run's summary (the worker saw how it ended). A failure (a full disk) is
     left to the app, which writes it from the final event (`recorded` false)."""
     from ollama_trainer.training import outcome
@@ -157,7 +160,7 @@ def _record(run_dir: Path, job, final, start: float, adapter_dir: str | None = N
         summary = summary.model_copy(update={
             "learned": scores.learned if scores else None, "kept": scores.kept if scores else None,
             "best_step": getattr(final, "best_step", None), "stopped_early": getattr(final, "stopped_early", False),
-            "peak_memory_gb": getattr(final, "peak_memory_gb", None), "estimate": estimate,
+            "peak_memory_gb": getattr(final, "peak_memory_gb", None), "estimate": estimate, "precision": precision,
             "tokens_per_s": getattr(final, "tokens_per_s", None),
             "eval_loss": getattr(final, "eval_loss", None) or summary.eval_loss})
         folder.write_summary(summary, log_path=Path(job.history_log) if job.history_log else None)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from ollama_trainer.contracts import RunPrecision
 from ollama_trainer.training import protocol as ev
 from ollama_trainer.training import estimate, run_folder
 from ollama_trainer.evaluation.divergence import DivergenceCheck
@@ -105,13 +106,15 @@ class LoRARecipe:
         self.model = preparation.attach_lora(model, self.profile, self.token_rows)
         if weights != "nf4":
             self.model = self.model.to(self.device)
+        self.precision = RunPrecision(weights="nf4" if weights == "nf4" else str(stored).removeprefix("torch."),
+                                      compute="bfloat16" if amp else "float32")
         trainable = sum(x.numel() for x in self.model.parameters() if x.requires_grad)
         total = self.total_params = sum(x.numel() for x in self.model.parameters())
         self.log.emit(ev.ModelLoaded(
             base_model=p.base_model,
             device=self.device.type,
-            dtype="bfloat16" if amp else "float32",
-            weights_dtype="nf4" if weights == "nf4" else str(stored).removeprefix("torch."),
+            dtype=self.precision.compute,
+            weights_dtype=self.precision.weights,
             trainable_params=trainable,
             total_params=total,
             load_s=round(time.monotonic() - t0, 3),
@@ -133,6 +136,7 @@ class LoRARecipe:
             raise ConfigError(self.estimate.why)
         if self.estimate.gradient_checkpointing:
             self._checkpointing()
+            self.precision = self.precision.model_copy(update={"gradient_checkpointing": True})
             self.log.emit(ev.Notice(message=self.estimate.why or "gradient checkpointing is on (the profile asks)"))
         self.log.emit(ev.DatasetLoaded(
             train_examples=len(self.train_set), eval_examples=len(self.eval_set), train_tokens=sum(self.lengths),
