@@ -17,15 +17,34 @@ train = "--train" in sys.argv
 report: dict = {}
 
 
-def poll(window, expression: str, timeout: float = 60.0):
+# test_desktop_smoke runs this file as a program (`python tests/desktop/window_probe.py`), so
+# the repository root is not on sys.path and tests/waiting.py cannot be imported: wait_for is
+# its small local counterpart. It returns the last value at the timeout instead of raising,
+# because the report carries what was seen and the test asserts on it. The timeouts stay
+# inside the 300 s that test_desktop_smoke gives the whole probe.
+UI_WAIT_S = 60.0
+TRAINING_WAIT_S = 180.0
+
+
+def wait_for(read, *, timeout: float = UI_WAIT_S, interval: float = 0.25):
+    """Call `read` until it returns something truthy; that value, or the last one at the timeout."""
     deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = window.evaluate_js(expression)
-        if value:
+    while True:
+        value = read()
+        if value or time.monotonic() >= deadline:
             return value
-        time.sleep(0.25)
-    return value
+        time.sleep(interval)
+
+
+def poll(window, expression: str, timeout: float = UI_WAIT_S):
+    return wait_for(lambda: window.evaluate_js(expression), timeout=timeout)
+
+
+def painted(window):
+    """Until the page has drawn a frame after its last change (two animation frames on)."""
+    window.run_js("window.__painted = false;"
+                  " requestAnimationFrame(() => requestAnimationFrame(() => { window.__painted = true; }));")
+    return poll(window, "window.__painted")
 
 
 def drive(window) -> None:
@@ -49,18 +68,18 @@ def drive(window) -> None:
                                            ".find(e => e.textContent.trim() === 'Start Training');"
                                            " if (!b || b.disabled) return ''; b.click(); return 'clicked'; })()")
             states = []
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline:
+
+            def ended() -> bool:  # every state the status pill shows, until a final one
                 state = window.evaluate_js(
                     "(() => { const p = document.querySelector('[role=status][data-state]');"
                     " return p ? p.dataset.state : ''; })()")
                 if state and (not states or states[-1] != state):
                     states.append(state)
-                if state in ("done", "error", "cancelled"):
-                    break
-                time.sleep(0.2)
+                return state in ("done", "error", "cancelled")
+
+            wait_for(ended, timeout=TRAINING_WAIT_S, interval=0.2)
             report["states"] = states
-        time.sleep(0.5)
+        painted(window)  # the screenshot shows the page as it is now
         shot = out_dir / ("desktop-window-trained.png" if train else "desktop-window.png")
         subprocess.run(["import", "-window", "root", str(shot)], check=True, timeout=30)
         report["screenshot"] = str(shot)

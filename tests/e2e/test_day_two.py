@@ -5,11 +5,11 @@ runs (a CLI `train`) is shown in the sidebar, and Start offers to wait in line b
 from __future__ import annotations
 
 import re
-import time
 
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import LONG, pill, screenshot, start_app, start_tiny_run, stop_app, tiny_app, write_tiny_catalog
+from tests.waiting import DEFAULT_TIMEOUT
 
 
 def counts(page) -> str:
@@ -99,7 +99,5 @@ def test_job_of_another_process_in_the_sidebar_and_start_offers_the_queue(data_h
     finally:
         if cli_id:
             cli.cancel(cli_id)
-            deadline = time.monotonic() + 120
-            while not cli.finished(cli_id) and time.monotonic() < deadline:
-                time.sleep(0.5)
+            cli.wait(cli_id, DEFAULT_TIMEOUT)  # until the job's finished event
         stop_app(app)

@@ -11,13 +11,13 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 from ollama_trainer import catalog
-from ollama_trainer.training import history
+from ollama_trainer.training import history, job_slot
 from ollama_trainer.training.manager import TrainingManager
 from tests.e2e.conftest import write_tiny_catalog
 from tests.integration.conftest import as_foreground, read_events
+from tests.waiting import wait_until
 
 
 def cli(home, *args) -> subprocess.Popen:
@@ -59,7 +59,8 @@ def test_a_cli_train_never_runs_beside_the_apps(data_home, tiny_model, tmp_path)
     assert first["training_id"] == running and first["status"] in ("preparing", "running")
 
     waiting = cli(data_home, "train", "--profile", "tiny", "--dataset", "colours", "--epochs", "1", "--wait")
-    time.sleep(3)
+    # The CLI's ticket in the line (or the CLI already gone, which the checks below report).
+    wait_until(lambda: job_slot.line() or waiting.poll() is not None, what="the CLI job to wait in line")
     assert app.status(running).status in ("preparing", "running")
     out, err = waiting.communicate(timeout=600)
     assert waiting.returncode == 0, err[-2000:]
@@ -71,14 +72,14 @@ def test_a_cli_train_never_runs_beside_the_apps(data_home, tiny_model, tmp_path)
 def test_ctrl_c_then_the_printed_resume_command_reach_the_asked_epochs(data_home, tiny_model, tmp_path):
     write_tiny_catalog(data_home, tiny_model, tmp_path, default_epochs=2)
     proc = cli(data_home, "train", "--profile", "tiny", "--dataset", "colours", "--epochs", "5")
-    deadline = time.monotonic() + 300
-    tid = None
-    while time.monotonic() < deadline:
+
+    def checkpointed() -> str | None:
         runs = sorted(p for p in (data_home / "runs").glob("*") if p.is_dir()) if (data_home / "runs").exists() else []
         if runs and '"event": "checkpoint"' in _text(runs[0] / "events.jsonl"):
-            tid = runs[0].name
-            break
-        time.sleep(0.2)
+            return runs[0].name
+        return None
+
+    tid = wait_until(checkpointed, what="the run's first checkpoint")
     assert tid, "no checkpoint was written"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=300)

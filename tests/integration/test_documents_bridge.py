@@ -3,7 +3,6 @@ teacher: the teacher picker, preview, a job watched to the end, cancel and go on
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from ollama_trainer.bridge.commands import Commands
 from ollama_trainer.bridge.registry import CommandFailed, dispatch
 from tests.fakes.ollama_standin import OllamaStandin
 from tests.fakes.standin_teacher import StandinTeacher
+from tests.waiting import wait_until
 
 from .test_documents_teacher import free_port, make_folder, many_chunks_folder
 
@@ -33,14 +33,22 @@ def job_args(folder: Path, standin, **extra) -> dict:
             "chunk_tokens": 64, "overlap_tokens": 0, "pairs_per_chunk": 2, **extra}
 
 
-def wait(commands, job_id: str, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = dispatch(commands, "get_documents_job", {"job_id": job_id})
-        if state["status"] != "running":
-            return state
-        assert time.monotonic() < deadline, state
-        time.sleep(0.05)
+def job_state(commands, job_id: str) -> dict:
+    return dispatch(commands, "get_documents_job", {"job_id": job_id})
+
+
+def wait(commands, job_id: str) -> dict:
+    """The job's state once it is no longer running."""
+    last = []
+
+    def ended():
+        last[:] = [job_state(commands, job_id)]
+        return last[0] if last[0]["status"] != "running" else None
+
+    try:
+        return wait_until(ended, what=f"documents job {job_id} to end")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last state {last[0]}") from None
 
 
 def test_teacher_models_come_from_ollamas_tags(commands, standin):
@@ -89,11 +97,8 @@ def test_cancel_then_a_new_job_goes_on_from_there(commands, standin, tmp_path):
     folder = many_chunks_folder(tmp_path / "docs")
     standin.delay_s = 0.05
     started = dispatch(commands, "start_documents_job", job_args(folder, standin))
-    deadline = time.monotonic() + 20
-    while (dispatch(commands, "get_documents_job", {"job_id": started["job_id"]})["progress"] or {}).get(
-            "chunks_done", 0) < 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: (job_state(commands, started["job_id"])["progress"] or {}).get("chunks_done", 0) >= 2,
+               interval=0.02, what="two chunks done")
     with pytest.raises(CommandFailed) as busy:
         dispatch(commands, "start_documents_job", job_args(folder, standin))
     assert busy.value.code == "documents_job_running"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from ollama_trainer.flows.runner import FlowRunner
 from ollama_trainer.jsonl_log import JsonlLog
 from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
+from tests.waiting import wait_until
 
 from .conftest import PYTHON, REPO, as_foreground, profile, worker_env
 
@@ -112,10 +112,14 @@ def test_cli_flow_run_ctrl_c_cancels_the_training_and_exits_130(tiny_model, data
                 break
         assert training_id, proc.stderr.read()
         events = history.run_dir(training_id) / "events.jsonl"
-        deadline = time.monotonic() + 300
-        while not (events.exists() and '"progress"' in events.read_text()):
-            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
-            time.sleep(0.2)
+
+        def progressed() -> bool:
+            if events.exists() and '"progress"' in events.read_text():
+                return True
+            assert proc.poll() is None, proc.stderr.read()  # the flow ended before training
+            return False
+
+        wait_until(progressed, what="the first progress event")
         proc.send_signal(signal.SIGINT)
         rc = proc.wait(timeout=120)
         out = proc.stdout.read()

@@ -11,6 +11,7 @@ import pytest
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training.inference import InferencePool
 from tests.integration.conftest import profile, run_worker, write_chat_dataset, write_job
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +45,7 @@ def test_one_process_answers_trained_and_base_questions(trained, monkeypatch):
         with pytest.raises(DomainError) as err:
             pool.ask(run="20261202-000000-nope00", base=None, prompt="hi")
         assert err.value.code == "unknown_training"
-        deadline = time.monotonic() + 20
-        while pool._servers and time.monotonic() < deadline:  # idle past idle_s: released
-            time.sleep(0.2)
+        wait_until(lambda: not pool._servers, what="the idle model to be released")  # idle past idle_s
         assert not pool._servers and server.process.wait(15) is not None
     finally:
         pool.close()

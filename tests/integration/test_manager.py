@@ -6,16 +6,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 
 import pytest
 
 from ollama_trainer import catalog
-from ollama_trainer.contracts import DatasetEntry, TrainingOverrides
+from ollama_trainer.contracts import TERMINAL_STATES, DatasetEntry, TrainingOverrides
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
 from tests.integration.conftest import profile, write_chat_dataset
+from tests.waiting import wait_until
 
 
 @pytest.fixture()
@@ -28,14 +28,18 @@ def setup(tiny_model, data_home, tmp_path):
     return catalog.get_profile("tiny"), catalog.get_dataset_entry("colours")
 
 
-def wait_for(manager, tid, predicate, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = manager.status(tid)
-        if predicate(status):
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"timed out; last status {manager.status(tid)}")
+def wait_for(manager, tid, predicate):
+    """The run's status once `predicate` holds for it."""
+    last = []
+
+    def holds():
+        last[:] = [manager.status(tid)]
+        return last[0] if predicate(last[0]) else None
+
+    try:
+        return wait_until(holds, what=f"run {tid}'s status")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last status {last[0]}") from None
 
 
 def test_run_to_done_records_one_summary(setup):
@@ -171,6 +175,7 @@ def test_a_job_started_from_a_short_lived_thread_keeps_running(setup):
     t = threading.Thread(target=lambda: started.append(manager.start(prof, data, epochs=1)))
     t.start()
     t.join()
-    time.sleep(1.0)
+    # The thread is gone: the worker goes on to train (a worker killed with its thread never does).
+    wait_for(manager, started[0], lambda s: s.step > 0 or s.status in TERMINAL_STATES)
     final = manager.wait(started[0], 300)
     assert final.status == "done", final.error

@@ -4,7 +4,6 @@ paths the window and the CLI use: the bridge's export_to_ollama, auto_export, `t
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -16,6 +15,7 @@ from ollama_trainer.contracts import DatasetEntry
 from ollama_trainer.training import history
 from tests.fakes.fixtures import ollama_standin  # noqa: F401
 from tests.integration.conftest import profile, write_chat_dataset
+from tests.waiting import wait_until
 
 
 @pytest.fixture()
@@ -29,14 +29,17 @@ def tiny_setup(tiny_model, data_home, tmp_path):
     return make
 
 
-def wait_export(commands, tid, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = dispatch(commands, "get_export_state", {"training_id": tid})
-        if state["state"] in ("done", "error"):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"export did not finish: {state}")
+def wait_export(commands, tid):
+    last = []
+
+    def finished():
+        last[:] = [dispatch(commands, "get_export_state", {"training_id": tid})]
+        return last[0] if last[0]["state"] in ("done", "error") else None
+
+    try:
+        return wait_until(finished, what=f"the export of {tid} to finish")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last state {last[0]}") from None
 
 
 def test_window_path_train_then_export(tiny_setup, ollama_standin):
@@ -55,10 +58,12 @@ def test_window_path_train_then_export(tiny_setup, ollama_standin):
 
     create = ollama_standin.calls("POST", "/api/create")[-1].json
     assert "from" not in create and "adapters" not in create  # a whole model: a current Ollama takes nothing else
-    # the tiny base is a safetensors folder: the worker wrote merged/ at the end of the run
-    merged = history.run_dir(tid) / "merged"
-    assert {"config.json", "model.safetensors", "tokenizer.json"} <= set(create["files"]) <= {
-        p.name for p in merged.iterdir()}
+    # the tiny base is a safetensors folder: the worker merged it and llama.cpp's converter wrote
+    # it as model.gguf at the end of the run (no merged/ folder left)
+    run = history.run_dir(tid)
+    assert set(create["files"]) == {"model.gguf"} and not (run / "merged").exists()
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    assert any(e["event"] == "model_file" and e["path"] == str(run / "model.gguf") for e in events)
     assert "<|im_start|>" in create["template"] and "<|im_end|>" in create["parameters"]["stop"]
     blobs = {c.path.rsplit("/", 1)[-1] for c in ollama_standin.calls("POST") if c.path.startswith("/api/blobs/")}
     assert set(create["files"].values()) <= blobs
@@ -93,9 +98,14 @@ def test_auto_export_goes_through_exporting(tiny_setup, ollama_standin, monkeypa
     manager = wiring.training_manager()  # the app's manager: auto-export hangs on its on_finished hook
     tid = manager.start(catalog.get_profile("tiny"), catalog.get_dataset_entry("colours"))
     seen = set()
-    while manager.active_id() == tid:
+
+    def ended():  # every status the job shows until it ends, "exporting" among them
+        if manager.active_id() != tid:
+            return True
         seen.add(manager.status(tid).status)
-        time.sleep(0.02)
+        return False
+
+    wait_until(ended, interval=0.02, what=f"job {tid} to end")
     final = manager.wait(tid, 60)
     assert final.status == "done" and "is ready" in final.message
     assert "exporting" in seen

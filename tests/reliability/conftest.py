@@ -7,7 +7,6 @@ import json
 import os
 import stat
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from ollama_trainer import catalog
 from ollama_trainer.contracts import DatasetEntry
 from tests.integration.conftest import profile, write_chat_dataset  # noqa: F401
+from tests.waiting import wait_until  # noqa: F401 - re-exported: the reliability tests import it from here
 
 HERE = Path(__file__).resolve().parent
 STALL_NEVER_S = 900  # longer than any wait in these tests
@@ -85,13 +85,3 @@ def rss_kib() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-def wait_until(predicate, timeout: float = 120, interval: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")

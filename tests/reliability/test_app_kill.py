@@ -21,8 +21,9 @@ from ollama_trainer.training import history, job_slot
 from ollama_trainer.training.manager import TrainingManager
 from tests.e2e.conftest import start_app, write_tiny_catalog
 from tests.integration.conftest import REPO
-from tests.reliability.conftest import alive, wait_until
+from tests.reliability.conftest import alive
 from tests.unit.test_history_log import summary
+from tests.waiting import wait_until
 
 
 class Client:
@@ -64,10 +65,10 @@ def kill_app(app, training_id: str) -> None:
     app.proc.wait(10)
     app.proc.stdout.close()
     # PR_SET_PDEATHSIG: the orphaned worker gets SIGTERM, saves where it is and exits.
-    wait_until(lambda: not alive(pid), timeout=60, what="the orphaned worker to exit")
+    wait_until(lambda: not alive(pid), what="the orphaned worker to exit")
     # Its main thread can read as a zombie while its other threads still hold the open files
     # (the job slot's lock among them): the worker is gone once the slot is free.
-    wait_until(lambda: job_slot.holder() is None, timeout=60, what="the orphaned worker's job slot")
+    wait_until(lambda: job_slot.holder() is None, what="the orphaned worker's job slot")
 
 
 def test_app_killed_during_a_run_then_interrupted_and_resumed(data_home, tiny_model, tmp_path):

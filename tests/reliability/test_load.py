@@ -18,7 +18,8 @@ from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
 from ollama_trainer.training.worker_client import _SPAWNER
 from tests.bridge_helpers import running_server
-from tests.reliability.conftest import alive, child_pids, open_fds, rss_kib, wait_until
+from tests.reliability.conftest import alive, child_pids, open_fds, rss_kib
+from tests.waiting import wait_until
 
 SOAK_SECONDS = float(os.environ.get("OT_SOAK_SECONDS", "20"))
 SOAK_ROUNDS = int(os.environ.get("OT_SOAK_ROUNDS", "12"))
@@ -38,14 +39,14 @@ def baseline() -> tuple[int, int]:
     return threading.active_count(), open_fds()
 
 
-def settle(baseline_threads: int, baseline_fds: int, timeout: float = 30) -> tuple[int, int]:
-    """Wait for threads and fds to come back to the baseline (daemon threads end lazily)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        threads, fds = threading.active_count(), open_fds()
-        if threads <= baseline_threads and fds <= baseline_fds:
-            break
-        time.sleep(0.2)
+def settle(baseline_threads: int, baseline_fds: int) -> tuple[int, int]:
+    """Wait for threads and fds to come back to the baseline (daemon threads end lazily); the
+    counts then, for the report and the caller's assertions, which name what stayed above it."""
+    try:
+        wait_until(lambda: threading.active_count() <= baseline_threads and open_fds() <= baseline_fds,
+                   what="threads and file handles back to the baseline")
+    except AssertionError:
+        pass  # reported, then asserted, by the caller
     return threading.active_count(), open_fds()
 
 
@@ -115,7 +116,7 @@ def test_start_and_cancel_over_and_over(tiny_catalog):
     prof, data = tiny_catalog
     manager = TrainingManager(cancel_grace_s=30)
     manager.start(prof, data, epochs=1)  # warm up: the first import of torch and the model
-    wait_until(lambda: manager.active_id() is None, timeout=180, what="the warm-up run")
+    wait_until(lambda: manager.active_id() is None, what="the warm-up run")
     baseline_threads, baseline_fds = baseline()
     children_before = child_pids()
     rss_start = rss_kib()

@@ -10,7 +10,8 @@ import pytest
 
 from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
-from tests.reliability.conftest import STALL_HUNG_S, alive, wait_until
+from tests.reliability.conftest import STALL_HUNG_S, alive
+from tests.waiting import wait_until
 
 
 def run_with_faults(prof, data, python, *, epochs=2, during=None):

@@ -4,13 +4,13 @@ with flows of real INDEX and EXPORT steps (no training)."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from ollama_trainer import cli, paths
 from ollama_trainer.bridge.commands import Commands
 from ollama_trainer.bridge.registry import CommandFailed, dispatch
+from tests.waiting import wait_until
 
 INDEX_FLOW = {"id": "idx", "name": "Index the guide", "inputs": {"chunks": 200},
               "steps": [{"id": "index", "cmd": "INDEX", "args": {"source_dir": "docs/guide", "dataset_id": "guide-b",
@@ -27,12 +27,11 @@ def flows():
 
 
 def _wait_done(commands, flow_run_id):
-    for _ in range(500):
+    def ended():
         run = dispatch(commands, "get_flow_run", {"flow_run_id": flow_run_id})
-        if run["status"] != "running":
-            return run
-        time.sleep(0.02)
-    raise AssertionError("flow run did not end")
+        return run if run["status"] != "running" else None
+
+    return wait_until(ended, what=f"flow run {flow_run_id} to end")
 
 
 def test_bridge_flow_commands():

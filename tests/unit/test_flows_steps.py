@@ -15,6 +15,7 @@ from ollama_trainer.contracts import TrainingStatus
 from ollama_trainer.flows import steps
 from ollama_trainer.flows.runner import FlowRunner
 from tests.flow_helpers import write_flow
+from tests.waiting import wait_until
 
 
 class StandInManager:
@@ -52,10 +53,7 @@ def test_train_step_links_the_run_and_the_training(caplog):
     runner = FlowRunner(manager)
     with caplog.at_level(logging.INFO, logger="ollama_trainer.flows.steps"):
         flow_run_id = runner.run_flow("t")
-        for _ in range(200):
-            if runner.get(flow_run_id).steps[0].training_id:
-                break
-            threading.Event().wait(0.02)
+        wait_until(lambda: runner.get(flow_run_id).steps[0].training_id, what="the TRAIN step's training")
         live = runner.get(flow_run_id)
         assert live.steps[0].status == "running"
         assert live.steps[0].training_id == "20260101-000000-abcdef"  # known while it runs
@@ -77,10 +75,7 @@ def test_cancelling_a_flow_cancels_its_training_job():
     manager = StandInManager()
     runner = FlowRunner(manager)
     flow_run_id = runner.run_flow("t")
-    for _ in range(200):
-        if runner.get(flow_run_id).steps[0].training_id:
-            break
-        threading.Event().wait(0.02)
+    wait_until(lambda: runner.get(flow_run_id).steps[0].training_id, what="the TRAIN step's training")
     runner.cancel(flow_run_id)
     run = runner.wait(flow_run_id, timeout=10)
     assert manager.cancelled == ["20260101-000000-abcdef"]
