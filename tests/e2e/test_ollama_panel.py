@@ -41,7 +41,9 @@ def test_export_and_try_it(data_home, tiny_model, tmp_path, page):
             expect(check).to_have_attribute("data-ok", "false")
             expect(page.get_by_test_id("check-rendered")).to_have_text("same")
             expect(page.get_by_test_id("check-answer")).to_have_text("differs")
-            expect(page.get_by_test_id("model-file")).to_contain_text("merged")
+            # the tiny base is a safetensors folder: its trained model went as a GGUF llama.cpp's converter wrote
+            expect(page.get_by_test_id("model-file")).to_contain_text("model.gguf")
+            assert set(create["files"]) == {"model.gguf"}
 
             try_it = page.get_by_role("region", name="Try it")
             try_it.get_by_label("Ask the model").fill("What colour is ink?")
