@@ -79,13 +79,13 @@ def measure(size: str, root: Path, epochs: int) -> dict:
     files = {"f16": (written.seconds if written else None, (folder.path / "model.gguf").stat().st_size)}
     # the export's own steps, each in a process of its own so its peak RSS is its own: the merge
     # (what an export does when model.gguf is missing) and llama.cpp's quantizer
-    merge_s, merge_mb = child_peak([sys.executable, "-c", MERGE, str(gguf), str(folder.path / "adapter"),
-                                    str(folder.path / "merged-again.gguf")])
+    merge_s, merge_mb = child_peak("merge", [str(gguf), str(folder.path / "adapter"),
+                                                                       str(folder.path / "merged-again.gguf")])
     peaks = {"merge": merge_mb}
     for kind in ("q8_0", "q4_K_M"):
         out = folder.path / f"model-{kind.upper()}.gguf"
-        seconds, peaks[kind] = child_peak([sys.executable, "-m", "ollama_trainer.weights.quantize",
-                                           str(folder.path / "model.gguf"), str(out), kind, str(os.cpu_count() or 2)])
+        seconds, peaks[kind] = child_peak("ollama_trainer.weights.quantize", [
+            str(folder.path / "model.gguf"), str(out), kind, str(os.cpu_count() or 2)])
         files[kind] = (seconds, out.stat().st_size)
     return {
         "size": size, "parameters": job.base.parameters, "load_s": loaded.load_s, "tokens_per_s": summary.tokens_per_s,
@@ -95,22 +95,38 @@ def measure(size: str, root: Path, epochs: int) -> dict:
     }
 
 
-MERGE = ("import sys; from ollama_trainer.weights.merge import merge_into_gguf; "
-         "merge_into_gguf(sys.argv[1], sys.argv[2], sys.argv[3])")
+# Runs a module as __main__ (or the merge), then prints the process's own peak RSS: VmHWM of
+# /proc/self/status belongs to the process's memory since its exec, where ru_maxrss would also
+# count the bench process it was forked from.
+PEAK = """
+import runpy, sys
+module, args = sys.argv[1], sys.argv[2:]
+if module == "merge":
+    from ollama_trainer.weights.merge import merge_into_gguf
+    merge_into_gguf(*args)
+else:
+    sys.argv = [module, *args]
+    try:
+        runpy.run_module(module, run_name="__main__")
+    except SystemExit as exc:
+        if exc.code:
+            raise
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print("PEAK_KB", hwm.split()[1])
+"""
 
 
-def child_peak(command: list[str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of a child process run to its end."""
+def child_peak(module: str, args: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of `module` (or "merge") run in a process of its own."""
     import subprocess
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "backend"), str(REPO)])}
     t0 = time.monotonic()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise SystemExit(f"{command[:4]} failed with {child.returncode}")
-    return round(time.monotonic() - t0, 2), round(usage.ru_maxrss / 1024, 1)
+    done = subprocess.run([sys.executable, "-c", PEAK, module, *args], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{module} failed with {done.returncode}: {done.stderr[-500:]}")
+    kb = next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("PEAK_KB"))
+    return round(time.monotonic() - t0, 2), round(int(kb) / 1024, 1)
 
 
 def show(rows: list[dict]) -> None:
