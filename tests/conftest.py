@@ -72,3 +72,22 @@ def tiny_model(tiny_models) -> Path:
     """A tiny llama (hidden 64, 2 layers, 4 heads) with SmolLM2's tokenizer and chat template,
     as a safetensors folder: a worker run on it takes seconds."""
     return tiny_models.folder("llama")
+
+
+# -- the suite's time by folder, printed after pytest's slowest tests (CONTRIBUTING.md keeps it) --
+_FOLDER_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report) -> None:
+    parts = report.nodeid.split("::")[0].split("/")
+    folder = "/".join(parts[:2]) if len(parts) > 2 else parts[0]
+    _FOLDER_SECONDS[folder] = _FOLDER_SECONDS.get(folder, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _FOLDER_SECONDS:
+        return
+    terminalreporter.section("time by folder (setup + call + teardown)")
+    for folder, seconds in sorted(_FOLDER_SECONDS.items(), key=lambda kv: -kv[1]):
+        terminalreporter.write_line(f"{seconds:8.1f} s  {folder}")
+    terminalreporter.write_line(f"{sum(_FOLDER_SECONDS.values()):8.1f} s  in all")
