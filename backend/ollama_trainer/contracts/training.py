@@ -334,10 +334,20 @@ class SampleAnswer(Strict):
                                "its training data")
 
 
+class RunRequest(Strict):
+    """What a run was started with (its job.json); its profile, overrides applied, is `profile`."""
+
+    profile_id: str
+    dataset_id: str
+    epochs: int
+    resumed_from: str | None = None
+    flow_run_id: str | None = None
+
+
 class TrainingRunDetails(Strict):
     summary: TrainingRunSummary | None
     status: TrainingStatus
-    request: dict | None = None
+    request: RunRequest | None = None
     profile: TrainingProfile | None = None
     metrics: list[MetricPoint] = Field(default_factory=list)
     samples: list[SampleAnswer] = Field(default_factory=list)

@@ -3,7 +3,7 @@ files it produced, read from the run's folder (the live job's snapshot while it 
 
 from __future__ import annotations
 
-from ollama_trainer.contracts import TrainingRunDetails
+from ollama_trainer.contracts import RunRequest, TrainingRunDetails
 from ollama_trainer.training.manager import TrainingManager
 from ollama_trainer.training.run_folder import RunFolder
 
@@ -12,10 +12,8 @@ def run_details(manager: TrainingManager, training_id: str) -> TrainingRunDetail
     status = manager.status(training_id)  # raises unknown_training
     folder = RunFolder.of(training_id)
     job = folder.read_job()
-    request = None
-    if job:
-        request = {"epochs": job.epochs, "resumed_from": job.resumed_from, "flow_run_id": job.flow_run_id,
-                   "dataset_id": job.dataset.id, "profile_id": job.profile.id}
+    request = RunRequest(epochs=job.epochs, resumed_from=job.resumed_from, flow_run_id=job.flow_run_id,
+                         dataset_id=job.dataset.id, profile_id=job.profile.id) if job else None
     return TrainingRunDetails(
         summary=folder.read_summary(),
         status=status,

@@ -289,18 +289,18 @@ def parse_event(line: str | bytes) -> WorkerEvent | None:
 
 # -- one-shot worker calls: one JSON reply line on stdout ------------------------------------
 
-class _Reply(BaseModel):
+class Reply(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     error: str | None = None
 
 
-class AskReply(_Reply):
+class AskReply(Reply):
     answer: str | None = None
 
 
 # -- `worker serve`: a warm model answering JSON-line questions (training/inference.py) ------
-class ServeReady(_Reply):
+class ServeReady(Reply):
     """The first line a `serve` process prints: loaded, or why not."""
 
     ready: bool
@@ -314,19 +314,19 @@ class ServeRequest(BaseModel):
     max_new_tokens: int = 64
 
 
-class ServeReply(_Reply):
+class ServeReply(Reply):
     id: int | None = None
     answer: str | None = None
     seconds: float | None = None
 
 
-class MergeReply(_Reply):
+class MergeReply(Reply):
     path: str | None = None
     bytes: int = 0
     seconds: float | None = None
 
 
-class ProbeReply(_Reply):
+class ProbeReply(Reply):
     device: Literal["cpu", "cuda", "mps"] = "cpu"
     device_name: str | None = None
     torch: str | None = None
@@ -334,7 +334,7 @@ class ProbeReply(_Reply):
     nf4: bool = Field(False, description="4-bit (NF4) weights can be used: a CUDA GPU and bitsandbytes")
 
 
-class PreviewReply(_Reply):
+class PreviewReply(Reply):
     """What a run would train on (worker `preview`), counted with the base's tokenizer."""
 
     examples: int = 0

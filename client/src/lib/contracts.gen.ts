@@ -1259,6 +1259,17 @@ export interface TrainingOverrides {
   max_seq_len?: number | null;
 }
 
+/**
+ * What a run was started with (its job.json); its profile, overrides applied, is `profile`.
+ */
+export interface RunRequest {
+  dataset_id: string;
+  epochs: number;
+  flow_run_id: string | null;
+  profile_id: string;
+  resumed_from: string | null;
+}
+
 export interface SaveProfileRequest {
   profile: TrainingProfile;
   /**
@@ -1410,9 +1421,7 @@ export interface TrainingRunDetails {
   };
   metrics: MetricPoint[];
   profile: TrainingProfile | null;
-  request: {
-    [k: string]: unknown;
-  } | null;
+  request: RunRequest | null;
   samples: SampleAnswer[];
   scores: RunScores | null;
   status: TrainingStatus;

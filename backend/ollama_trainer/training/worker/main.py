@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import os
 import signal
 import sys
@@ -180,10 +179,8 @@ def ask(args) -> int:
         with torch.no_grad():
             text = answer(model, tokenizer, args.prompt, system=args.system, max_new_tokens=args.max_new_tokens)
     except Exception as exc:  # noqa: BLE001
-        print(json.dumps({"error": str(exc)}), flush=True)
-        return ev.EXIT_ERROR
-    print(json.dumps({"answer": text}, ensure_ascii=False), flush=True)
-    return ev.EXIT_DONE
+        return _reply(ev.AskReply(error=str(exc)))
+    return _reply(ev.AskReply(answer=text))
 
 
 
@@ -195,13 +192,12 @@ def merge(run_dir: Path) -> int:
         job = ev.JobSpec.read(Path(run_dir) / run_folder.JOB)
         written = model_file.write(job, Path(run_dir))
     except Exception as exc:  # noqa: BLE001 - one reply line either way
-        print(json.dumps({"error": _resource_message(exc) or str(exc)}), flush=True)
-        return ev.EXIT_ERROR
-    reply = {"path": str(written.path), "bytes": written.bytes, "seconds": written.seconds} if written else {
-        "error": "this run's base model gives nothing to merge into on this machine (a Hugging Face id that is "
-                 "not in the local cache, or a run from before the base was recorded)"}
-    print(json.dumps(reply), flush=True)
-    return ev.EXIT_DONE if written else ev.EXIT_ERROR
+        return _reply(ev.MergeReply(error=_resource_message(exc) or str(exc)))
+    if written is None:
+        return _reply(ev.MergeReply(
+            error="this run's base model gives nothing to merge into on this machine (a Hugging Face id that is "
+                  "not in the local cache, or a run from before the base was recorded)"))
+    return _reply(ev.MergeReply(path=str(written.path), bytes=written.bytes, seconds=written.seconds))
 
 
 def probe() -> int:
@@ -213,10 +209,14 @@ def probe() -> int:
               if device.type == "cuda" else None)
     from ollama_trainer.training.worker.low_precision import nf4_available
 
-    reply = ev.ProbeReply(device=device.type, device_name=device_name(device), torch=torch.__version__,
-                          memory_gb=memory, nf4=device.type == "cuda" and nf4_available())
+    return _reply(ev.ProbeReply(device=device.type, device_name=device_name(device), torch=torch.__version__,
+                                memory_gb=memory, nf4=device.type == "cuda" and nf4_available()))
+
+
+def _reply(reply: ev.Reply) -> int:
+    """Print a one-shot call's one reply line; the exit code says whether it is an error."""
     print(reply.model_dump_json(), flush=True)
-    return ev.EXIT_DONE
+    return ev.EXIT_ERROR if reply.error else ev.EXIT_DONE
 
 
 def _model_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:

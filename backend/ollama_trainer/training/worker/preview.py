@@ -7,7 +7,6 @@ Imports transformers (the tokenizer): worker process only.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ollama_trainer import chat_formats, datasets
@@ -104,5 +103,5 @@ def main(job_path: str) -> int:
         reply = preview(Path(job_path))
     except Exception as exc:  # noqa: BLE001 - one reply line either way
         reply = PreviewReply(error=f"{type(exc).__name__}: {exc}")
-    print(json.dumps(reply.model_dump()), flush=True)
+    print(reply.model_dump_json(), flush=True)
     return 1 if reply.error else 0
