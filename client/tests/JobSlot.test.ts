@@ -98,7 +98,7 @@ describe('TrainingPanel: Start while another process trains', () => {
     expect(backend.callsOf('start_training_job')[1]).toMatchObject({ profile_id: 'quick', dataset_id: 'lumen', queue: true });
     expect(await screen.findByText('waiting for the running job to end (place 1 in line)')).toBeInTheDocument();
     expect(document.querySelector('[role="status"][data-state="queued"]')).toHaveTextContent('queued');
-    expect(screen.queryByRole('button', { name: 'Queue it' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('group', { name: 'Wait in line' })).not.toBeInTheDocument();
 
     // A queued job can leave the line.
     await fireEvent.click(screen.getByRole('button', { name: 'Cancel training' }));

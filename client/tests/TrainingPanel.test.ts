@@ -137,14 +137,34 @@ describe('TrainingPanel: starting', () => {
     expect(screen.queryByText('Epochs must be a whole number from 1 to 100.')).not.toBeInTheDocument();
   });
 
-  it('keeps Start disabled while a job runs (found on mount) and shows it', async () => {
-    setup({ get_active_training: status(), get_training_status: status(), get_training_metrics: { training_id: 't-1', points: [], last_step: 0 } });
+  it('offers Queue it instead of Start while a job runs (found on mount), and follows the queued run apart', async () => {
+    const waiting = status({ training_id: 'q-2', status: 'queued', queue_position: 1, epoch: 0, step: 0, total_steps: 0,
+      message: 'waiting for the running job to end (place 1 in line)' });
+    const { backend } = setup({
+      get_active_training: status(),
+      get_training_status: (args) => ((args as { training_id: string }).training_id === 'q-2' ? waiting : status()),
+      get_training_metrics: (args) => ({ training_id: (args as { training_id: string }).training_id, points: [], last_step: 0 }),
+      start_training_job: { training_id: 'q-2' },
+    });
     await screen.findByRole('radio', { name: 'Lumen identity' });
-
     const pill = await screen.findByText('running');
     expect(pill.closest('[role="status"]')).not.toBeNull();
-    expect(startButton()).toBeDisabled();
-    expect(screen.getByText('A training job is running.')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Start Training' })).not.toBeInTheDocument();
+
+    await choose();
+    const queue = screen.getByRole('button', { name: 'Queue it' });
+    expect(queue).toBeEnabled();
+    expect(screen.getByText('A training is running: this run waits in line and starts when it ends.')).toBeInTheDocument();
+    await fireEvent.click(queue);
+
+    await vi.waitFor(() => expect(backend.callsOf('start_training_job')).toHaveLength(1));
+    expect(backend.callsOf('start_training_job')[0]).toMatchObject({ profile_id: 'quick', dataset_id: 'lumen', queue: true });
+    const line = await screen.findByRole('region', { name: 'Waiting in line' });
+    expect(await within(line).findByText('waiting for the running job to end (place 1 in line)')).toBeInTheDocument();
+    // the running job stays in its own card, and one run waiting is enough
+    expect(within(screen.getByRole('region', { name: 'Current run' })).getByText('running')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Queue it' })).toBeDisabled();
+    expect(screen.getByText('A run is already waiting in line: cancel it, or wait until it starts.')).toBeInTheDocument();
   });
 
   it('follows the profile with epochs and the advanced settings', async () => {
@@ -185,7 +205,9 @@ describe('TrainingPanel: starting', () => {
     ]);
     const pill = await screen.findByText('preparing');
     expect(pill.closest('[role="status"]')).not.toBeNull();
-    expect(startButton()).toBeDisabled();
+    // the run is followed: the next press would queue a run behind it
+    expect(screen.queryByRole('button', { name: 'Start Training' })).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Queue it' })).toBeEnabled();
   });
 
   it.each<[ApiErrorCode, string]>([

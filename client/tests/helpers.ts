@@ -70,6 +70,7 @@ export function pending<T = unknown>() {
 export function renderTrainingPanel(backend: FakeBackend, invoke: Mock, job = new TrainingJob(backend.call)) {
   invoke.mockReset().mockImplementation(backend.call);
   const history = new TrainingHistoryStore(backend.call);
-  render(TrainingPanel, { catalog: new CatalogStore(backend.call), job, history });
-  return { job, history };
+  const next = new TrainingJob(backend.call);
+  render(TrainingPanel, { catalog: new CatalogStore(backend.call), job, next, history });
+  return { job, next, history };
 }

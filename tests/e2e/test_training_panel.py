@@ -24,7 +24,8 @@ def test_train_through_the_panel(data_home, tiny_model, tmp_path, page):
         screenshot(page, "panel-idle.png")
 
         start.click()
-        expect(start).to_be_disabled()
+        expect(start).not_to_be_visible()  # while it runs, the button queues another run instead
+        expect(page.get_by_role("button", name="Queue it")).to_be_visible()
         expect(pill(page, "done")).to_be_visible(timeout=LONG)
         chart = page.get_by_test_id("loss-chart").first
         assert int(chart.get_attribute("data-points")) > 0
@@ -53,7 +54,7 @@ def test_train_through_the_panel(data_home, tiny_model, tmp_path, page):
         expect(page.get_by_role("heading", level=1)).to_contain_text(training_id)
 
 
-def test_cancel_leaves_cancelled_in_history(data_home, tiny_model, tmp_path, page):
+def test_cancel_leaves_cancelled_in_history_and_a_queued_run_goes_next(data_home, tiny_model, tmp_path, page):
     with tiny_app(page, data_home, tiny_model, tmp_path, default_epochs=100):
         start_tiny_run(page)
         screenshot(page, "panel-running.png")
@@ -61,11 +62,28 @@ def test_cancel_leaves_cancelled_in_history(data_home, tiny_model, tmp_path, pag
         page.reload()  # the running job is shown again after a reload
         expect(pill(page, "running")).to_be_visible(timeout=60_000)
 
-        page.get_by_role("button", name="Cancel training").click()
-        page.get_by_role("button", name="Yes, cancel").click()
-        expect(pill(page, "cancelled")).to_be_visible(timeout=LONG)
+        # Start while a run goes on is Queue it: the new run waits in line, in a card of its own
+        page.get_by_role("radio", name="Tiny test model").check()
+        page.get_by_role("radio", name="Colours").check()
+        page.get_by_role("button", name="Queue it").click()
+        waiting = page.get_by_role("region", name="Waiting in line")
+        expect(waiting.get_by_text("place 1 in line")).to_be_visible(timeout=60_000)
+        expect(waiting.get_by_text("queued", exact=True)).to_be_visible()
+        screenshot(page, "panel-queued.png")
+
+        current = page.get_by_role("region", name="Current run")
+        current.get_by_role("button", name="Cancel training").click()
+        current.get_by_role("button", name="Yes, cancel").click()
+        expect(pill(current, "cancelled")).to_be_visible(timeout=LONG)
         history = page.get_by_role("region", name="History")
         expect(history.get_by_text("cancelled")).to_be_visible()
+
+        # the queued run starts once the machine is free, and can be cancelled in turn
+        after = page.get_by_role("region", name="Next run")
+        expect(pill(after, "running")).to_be_visible(timeout=LONG)
+        after.get_by_role("button", name="Cancel training").click()
+        after.get_by_role("button", name="Yes, cancel").click()
+        expect(pill(after, "cancelled")).to_be_visible(timeout=LONG)
 
 
 def test_broken_dataset_shows_the_line(app, page, tmp_path):

@@ -24,7 +24,7 @@ export {
 export function preparing(trainingId: string, request: StartTrainingRequest): TrainingStatus {
   return {
     training_id: trainingId,
-    status: 'preparing',
+    status: request.queue ? 'queued' : 'preparing',
     profile_id: request.profile_id,
     dataset_id: request.dataset_id,
     flow_run_id: null,
@@ -248,3 +248,5 @@ export class TrainingJob {
 /** The app-wide job: the Training view and a run's page share it, so the live state survives
  * switching views. */
 export const trainingJob = new TrainingJob();
+/** A run queued from the Training view while `trainingJob` runs. */
+export const queuedJob = new TrainingJob();
