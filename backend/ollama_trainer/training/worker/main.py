@@ -214,8 +214,9 @@ def probe() -> int:
 
 
 def _reply(reply: ev.Reply) -> int:
-    """Print a one-shot call's one reply line; the exit code says whether it is an error."""
-    print(reply.model_dump_json(), flush=True)
+    """Print a one-shot call's one reply line (what is not known left out); the exit code says
+    whether it is an error."""
+    print(reply.model_dump_json(exclude_none=True), flush=True)
     return ev.EXIT_ERROR if reply.error else ev.EXIT_DONE
 
 
