@@ -226,6 +226,21 @@ describe('Try it', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Ask' }));
   }
 
+  it('asks on Enter and keeps Shift+Enter for a new line', async () => {
+    const backend = fakeBackend({ ask_local_model: { model: 'trained t-1', answer: 'I am Lumen.' } });
+    const run = details();
+    render(ResultCard, { status: run.status, details: run, call: backend.call });
+    const box = screen.getByLabelText('Ask the model');
+    expect(box).toHaveAccessibleDescription('Enter asks; Shift+Enter starts a new line.');
+    await fireEvent.input(box, { target: { value: 'Who are you?' } });
+
+    await fireEvent.keyDown(box, { key: 'Enter', shiftKey: true });
+    expect(backend.callsOf('ask_local_model')).toHaveLength(0);
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    expect(backend.callsOf('ask_local_model')).toHaveLength(2); // the trained model and its base
+    expect(await within(screen.getByTestId('answer-trained')).findByText('I am Lumen.')).toBeInTheDocument();
+  });
+
   it('shows the trained and the base answer side by side, each thinking on its own', async () => {
     let answerBase: (value: unknown) => void = () => {};
     const backend = fakeBackend({

@@ -179,6 +179,7 @@ export const training = {
 
   'chat.title': 'Try it',
   'chat.prompt': 'Ask the model',
+  'chat.keys': 'Enter asks; Shift+Enter starts a new line.',
   'chat.ask': 'Ask',
   'chat.trained': 'Trained',
   'chat.base': 'Base',

@@ -182,6 +182,7 @@ export const training: Record<keyof typeof en, string> = {
 
   'chat.title': 'Попробовать',
   'chat.prompt': 'Спросите модель',
+  'chat.keys': 'Enter — спросить; Shift+Enter — новая строка.',
   'chat.ask': 'Спросить',
   'chat.trained': 'Обученная',
   'chat.base': 'Базовая',
