@@ -73,6 +73,20 @@ describe('ResumeRun on a run page', () => {
     expect(screen.queryByRole('button', { name: 'Resume' })).not.toBeInTheDocument();
   });
 
+  it('links a cancelled run forward to the run that continues it', async () => {
+    open({
+      get_training_run: details({
+        status: { ...cancelled, can_resume: false },
+        summary: summary({ status: 'cancelled' }),
+        samples: [],
+        continued_by: 't-2',
+      }),
+    });
+    const line = await screen.findByTestId('continued-by');
+    expect(line).toHaveTextContent('Continued in t-2');
+    expect(line.querySelector('a')).toHaveAttribute('href', '#/training/t-2');
+  });
+
   it('links a run that continues another to it', async () => {
     open({ get_training_run: details({ status: status({ status: 'done', step: 30, epoch: 3, resumed_from: 't-0' }) }) });
     const line = await screen.findByTestId('resumed-from');

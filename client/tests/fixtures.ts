@@ -184,6 +184,7 @@ export function details(overrides: Partial<TrainingRunDetails> = {}): TrainingRu
     summary: summary(),
     status: status({ status: 'done', step: 30, epoch: 3, loss: 0.4321, eval_loss: 0.5678, finished_at: '2025-03-01T10:02:05Z' }),
     request: { profile_id: 'identity', dataset_id: 'lumen', epochs: 3, resumed_from: null, flow_run_id: null },
+    continued_by: null,
     profile: profiles[1],
     metrics: points,
     samples: [

@@ -13,6 +13,7 @@ from ollama_trainer import catalog
 from ollama_trainer.contracts import TERMINAL_STATES, DatasetEntry, TrainingOverrides
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import history
+from ollama_trainer.training.details import run_details
 from ollama_trainer.training.manager import TrainingManager
 from tests.integration.conftest import profile, write_chat_dataset
 from tests.waiting import wait_until
@@ -108,9 +109,13 @@ def test_cancel_then_resume(setup):
     assert history.load_summary(tid).status == "cancelled"
 
     resumed = manager.start(prof, data, epochs=3, overrides=TrainingOverrides(batch_size=2), resume_from=tid)
+    # the cancelled run's page links forward to its continuation, while it runs and after
+    assert run_details(manager, tid).continued_by == resumed
     done = manager.wait(resumed, 300)
     assert done.status == "done"
     assert history.load_job(resumed).resumed_from == tid
+    assert run_details(manager, tid).continued_by == resumed
+    assert run_details(manager, resumed).continued_by is None
 
 
 def test_killed_worker_ends_in_error_with_reason(setup):

@@ -348,6 +348,7 @@ class TrainingRunDetails(Strict):
     summary: TrainingRunSummary | None
     status: TrainingStatus
     request: RunRequest | None = None
+    continued_by: str | None = Field(None, description="The run that resumed this one (the newest), if any")
     profile: TrainingProfile | None = None
     metrics: list[MetricPoint] = Field(default_factory=list)
     samples: list[SampleAnswer] = Field(default_factory=list)

@@ -4,6 +4,7 @@ files it produced, read from the run's folder (the live job's snapshot while it 
 from __future__ import annotations
 
 from ollama_trainer.contracts import RunRequest, TrainingRunDetails
+from ollama_trainer.training import history
 from ollama_trainer.training.manager import TrainingManager
 from ollama_trainer.training.run_folder import RunFolder
 
@@ -18,9 +19,18 @@ def run_details(manager: TrainingManager, training_id: str) -> TrainingRunDetail
         summary=folder.read_summary(),
         status=status,
         request=request,
+        continued_by=continued_by(training_id),
         profile=job.profile if job else None,
         metrics=manager.metrics(training_id, 0).points,
         samples=folder.samples(),
         scores=folder.scores(),
         artifacts=folder.artifacts(),
     )
+
+
+def continued_by(training_id: str, scan: int = 500) -> str | None:
+    """The newest run that resumed `training_id`: running or waiting now, or in the history."""
+    for summary in [*history.running(), *history.recent(scan)]:
+        if summary.resumed_from == training_id:
+            return summary.training_id
+    return None

@@ -1419,6 +1419,10 @@ export interface TrainingRunDetails {
   artifacts: {
     [k: string]: string;
   };
+  /**
+   * The run that resumed this one (the newest), if any
+   */
+  continued_by: string | null;
   metrics: MetricPoint[];
   profile: TrainingProfile | null;
   request: RunRequest | null;

@@ -97,6 +97,7 @@ export const training = {
   'resume.hint': 'A new run continues from the last checkpoint, with this run’s settings.',
   'resume.failed': 'The run could not be resumed',
   'resume.continues': 'Continues',
+  'resume.continuedBy': 'Continued in',
 
   'status.idle': 'idle',
   'status.queued': 'queued',

@@ -100,6 +100,7 @@ export const training: Record<keyof typeof en, string> = {
   'resume.hint': 'Новый запуск продолжит с последней контрольной точки, с настройками этого запуска.',
   'resume.failed': 'Не удалось продолжить запуск',
   'resume.continues': 'Продолжает',
+  'resume.continuedBy': 'Продолжен в',
 
   'status.idle': 'ожидание',
   'status.queued': 'в очереди',
