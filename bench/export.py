@@ -98,7 +98,7 @@ def side_export(base: Path, adapter: Path, home: Path, host: str) -> dict:
     from ollama_trainer.contracts import TrainingRunSummary
     from ollama_trainer.ollama.export import export_run
     from ollama_trainer.training import history
-    from ollama_trainer.training.protocol import BaseModelFile, JobSpec
+    from ollama_trainer.protocol import BaseModelFile, JobSpec
 
     tid = "20261202-000000-bench0"
     run = history.run_dir(tid)

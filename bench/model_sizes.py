@@ -35,7 +35,8 @@ SIZES = ("builtin", "gemma3", "qwen0.5b", "llama1b")
 
 def gguf_for(size: str, root: Path) -> tuple[Path, str, str]:
     """(the base GGUF, the Go template it is stored with, its stop token)."""
-    from ollama_trainer import bases, chat_formats
+    from ollama_trainer import chat_formats
+    from ollama_trainer import bases
     from tests.fakes import gemma3, tiny_models
 
     if size == "builtin":

@@ -143,7 +143,7 @@ def run_ours(args) -> dict:
     import torch
 
     from ollama_trainer.training import events
-    from ollama_trainer.training.protocol import JobSpec
+    from ollama_trainer.protocol import JobSpec
     from ollama_trainer.training.worker.event_log import EventLog
     from ollama_trainer.training.worker.recipe import LoRARecipe
 

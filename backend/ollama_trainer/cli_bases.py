@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def bases(_args):
-    from ollama_trainer import base_catalog
+    from ollama_trainer.bases import catalog as base_catalog
 
     return base_catalog.list_bases()
 

@@ -29,7 +29,7 @@ def probe(timeout: float = 60.0) -> dict:
             _result = {"device": "cpu", "device_name": _cpu_name()}
             from ollama_trainer.errors import DomainError
             from ollama_trainer.training import worker_client
-            from ollama_trainer.training.protocol import ProbeReply
+            from ollama_trainer.protocol import ProbeReply
 
             try:
                 found = worker_client.call("probe", ProbeReply, timeout=timeout)

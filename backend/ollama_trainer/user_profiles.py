@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import threading
 
-from ollama_trainer import bases, catalog
+from ollama_trainer import catalog
+
+from ollama_trainer import bases
 from ollama_trainer.contracts import TrainingProfile
 from ollama_trainer.errors import DomainError
 

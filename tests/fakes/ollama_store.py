@@ -1,5 +1,5 @@
 """A local Ollama model store laid out as Ollama lays it out, for tests of everything that reads
-one (ollama_trainer.ollama.store and its callers):
+one (ollama_trainer.bases.ollama_store and its callers):
 
     make_store(root, [FakeModel("gemma3:270m", gguf_path, template=..., params={...})]) -> root
 
@@ -166,7 +166,7 @@ def _bytes_layer(root: Path, data: bytes, kind: str | None) -> dict:
 
 
 def _parts(name: str) -> tuple[str, str, str, str]:
-    from ollama_trainer.ollama.store import parse_name
+    from ollama_trainer.bases.ollama_store import parse_name
 
     n = parse_name(name)
     return n.registry, n.namespace, n.name, n.tag

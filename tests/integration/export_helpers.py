@@ -16,7 +16,7 @@ from ollama_trainer.contracts import TrainingRunSummary
 from ollama_trainer.errors import DomainError
 from ollama_trainer.ollama.export import export_run, export_state
 from ollama_trainer.training import history
-from ollama_trainer.training.protocol import BaseModelFile, JobSpec
+from ollama_trainer.protocol import BaseModelFile, JobSpec
 from tests.fakes import tiny_gguf
 
 TRAINING_ID = "20250101-120000-abc123"

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_trainer import bases, chat_formats
+from ollama_trainer import chat_formats
+
+from ollama_trainer import bases
 from ollama_trainer.contracts import DatasetEntry, TrainingProfile
 from ollama_trainer.ollama.export import export_run
 from ollama_trainer.training.manager import TrainingManager

@@ -8,7 +8,7 @@ import threading
 
 import torch
 
-from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.protocol import JobSpec
 from ollama_trainer.training.worker.event_log import EventLog
 from ollama_trainer.training.worker.recipe import LoRARecipe
 from tests.integration.conftest import profile, read_events, write_chat_dataset, write_job

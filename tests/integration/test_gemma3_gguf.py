@@ -134,7 +134,7 @@ def test_the_header_says_gemma3_with_its_heads_and_no_chat_template(path):
 
 
 def test_a_fake_ollama_store_holds_it_as_ollama_would(path, tmp_path):
-    from ollama_trainer.ollama import store
+    from ollama_trainer.bases import ollama_store as store
 
     root = make_store(tmp_path / "models", [FakeModel("gemma3:270m", path, params={"stop": ["<end_of_turn>"]})])
     model = store.find("gemma3:270m", root=root)

@@ -11,7 +11,7 @@ from pathlib import Path
 import gguf
 import pytest
 
-from ollama_trainer import base_catalog
+from ollama_trainer.bases import catalog as base_catalog
 from ollama_trainer.contracts import DatasetEntry, TrainingProfile
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import plan

@@ -12,7 +12,7 @@ import pytest
 
 from ollama_trainer import paths
 from ollama_trainer.training import history
-from ollama_trainer.training import protocol
+from ollama_trainer import protocol
 from ollama_trainer.training.worker.event_log import EventLog
 from ollama_trainer.training.manager import TrainingManager
 from tests.unit.test_history_log import summary

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from ollama_trainer.errors import DomainError
-from ollama_trainer.ollama.store import StoreError
+from ollama_trainer.bases.ollama_store import StoreError
 from tests.fakes.ollama_store import FakeModel, make_store
 
 TEMPLATE = "{{ if .System }}<|system|>{{ .System }}{{ end }}<|user|>{{ .Prompt }}<|assistant|>{{ .Response }}"

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from ollama_trainer import base_catalog, catalog, paths, user_profiles
+from ollama_trainer import catalog, paths, user_profiles
+from ollama_trainer.bases import catalog as base_catalog
 from ollama_trainer.bridge.commands import Commands
 from ollama_trainer.bridge.registry import CommandFailed, dispatch
 from ollama_trainer.contracts import TrainingProfile
@@ -48,7 +49,7 @@ def test_the_builtin_comes_first_then_the_stores_models_each_trainable_or_why_no
 def test_without_a_store_the_list_says_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "nowhere"))
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr("ollama_trainer.ollama.store.SYSTEM_STORE", tmp_path / "none")
+    monkeypatch.setattr("ollama_trainer.bases.ollama_store.SYSTEM_STORE", tmp_path / "none")
     found = base_catalog.list_bases()
     assert found.store is None and [b.kind for b in found.bases] == ["builtin"]
     assert "OLLAMA_MODELS" in found.note
@@ -129,7 +130,7 @@ def test_a_hub_id_is_refused_up_front_when_the_hub_cannot_be_reached(monkeypatch
     minute into the run; with the hub reachable it is a hub id."""
     import pytest
 
-    from ollama_trainer import bases
+    from ollama_trainer.bases import sources as bases
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(bases.BaseModelNotFound) as err:

@@ -14,7 +14,7 @@ from ollama_trainer.cli import main as cli_main
 from ollama_trainer.contracts import RunScores, TrainingRunSummary
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training.compare import compare
-from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.protocol import JobSpec
 from ollama_trainer.training.run_folder import RunFolder
 
 

@@ -3,7 +3,7 @@ sizes (bench/model_sizes.py), and the memory plan: the cheapest way a run fits, 
 
 from __future__ import annotations
 
-from ollama_trainer.training import estimate
+from ollama_trainer import estimate
 
 BUILTIN = estimate.Shape(134_515_008, 576, 30, 49152)
 LLAMA_1B = estimate.Shape(1_235_814_400, 2048, 16, 128256)

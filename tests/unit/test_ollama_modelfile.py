@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ollama_trainer.bases.chat_template import read_chat_template
 from ollama_trainer.ollama import modelfile as mf
 
 # SmolLM2-135M-Instruct's tokenizer chat template (what training renders with).
@@ -70,11 +71,11 @@ def test_create_command_quotes_paths():
 
 
 def test_read_chat_template(tmp_path):
-    assert mf.read_chat_template(tmp_path) is None
+    assert read_chat_template(tmp_path) is None
     (tmp_path / "tokenizer_config.json").write_text(json.dumps({"chat_template": "<|im_start|>x"}))
-    assert mf.read_chat_template(tmp_path) == "<|im_start|>x"
+    assert read_chat_template(tmp_path) == "<|im_start|>x"
     (tmp_path / "chat_template.jinja").write_text("J")
-    assert mf.read_chat_template(tmp_path) == "J"
+    assert read_chat_template(tmp_path) == "J"
 
 
 # -- the Go template, executed by Go's text/template as Ollama does ----------------------------

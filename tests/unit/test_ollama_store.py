@@ -1,4 +1,4 @@
-"""The local Ollama store (ollama_trainer.ollama.store) on fake stores laid out as Ollama lays
+"""The local Ollama store (ollama_trainer.bases.ollama_store) on fake stores laid out as Ollama lays
 them out (tests/fakes/ollama_store.py), holding tiny GGUF files (ollama_store_helpers.py): names,
 where the store is, find, list and digests. What it says when something is wrong is
 test_ollama_store_errors.py."""
@@ -11,8 +11,8 @@ import os
 
 import pytest
 
-from ollama_trainer.ollama import store
-from ollama_trainer.ollama.store import ModelName, parse_name
+from ollama_trainer.bases import ollama_store as store
+from ollama_trainer.bases.ollama_store import ModelName, parse_name
 
 from tests.fakes.ollama_store import FakeModel, blob, make_store, manifest_path, sha256_of
 from tests.unit.ollama_store_helpers import TEMPLATE, codes, ggufs, root  # noqa: F401

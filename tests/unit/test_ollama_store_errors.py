@@ -1,4 +1,4 @@
-"""The local Ollama store (ollama_trainer.ollama.store) says what is wrong: an unknown name, an
+"""The local Ollama store (ollama_trainer.bases.ollama_store) says what is wrong: an unknown name, an
 empty store, a missing, short or foreign model blob, missing small blobs, bad params, a manifest
 without a model layer or one that cannot be read. On the fake stores of ollama_store_helpers.py."""
 
@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ollama_trainer.ollama import store
+from ollama_trainer.bases import ollama_store as store
 
 from tests.fakes.ollama_store import FakeModel, make_store, manifest_path
 from tests.unit.ollama_store_helpers import TEMPLATE, codes, ggufs, root  # noqa: F401

@@ -11,7 +11,8 @@ import threading
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ollama_trainer.training import compare, outcome, protocol
+from ollama_trainer import protocol
+from ollama_trainer.training import compare, outcome
 from ollama_trainer.training.run_folder import RunFolder
 from ollama_trainer.training.supervisor import Supervisor
 

@@ -108,7 +108,7 @@ class Commands:
     # -- base models and profiles -----------------------------------------------------------
     @command(result=BaseModelList)
     def list_base_models(self) -> BaseModelList:
-        from ollama_trainer import base_catalog
+        from ollama_trainer.bases import catalog as base_catalog
 
         return base_catalog.list_bases()
 

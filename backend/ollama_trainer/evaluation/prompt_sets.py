@@ -7,7 +7,7 @@ import json
 from functools import lru_cache
 
 from ollama_trainer import paths
-from ollama_trainer.training.protocol import ProbeItem
+from ollama_trainer.protocol import ProbeItem
 
 
 @lru_cache(maxsize=4)

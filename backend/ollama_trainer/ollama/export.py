@@ -39,7 +39,7 @@ from ollama_trainer.contracts import ExportResult, ExportState, QuantizeChoice, 
 from ollama_trainer.ollama import blobs, export_check, model_source, modelfile
 from ollama_trainer.ollama import client as oc
 from ollama_trainer.training import history
-from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.protocol import JobSpec
 from ollama_trainer.training.run_folder import ADAPTER, EXPORT, GGUF_ADAPTER, RunFolder
 from ollama_trainer.weights import gguf_adapter
 from ollama_trainer.weights.lora import ADAPTER_FILES
@@ -122,7 +122,7 @@ def check_model_name(name: str) -> str:
     """The name as given, checked by Ollama's own rules (`[host/][namespace/]model[:tag]`,
     names.parse_name): never changed behind the user's back (Ollama keeps its case, and
     compares names case-insensitively)."""
-    from ollama_trainer.ollama.names import StoreError, parse_name
+    from ollama_trainer.bases.ollama_names import StoreError, parse_name
 
     value = name.strip()
     try:
@@ -136,7 +136,7 @@ def check_model_name(name: str) -> str:
 def _replaced(client, name: str) -> str | None:
     """The server's model that creating `name` replaces (Ollama compares names case-insensitively,
     so 'quill:Latest' replaces 'quill'), or None."""
-    from ollama_trainer.ollama.names import StoreError, parse_name
+    from ollama_trainer.bases.ollama_names import StoreError, parse_name
 
     try:
         wanted = parse_name(name)

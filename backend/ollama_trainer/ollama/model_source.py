@@ -22,8 +22,9 @@ from typing import Callable
 
 from ollama_trainer import bases
 from ollama_trainer.errors import DomainError
+from ollama_trainer.bases.chat_template import read_chat_template
 from ollama_trainer.ollama import modelfile
-from ollama_trainer.training.protocol import BaseModelFile, JobSpec
+from ollama_trainer.protocol import BaseModelFile, JobSpec
 from ollama_trainer.training.run_folder import MERGED as MERGED_DIR
 from ollama_trainer.training.run_folder import ADAPTER, MODEL_GGUF
 from ollama_trainer.weights import gguf_info, hf_to_gguf
@@ -166,12 +167,12 @@ def _folder_source(folder: Path, run_dir: Path, python: str, on_progress) -> Mod
     if config.get("num_attention_heads"):
         heads = (int(config["num_attention_heads"]),
                  int(config.get("num_key_value_heads") or config["num_attention_heads"]))
-    return ModelSource("folder", target, files, modelfile.read_chat_template(target), config.get("model_type"), heads)
+    return ModelSource("folder", target, files, read_chat_template(target), config.get("model_type"), heads)
 
 
 def _worker_merge(run_dir: Path, python: str) -> None:
     from ollama_trainer.training import worker_client
-    from ollama_trainer.training.protocol import MergeReply
+    from ollama_trainer.protocol import MergeReply
 
     try:
         worker_client.call("merge", MergeReply, python=python, timeout=MERGE_TIMEOUT_S, code="model_file_failed",

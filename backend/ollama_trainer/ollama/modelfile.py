@@ -47,27 +47,6 @@ def chat_family(ollama_base: str, chat_template: str | None = None) -> ChatFamil
     return None
 
 
-def read_chat_template(model_dir: str | Path | None) -> str | None:
-    """The chat template saved with a local model folder (chat_template.jinja or
-    tokenizer_config.json), or None."""
-    import json
-
-    if not model_dir:
-        return None
-    folder = Path(model_dir)
-    jinja = folder / "chat_template.jinja"
-    try:
-        if jinja.is_file():
-            return jinja.read_text(encoding="utf-8")
-        config = folder / "tokenizer_config.json"
-        if config.is_file():
-            value = json.loads(config.read_text(encoding="utf-8")).get("chat_template")
-            return value if isinstance(value, str) else None
-    except (OSError, ValueError):
-        return None
-    return None
-
-
 @dataclass
 class ModelfileSpec:
     source: str  # what FROM names, relative to the run folder: ./model.gguf or ./merged

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ollama_trainer import catalog, paths
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import worker_client
-from ollama_trainer.training.protocol import AskReply
+from ollama_trainer.protocol import AskReply
 from ollama_trainer.training.run_folder import ADAPTER, RunFolder
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ollama_trainer.contracts import MetricPoint, TrainingStatus
-from ollama_trainer.training import protocol as p
-from ollama_trainer.training.protocol import parse_event
+from ollama_trainer import protocol as p
+from ollama_trainer.protocol import parse_event
 
 __all__ = ["apply", "metric_point", "metric_points", "parse_event", "read_events"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ollama_trainer.contracts import TrainingRunSummary
 from ollama_trainer.jsonl_log import JsonlLog
-from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.protocol import JobSpec
 from ollama_trainer.training.run_folder import RunFolder, history_log
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from ollama_trainer import paths
 from ollama_trainer.errors import DomainError
 from ollama_trainer.training import worker_client
-from ollama_trainer.training.protocol import ServeReady, ServeReply, ServeRequest
+from ollama_trainer.protocol import ServeReady, ServeReply, ServeRequest
 from ollama_trainer.training.ask import ModelKey, key_for
 
 log = logging.getLogger(__name__)

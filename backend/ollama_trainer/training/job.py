@@ -7,9 +7,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ollama_trainer import protocol
 from ollama_trainer.contracts import MetricPoint, TrainingProfile, TrainingStatus
-from ollama_trainer.training import job_slot, protocol
-from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.protocol import JobSpec
+from ollama_trainer.training import job_slot
 from ollama_trainer.training.run_folder import RunFolder
 from ollama_trainer.training.supervisor import Supervisor
 

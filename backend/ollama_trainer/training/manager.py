@@ -22,11 +22,11 @@ from ollama_trainer.contracts import (
     TrainingProfile,
     TrainingRunSummary, TrainingStatus,
 )
-from ollama_trainer import paths
+from ollama_trainer import paths, protocol
 from ollama_trainer.errors import Conflict, DomainError, NotFound
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer.training import events as ev
-from ollama_trainer.training import job_slot, outcome, plan, protocol, worker_client
+from ollama_trainer.training import job_slot, outcome, plan, worker_client
 from ollama_trainer.training.run_folder import CHECKPOINT, JOB, WORKER_LOG, RunFolder
 from ollama_trainer.training.job import Job
 from ollama_trainer.training.supervisor import Ending, Supervisor

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from ollama_trainer.contracts import TERMINAL_STATES, TrainingRunSummary, TrainingStatus
 from ollama_trainer.timestamps import now_iso
-from ollama_trainer.training import protocol
+from ollama_trainer import protocol
 from ollama_trainer.training.events import apply
-from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.protocol import JobSpec
 from ollama_trainer.training.run_folder import RunFolder
 
 INTERRUPTED = "the app stopped while this run was in progress"

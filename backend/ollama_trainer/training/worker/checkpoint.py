@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from ollama_trainer.training.protocol import CheckpointState
+from ollama_trainer.protocol import CheckpointState
 
 LAST = "last"
 

@@ -43,7 +43,7 @@ class EventLog:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if path is not None else None
 
     def emit(self, event: BaseModel) -> dict:
-        """Write one typed event (training/protocol.py), stamped with the time."""
+        """Write one typed event (protocol.py), stamped with the time."""
         fields = event.model_dump(mode="json", exclude={"time"})
         record = {"event": fields.pop("event"), "time": utc_now(), **_clean(fields)}
         line = json.dumps(record, ensure_ascii=False) + "\n"

@@ -71,7 +71,7 @@ def available_gb(device: torch.device) -> float | None:
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
         return round(free / 1024**3, 1)
-    from ollama_trainer.training.estimate import available_memory_gb
+    from ollama_trainer.estimate import available_memory_gb
 
     return available_memory_gb()
 

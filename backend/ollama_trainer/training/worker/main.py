@@ -26,7 +26,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from ollama_trainer.training import protocol as ev
+from ollama_trainer import protocol as ev
 from ollama_trainer.training import run_folder
 
 

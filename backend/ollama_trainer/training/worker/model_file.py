@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ollama_trainer import bases
 from ollama_trainer.errors import DomainError
-from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.protocol import JobSpec
 from ollama_trainer.training.run_folder import MERGED as MERGED_DIR
 from ollama_trainer.training.run_folder import ADAPTER, MODEL_GGUF
 from ollama_trainer.weights import hf_to_gguf

@@ -4,7 +4,7 @@ before the model loads, and the LoRA's target modules must exist in the base mod
 from __future__ import annotations
 
 from ollama_trainer.contracts import TrainingProfile
-from ollama_trainer.training.protocol import JobDataset
+from ollama_trainer.protocol import JobDataset
 from ollama_trainer.training.worker.devices import seed_everything
 from ollama_trainer.training.worker.fused import fuse_lora
 

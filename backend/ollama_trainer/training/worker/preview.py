@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ollama_trainer import chat_formats, datasets
-from ollama_trainer.training.protocol import JobSpec, PreviewReply
+from ollama_trainer.protocol import JobSpec, PreviewReply
 from ollama_trainer.training.worker import base_answers, base_models, batching
 from ollama_trainer.training.worker.probe import PROBE_TOKENS
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ollama_trainer.contracts import KeptRow, LearnedRow, RunScores, SampleAnswer
 from ollama_trainer.evaluation import scores
-from ollama_trainer.training.protocol import JobSpec
+from ollama_trainer.protocol import JobSpec
 from ollama_trainer.training.worker import base_answers
 from ollama_trainer.training.worker.generation import generate
 

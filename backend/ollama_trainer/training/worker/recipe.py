@@ -5,7 +5,7 @@
     outcome = recipe.train()   # "done" or "cancelled"
     recipe.save()       # adapter/, samples.json (only after "done")
 
-All metrics go through `log.emit(event)` (event_log.EventLog, events from training/protocol.py). Deterministic for a seed: the LoRA
+All metrics go through `log.emit(event)` (event_log.EventLog, events from protocol.py). Deterministic for a seed: the LoRA
 init follows torch.manual_seed(seed), the eval split and every epoch's batch order are pure
 functions of (seed, epoch), and a checkpoint carries the RNG states, so a resumed run repeats
 the losses of an uninterrupted one step for step.
@@ -27,8 +27,9 @@ from pathlib import Path
 import torch
 
 from ollama_trainer.contracts import RunPrecision
-from ollama_trainer.training import protocol as ev
-from ollama_trainer.training import estimate, run_folder
+from ollama_trainer import protocol as ev
+from ollama_trainer import estimate
+from ollama_trainer.training import run_folder
 from ollama_trainer.evaluation.divergence import DivergenceCheck
 from ollama_trainer.evaluation.early_stop import BestTracker
 from ollama_trainer.training.worker import (base_answers, base_models, batching, checkpoint, low_precision, preparation,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ollama_trainer import atomic
 from ollama_trainer.contracts import SampleAnswer
-from ollama_trainer.training import protocol as ev
+from ollama_trainer import protocol as ev
 from ollama_trainer.training import run_folder
 from ollama_trainer.training.worker import base_answers, model_file, probe
 from ollama_trainer.training.worker.generation import generate

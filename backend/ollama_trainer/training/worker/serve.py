@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from ollama_trainer.training.protocol import ServeReady, ServeReply, ServeRequest
+from ollama_trainer.protocol import ServeReady, ServeReply, ServeRequest
 
 
 def serve(args) -> int:

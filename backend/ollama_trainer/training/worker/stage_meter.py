@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from ollama_trainer.training import protocol as ev
+from ollama_trainer import protocol as ev
 
 EVERY_S = 2.0
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ollama_trainer import chat_formats
 from ollama_trainer.errors import DomainError
-from ollama_trainer.training.protocol import BaseModelFile
+from ollama_trainer.protocol import BaseModelFile
 
 BUILTIN_ID = "smollm2-135m-instruct"
 BUILTIN_ARCHITECTURE = "llama"
@@ -147,7 +147,7 @@ def _from_gguf(kind: str, path: Path, *, key: str, **store) -> BaseModelFile:
 
 
 def _from_store(name: str) -> BaseModelFile:
-    from ollama_trainer.ollama import store
+    from ollama_trainer.bases import ollama_store as store
 
     model = store.find(name)
     if model.has_adapter:
@@ -174,7 +174,7 @@ def _folder_parameters(folder: Path, config: dict) -> int | None:
 
 
 def _folder_template(folder: Path) -> str | None:
-    from ollama_trainer.ollama.modelfile import read_chat_template
+    from ollama_trainer.bases.chat_template import read_chat_template
 
     return read_chat_template(folder)
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import threading
 
-from ollama_trainer import bases, chat_formats
+from ollama_trainer import chat_formats, estimate
+from ollama_trainer.bases import sources as bases
 from ollama_trainer.contracts import BaseModelInfo, BaseModelList
-from ollama_trainer.training import estimate
 from ollama_trainer.weights import architectures, gguf_info
 
 _headers: dict[str, gguf_info.GGUFInfo] = {}  # by blob digest: a header never changes
@@ -57,7 +57,7 @@ def list_bases() -> BaseModelList:
         architecture=builtin.architecture, family=builtin.architecture,
         parameter_size=gguf_info.size_label(builtin.parameters or 0), quantization=header.file_type,
         trainable=True, reason=None, chat_format=builtin.chat_format, path=builtin.gguf, **_memory(_shape(header))))
-    from ollama_trainer.ollama import store
+    from ollama_trainer.bases import ollama_store as store
 
     root = store.store_root()
     note = None if root else ("no Ollama model store on this machine (looked in OLLAMA_MODELS, ~/.ollama/models and "

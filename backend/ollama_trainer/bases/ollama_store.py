@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ollama_trainer.ollama.names import (  # noqa: F401 - parse_name and ModelName are part of this API
+from ollama_trainer.bases.ollama_names import (  # noqa: F401 - parse_name and ModelName are part of this API
     _HOST, _NAMESPACE, _PART, DEFAULT_HOST, V2_HOST, ModelName, StoreError, _error, _same_host, parse_name,
 )
 
