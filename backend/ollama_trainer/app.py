@@ -10,8 +10,6 @@ import webbrowser
 
 from ollama_trainer import device_probe, paths, wiring
 from ollama_trainer.bridge.commands import Commands
-from ollama_trainer.flows.runner import FlowRunner
-from ollama_trainer.training.inference import InferencePool
 from ollama_trainer.training.manager import TrainingManager
 
 
@@ -50,25 +48,11 @@ def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _shutdown(manager: TrainingManager, flows: FlowRunner, inference: InferencePool, *,
-              keep_running: bool = False) -> None:
-    """The app is closing: running flows end `cancelled`; a running job either stops after its
-    current step and saves a checkpoint (instead of being left `interrupted`), or, when the
-    user chose so, goes on without the app (the next start follows it again); warm models are
-    released."""
-    if not keep_running:
-        flows.shutdown()
-    manager.shutdown(keep_running=keep_running)
-    inference.close()
-
-
 def run_browser(port: int = 0, open_browser: bool = True) -> int:
     from ollama_trainer.bridge.http import BridgeServer
 
-    manager = wiring.training_manager("browser")
-    flows = FlowRunner(manager)
-    inference = InferencePool()
-    commands = Commands(transport="browser", manager=manager, flows=flows, inference=inference)
+    parts = wiring.build("browser")
+    commands = Commands(transport="browser", parts=parts)
     device_probe.start_background_probe()
     server = BridgeServer(commands, port=port)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` closes as cleanly as Ctrl-C, from the first moment
@@ -81,7 +65,7 @@ def run_browser(port: int = 0, open_browser: bool = True) -> int:
         pass
     finally:
         server.server_close()
-        _shutdown(manager, flows, inference)
+        parts.close()
     return 0
 
 
@@ -93,13 +77,10 @@ def run_desktop(debug: bool = False) -> int:
     except NoDisplay as exc:
         print(f"ollama-trainer: {exc}", file=sys.stderr)
         return 2
-    manager = wiring.training_manager("window")
-    flows = FlowRunner(manager)
+    parts = wiring.build("window")
     picker = FilePicker()
-    guard = CloseGuard(manager)
-    inference = InferencePool()
-    commands = Commands(transport="desktop", manager=manager, flows=flows, file_picker=picker, on_close=guard.decide,
-                        inference=inference)
+    guard = CloseGuard(parts.manager)
+    commands = Commands(transport="desktop", parts=parts, file_picker=picker, on_close=guard.decide)
     device_probe.start_background_probe()
     try:
         run_window(commands, debug=debug, file_picker=picker, close_guard=guard)
@@ -110,7 +91,7 @@ def run_desktop(debug: bool = False) -> int:
         print(f"ollama-trainer: {exc}", file=sys.stderr)
         return 1
     finally:
-        _shutdown(manager, flows, inference, keep_running=bool(guard.keep_running))
+        parts.close(keep_running=bool(guard.keep_running))
     return 0
 
 

@@ -165,9 +165,9 @@ def test_system_prompt_from_the_profile(tiny_adapter, answering):
 
 # -- CLI ----------------------------------------------------------------------------------------
 def cli(*args: str) -> int:
-    from ollama_trainer import cli_export
+    from ollama_trainer.cli import main
 
-    return cli_export.main(list(args))
+    return main(["export", *args])
 
 
 def test_cli_export_ok(run, answering, capsys):

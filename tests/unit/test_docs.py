@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ollama_trainer import cli_help
+from ollama_trainer.cli import help as cli_help
 from ollama_trainer.paths import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
@@ -13,8 +13,8 @@ README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_help_blocks_match_the_parser():
     texts = cli_help.help_texts()
-    assert cli_help.documented(README) == set(texts), "run: python -m ollama_trainer.cli_help --write"
-    assert cli_help.render(README, texts) == README, "run: python -m ollama_trainer.cli_help --write"
+    assert cli_help.documented(README) == set(texts), "run: python -m ollama_trainer.cli.help --write"
+    assert cli_help.render(README, texts) == README, "run: python -m ollama_trainer.cli.help --write"
 
 
 def test_every_subcommand_has_an_example_or_help():

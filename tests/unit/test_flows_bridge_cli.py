@@ -118,7 +118,7 @@ def test_cli_flow_history(capsys):
 
 
 def test_a_done_index_step_names_the_files_it_skipped_in_plain_output():
-    from ollama_trainer.cli_flow import _step_line
+    from ollama_trainer.cli.flow import _step_line
     from ollama_trainer.contracts import FlowStepRun
 
     step = FlowStepRun(id="index", cmd="INDEX", status="done", duration_s=1.5,
@@ -129,6 +129,6 @@ def test_a_done_index_step_names_the_files_it_skipped_in_plain_output():
 
 
 def test_compare_cuts_long_values_with_an_ellipsis():
-    from ollama_trainer.cli_compare import _fit
+    from ollama_trainer.cli.compare import _fit
 
     assert _fit("short", 10) == "short" and _fit("x" * 20, 10) == "x" * 9 + "…"

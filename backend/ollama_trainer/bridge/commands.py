@@ -25,27 +25,22 @@ from ollama_trainer.contracts import FlowInfo, FlowRun, FlowRunIdRequest, RunFlo
 from ollama_trainer.contracts import (
     DocumentsFolderRequest, DocumentsJobIdRequest, DocumentsJobState, DocumentsPreview, TeacherModelList,
 )
-from ollama_trainer.flows.runner import FlowRunner
 from ollama_trainer.training import history
-from ollama_trainer.training.manager import TrainingManager
 
 Transport = Literal["desktop", "browser", "cli"]
 
 
 class Commands:
-    def __init__(self, transport: Transport = "cli", manager: TrainingManager | None = None,
-                 flows: FlowRunner | None = None, file_picker: Callable[[], str | None] | None = None,
-                 on_close: Callable[[bool], None] | None = None, inference=None):
+    def __init__(self, transport: Transport = "cli", parts: wiring.AppParts | None = None,
+                 file_picker: Callable[[], str | None] | None = None,
+                 on_close: Callable[[bool], None] | None = None):
         self._transport = transport
-        self._manager = manager or wiring.training_manager("window" if transport == "desktop" else transport)
-        self._flows = flows or FlowRunner(self._manager)
+        parts = parts or wiring.build("window" if transport == "desktop" else transport)
+        self._manager = parts.manager
+        self._flows = parts.flows
+        self._inference = parts.inference  # warm models for Try it (the app releases them on close)
         self._file_picker = file_picker  # the desktop window's native dialog
         self._on_close = on_close  # the desktop window's close, after the user chose
-        if inference is None:
-            from ollama_trainer.training.inference import InferencePool
-
-            inference = InferencePool()
-        self._inference = inference  # warm models for Try it (the app releases them on close)
 
     @command(result=AppInfo)
     def app_info(self) -> AppInfo:

@@ -1,4 +1,6 @@
-"""`ollama-trainer`: the desktop app by default; browser mode and headless subcommands."""
+"""`ollama-trainer`: the desktop app by default, browser mode, and the subcommands (one module each in
+this package); every subcommand runs through `run`, which turns a domain error into a line and an
+exit code."""
 
 from __future__ import annotations
 
@@ -21,14 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-open", action="store_true", help="with --browser: do not open a web browser")
     parser.add_argument("--debug", action="store_true", help="open the window with developer tools")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from ollama_trainer import cli_bases, cli_catalog, cli_compare, cli_export, cli_flow, cli_train
+    from ollama_trainer.cli import (
+        ask, bases, compare, datasets, export, flow, history, preview, profiles, train,
+    )
 
-    cli_train.register(sub)
-    cli_bases.register(sub)
-    cli_catalog.register(sub)
-    cli_compare.register(sub)
-    cli_export.register(sub)
-    cli_flow.register(sub)
+    for command in (train, ask, bases, preview, profiles, datasets, history, compare, export, flow):
+        command.register(sub)
     return parser
 
 

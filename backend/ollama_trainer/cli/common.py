@@ -1,4 +1,5 @@
-"""What the listing commands share: their arguments, and JSON on stdout."""
+"""What the commands share: the listing commands' arguments and JSON on stdout, a dataset named by
+id or path, the --base help."""
 
 from __future__ import annotations
 
@@ -6,11 +7,29 @@ import argparse
 import json
 from typing import Callable, TypeVar
 
+from pathlib import Path
+
 from pydantic import BaseModel
 
-from ollama_trainer.errors import EXIT_OK
+from ollama_trainer import catalog
+from ollama_trainer.contracts import DatasetEntry
+from ollama_trainer.errors import EXIT_OK, DomainError
 
 T = TypeVar("T", BaseModel, list)
+
+BASE_HELP = ("train this base instead of the profile's: builtin, ollama:NAME[:TAG] (the local Ollama store; "
+             "OLLAMA_MODELS honoured), a .gguf file or a safetensors folder")
+
+
+def resolve_dataset(arg: str) -> DatasetEntry:
+    """A catalog id, or a path to a .jsonl file."""
+    path = Path(arg).expanduser()
+    if arg.endswith((".jsonl", ".json")) or "/" in arg:
+        if not path.is_file():
+            raise DomainError(f"no such dataset file: {arg}", code="unknown_dataset")
+        slug = catalog._slug(path.stem)
+        return DatasetEntry(id=slug, name=path.name, path=str(path.resolve()), source="user")
+    return catalog.get_dataset_entry(arg)
 
 
 def listing(sub: argparse._SubParsersAction, name: str, *, help: str, description: str,
@@ -50,3 +69,9 @@ def print_json(value: BaseModel | list[BaseModel]) -> None:
     """One model, or a list of them, as indented JSON."""
     data = [v.model_dump(mode="json") for v in value] if isinstance(value, list) else value.model_dump(mode="json")
     print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def show_broken(entries) -> None:
+    """Entries of the user's files that cannot be read: listed so they can be fixed, never used."""
+    for b in entries:
+        print(f"{b.id or '?':<20} {b.name or ''}  [cannot be used] BROKEN: {b.error}")

@@ -1,4 +1,4 @@
-"""`ollama-trainer train` and `ollama-trainer ask`: the same manager and worker as the window."""
+"""`ollama-trainer train`: the same manager and worker as the window, with a progress bar."""
 
 from __future__ import annotations
 
@@ -8,24 +8,12 @@ import time
 from pathlib import Path
 
 from ollama_trainer import catalog
-from ollama_trainer.cli_bases import BASE_HELP
-from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry
-from ollama_trainer.errors import DomainError
+from ollama_trainer.cli.common import BASE_HELP, resolve_dataset
+from ollama_trainer.contracts import MAX_EPOCHS
 from ollama_trainer.training import history
 from ollama_trainer.training.run_folder import EVENTS, RunFolder
 
-from ollama_trainer.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
-
-
-def resolve_dataset(arg: str) -> DatasetEntry:
-    """A catalog id, or a path to a .jsonl file."""
-    path = Path(arg).expanduser()
-    if arg.endswith((".jsonl", ".json")) or "/" in arg:
-        if not path.is_file():
-            raise DomainError(f"no such dataset file: {arg}", code="unknown_dataset")
-        slug = catalog._slug(path.stem)
-        return DatasetEntry(id=slug, name=path.name, path=str(path.resolve()), source="user")
-    return catalog.get_dataset_entry(arg)
+from ollama_trainer.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, DomainError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,15 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --export: the model file's type, quantized here (default: q4_K_M from 1 B parameters, "
                         "f16 below)")
     p.set_defaults(handler=cmd_train)
-
-    p = sub.add_parser("ask", help="ask a trained model (or a base model) one question",
-                       description="Answer a prompt greedily with a run's adapter or a profile's base model.")
-    group = p.add_mutually_exclusive_group(required=True)
-    group.add_argument("--run", metavar="ID", help="a training run whose adapter to use")
-    group.add_argument("--base", metavar="PROFILE", help="a profile whose base model to use, without adapter")
-    p.add_argument("prompt", help="the question")
-    p.add_argument("--max-new-tokens", type=int, default=96)
-    p.set_defaults(handler=cmd_ask)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -103,7 +82,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             for line in result_lines(training_id, status, summary):
                 print(line, file=sys.stderr)
         if args.export:
-            from ollama_trainer.cli_export import cmd_export
+            from ollama_trainer.cli.export import cmd_export
 
             export_args = argparse.Namespace(run=training_id, model=args.model, host=None, json=args.json,
                                              quantize=args.quantize, accept_different=False)
@@ -196,11 +175,3 @@ def _follow_bar(manager, training_id: str) -> None:
             time.sleep(0.3)
     finally:
         bar.close()
-
-
-def cmd_ask(args: argparse.Namespace) -> int:
-    from ollama_trainer.training.ask import ask
-
-    answer = ask(run=args.run, base=args.base, prompt=args.prompt, max_new_tokens=args.max_new_tokens)
-    print(answer)
-    return EXIT_OK

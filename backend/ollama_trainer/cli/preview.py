@@ -1,25 +1,16 @@
-"""`ollama-trainer bases` (what can be trained here) and `ollama-trainer preview` (what a run
-would train on and cost, before it starts): the same answers as the window's base picker and
-run preview."""
+"""`ollama-trainer preview`: what a run would train on and cost, before it starts (the window's run
+preview)."""
 
 from __future__ import annotations
 
 import argparse
 
 from ollama_trainer import catalog
-from ollama_trainer.cli_output import listing, print_json
+from ollama_trainer.cli.common import BASE_HELP, print_json, resolve_dataset
 from ollama_trainer.errors import EXIT_OK
-
-BASE_HELP = ("train this base instead of the profile's: builtin, ollama:NAME[:TAG] (the local Ollama store; "
-             "OLLAMA_MODELS honoured), a .gguf file or a safetensors folder")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    listing(sub, "bases", help="list the base models that can be trained here",
-            description="List the builtin base model and the models in the local Ollama store, each with its "
-                        "family, size and quantization, and whether it can be trained here or why not.",
-            fetch=bases, show=show_bases)
-
     p = sub.add_parser("preview", help="count what a run would train on, and estimate its time and memory",
                        description="Before starting: the examples, the tokens trained on after masking, the "
                                    "estimated duration and peak memory on this machine, and warnings. Exit 2 when "
@@ -32,28 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_preview)
 
 
-def bases(_args):
-    from ollama_trainer.bases import catalog as base_catalog
-
-    return base_catalog.list_bases()
-
-
-def show_bases(found) -> None:
-    for b in found.bases:
-        facts = ", ".join(x for x in (b.family or b.architecture, b.parameter_size, b.quantization) if x)
-        state = "trainable here" if b.trainable else f"not trainable: {b.reason}"
-        print(f"{b.source:<32} {b.name}  [{facts}]  {state}")
-    if found.note:
-        print(f"({found.note})")
-
-
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
 def cmd_preview(args) -> int:
-    from ollama_trainer.cli_train import resolve_dataset
     from ollama_trainer.training import run_preview
 
     found = run_preview.preview(catalog.get_profile(args.profile), resolve_dataset(args.dataset),

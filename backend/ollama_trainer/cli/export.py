@@ -7,9 +7,7 @@ import json
 import sys
 
 from ollama_trainer import settings
-from ollama_trainer.errors import DomainError
-
-from ollama_trainer.errors import EXIT_FAILED, EXIT_OK
+from ollama_trainer.errors import EXIT_FAILED, EXIT_OK, DomainError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -87,18 +85,3 @@ def _manual_command(training_id: str) -> str | None:
     except DomainError:
         return None
     return state.command if state.modelfile else None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run without cli.py wiring: python -m ollama_trainer.cli_export --run ID."""
-    parser = argparse.ArgumentParser(prog="ollama-trainer")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(["export", *(sys.argv[1:] if argv is None else argv)])
-    from ollama_trainer.cli import run
-
-    return run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ollama_trainer.cli_output import listing
-from ollama_trainer.errors import DomainError
-
-from ollama_trainer.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
+from ollama_trainer.cli.common import listing
+from ollama_trainer.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, DomainError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -98,11 +96,10 @@ def _resume_hints(run) -> list[str]:
 
 
 def cmd_run(args) -> int:
-    from ollama_trainer.flows.runner import FlowRunner
     from ollama_trainer import wiring
 
     printer = _Printer(args.json)
-    runner = FlowRunner(wiring.training_manager("cli"), on_change=printer)
+    runner = wiring.build("cli", on_flow_change=printer).flows
     flow_run_id = runner.run_flow(args.flow_id, parse_inputs(args.input))
     if not args.json:
         print(f"Flow run {flow_run_id} of {args.flow_id}", file=sys.stderr)

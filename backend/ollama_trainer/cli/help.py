@@ -1,6 +1,6 @@
 """The help text of every command, as the README shows it.
 
-`python -m ollama_trainer.cli_help --write` refreshes the README's blocks between
+`python -m ollama_trainer.cli.help --write` refreshes the README's blocks between
 `<!-- help: ollama-trainer ... -->` and `<!-- /help -->`; `--check` (and a test) fails when the
 README and the real help text drift apart. Help is rendered at a fixed width so it does not
 depend on the terminal.
@@ -29,7 +29,7 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 def help_texts() -> dict[str, str]:
     """{"ollama-trainer": ..., "ollama-trainer train": ..., "ollama-trainer dataset check": ...}"""
-    from ollama_trainer.cli import build_parser
+    from ollama_trainer.cli.parser import build_parser
 
     old = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = WIDTH
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"README help blocks refreshed; not in the README: {missing or 'none'}")
         return 0
     if fresh != readme or missing:
-        print(f"README help text is stale or missing ({missing}): run python -m ollama_trainer.cli_help --write")
+        print(f"README help text is stale or missing ({missing}): run python -m ollama_trainer.cli.help --write")
         return 1
     return 0
 
