@@ -8,7 +8,8 @@ import sys
 import threading
 import webbrowser
 
-from ollama_trainer import device_probe, paths, wiring
+from ollama_trainer import paths, wiring
+from ollama_trainer.training import device_probe
 from ollama_trainer.bridge.commands import Commands
 from ollama_trainer.training.manager import TrainingManager
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Literal
 
-from ollama_trainer import __version__, catalog, device_probe, paths, settings, wiring
+from ollama_trainer import __version__, catalog, paths, settings, wiring
 from ollama_trainer.bridge.registry import command
 from ollama_trainer.errors import DomainError
 from ollama_trainer.contracts import (
@@ -25,7 +25,7 @@ from ollama_trainer.contracts import FlowInfo, FlowRun, FlowRunIdRequest, RunFlo
 from ollama_trainer.contracts import (
     DocumentsFolderRequest, DocumentsJobIdRequest, DocumentsJobState, DocumentsPreview, TeacherModelList,
 )
-from ollama_trainer.training import history
+from ollama_trainer.training import device_probe, history
 
 Transport = Literal["desktop", "browser", "cli"]
 

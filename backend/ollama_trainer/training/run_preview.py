@@ -13,13 +13,10 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from ollama_trainer import device_probe
-
-from ollama_trainer import bases
+from ollama_trainer import bases, estimate
 from ollama_trainer.contracts import DatasetEntry, RunPreview, TrainingOverrides, TrainingProfile
-from ollama_trainer import estimate
-from ollama_trainer.training import plan, worker_client
 from ollama_trainer.protocol import PreviewReply
+from ollama_trainer.training import device_probe, plan, worker_client
 
 PREVIEW_TIMEOUT_S = 300.0
 # Steps x learning rate below this learns little on a small set: the Quick demo on the identity
