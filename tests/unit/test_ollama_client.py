@@ -8,7 +8,7 @@ import time
 import pytest
 
 from ollama_trainer.ollama import client as oc
-from ollama_trainer.ollama.export import check_model_name, default_model_name, sanitize_model_name
+from ollama_trainer.ollama.export_options import check_model_name, default_model_name, sanitize_model_name
 from tests.fakes.fixtures import ollama_standin  # noqa: F401
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from ollama_trainer.contracts.base import Id, Request, Strict
-from ollama_trainer.contracts.training import DatasetInfo
+from ollama_trainer.contracts.datasets import DatasetInfo
 
 DocumentKind = Literal["pdf", "docx", "html", "markdown", "text"]
 DocumentsMode = Literal["qa", "text"]

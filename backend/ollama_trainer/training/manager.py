@@ -17,18 +17,17 @@ import threading
 import time
 from typing import Callable
 
+from ollama_trainer import paths, protocol
 from ollama_trainer.contracts import (
-    TERMINAL_STATES, DatasetEntry, JobSlotInfo, TrainingMetrics, TrainingOverrides,
-    TrainingProfile,
+    TERMINAL_STATES, DatasetEntry, JobSlotInfo, TrainingMetrics, TrainingOverrides, TrainingProfile,
     TrainingRunSummary, TrainingStatus,
 )
-from ollama_trainer import paths, protocol
 from ollama_trainer.errors import Conflict, DomainError, NotFound
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer.training import events as ev
-from ollama_trainer.training import job_slot, outcome, plan, worker_client
-from ollama_trainer.training.run_folder import CHECKPOINT, JOB, WORKER_LOG, RunFolder
+from ollama_trainer.training import job_slot, outcome, plan, recovery, worker_client
 from ollama_trainer.training.job import Job
+from ollama_trainer.training.run_folder import CHECKPOINT, WORKER_LOG, RunFolder
 from ollama_trainer.training.supervisor import Ending, Supervisor
 
 log = logging.getLogger(__name__)
@@ -370,33 +369,15 @@ class TrainingManager:
 
     # -- start-up: re-attach or recover -----------------------------------------------------
     def recover_interrupted(self) -> list[str]:
-        """Runs with a job.json but no summary: one whose worker still runs (another process
-        started it, or the app was closed with "keep it running") is re-attached and followed;
-        one whose worker is gone was left by an app that stopped and is recorded `interrupted`."""
+        """Follow again the runs whose worker still runs; record the others `interrupted`
+        (recovery.py). Returns the ids recorded."""
         recovered = []
-        runs = paths.runs_dir()
-        for run_dir in sorted(runs.iterdir()) if runs.is_dir() else []:
-            folder = RunFolder(run_dir)
-            if not folder.file(JOB).is_file() or folder.has_summary():
-                continue
-            try:
-                fd = folder.lock()
-            except OSError:
+        for folder in recovery.unfinished_runs():
+            state = recovery.settle(folder)
+            if state == "running":
                 self._attach(folder)
-                continue
-            try:
-                job = folder.read_job()
-                if job is None:
-                    continue
-                status = outcome.status_of(folder, job)
-                error = outcome.INTERRUPTED + ("; resume it from its last checkpoint" if folder.has_checkpoint() else "")
-                outcome.end(status, "interrupted", outcome.INTERRUPTED, error)
-                folder.write_summary(outcome.summary_of(job, status, duration_s=None))
-                recovered.append(run_dir.name)
-            except (OSError, ValueError, KeyError) as exc:
-                log.warning("could not recover run %s: %s", run_dir.name, exc)
-            finally:
-                os.close(fd)
+            elif state == "interrupted":
+                recovered.append(folder.training_id)
         return recovered
 
     def _attach(self, folder: RunFolder) -> None:
