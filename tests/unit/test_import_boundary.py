@@ -87,3 +87,14 @@ def test_the_floor_rule_sees_a_function_level_import():
     assert targets == ["ollama_trainer.bridge.commands"]
     assert layering.floor(targets[0]) > layering.floor("ollama_trainer.training._probe_for_the_test")
     assert ast  # the module parses as Python
+
+
+def test_no_hand_written_module_over_400_lines():
+    """A module that grows past 400 lines is split along a seam it already has (DESIGN.md);
+    generated files (contracts.gen.ts) do not count."""
+    client = layering.PACKAGE.parents[1] / "client" / "src"
+    files = [*layering.PACKAGE.rglob("*.py"), *client.rglob("*.svelte"), *client.rglob("*.ts")]
+    too_long = [f"{path.relative_to(layering.PACKAGE.parents[1])}: {count} lines" for path in sorted(files)
+                if not path.name.endswith(".gen.ts") and "__pycache__" not in path.parts
+                and (count := len(path.read_text(encoding="utf-8").splitlines())) > 400]
+    assert too_long == [], "\n".join(too_long)
