@@ -13,7 +13,7 @@ function row(name: string) {
 
 describe('RunFigures', () => {
   it('puts the estimate next to the measured figures', () => {
-    render(RunFigures, { summary: summary({ estimate, duration_s: 125, tokens_per_s: 1234.6, peak_memory_gb: 1.94 }) });
+    render(RunFigures, { figures: summary({ estimate, duration_s: 125, tokens_per_s: 1234.6, peak_memory_gb: 1.94 }) });
 
     expect(screen.getByRole('heading', { name: 'Estimated vs measured' })).toBeVisible();
     expect(screen.getByRole('columnheader', { name: 'Estimated' })).toBeVisible();
@@ -27,23 +27,23 @@ describe('RunFigures', () => {
 
   it('shows the precision planned and the one the run used', () => {
     const planned = { ...estimate, weights: 'nf4' as const, gradient_checkpointing: true };
-    render(RunFigures, { summary: summary({ estimate: planned, duration_s: 60,
+    render(RunFigures, { figures: summary({ estimate: planned, duration_s: 60,
       precision: { weights: 'nf4', compute: 'bfloat16', gradient_checkpointing: true } }) });
     expect(row('Precision')).toEqual(['4-bit weights (NF4), gradient checkpointing',
       'nf4 weights, bfloat16 compute, gradient checkpointing']);
   });
 
   it('shows dashes for what was not measured, and says when there was no estimate', () => {
-    render(RunFigures, { summary: summary({ estimate: null, duration_s: 60, tokens_per_s: null, peak_memory_gb: null }) });
+    render(RunFigures, { figures: summary({ estimate: null, duration_s: 60, tokens_per_s: null, peak_memory_gb: null }) });
     expect(row('Duration')).toEqual(['—', '1:00']);
     expect(row('Peak memory')).toEqual(['—', '—']);
     expect(screen.getByText('This run was started without an estimate.')).toBeVisible();
   });
 
   it('is not there without a summary or any figure', () => {
-    render(RunFigures, { summary: null });
+    render(RunFigures, { figures: null });
     expect(screen.queryByTestId('run-figures')).not.toBeInTheDocument();
-    render(RunFigures, { summary: summary({ estimate: null, duration_s: null }) });
+    render(RunFigures, { figures: summary({ estimate: null, duration_s: null }) });
     expect(screen.queryByTestId('run-figures')).not.toBeInTheDocument();
   });
 });

@@ -69,6 +69,14 @@ export class DocumentsImportStore {
     }
   }
 
+  /** The window's folder dialog: the folder picked becomes the form's (its path, or null when
+   * none was picked). Throws when there is no dialog (browser mode, a closing window). */
+  async pickFolder(): Promise<string | null> {
+    const picked = await this.call('pick_documents_folder');
+    if (picked.path) this.folder = picked.path;
+    return picked.path ?? null;
+  }
+
   chooseTeacher(name: string): void {
     this.teacher = name;
     this.#teacherChosen = true;

@@ -148,7 +148,7 @@ export class ExportJob {
 }
 
 /** The export of `trainingId` on this backend: the same object for every view of the run. */
-export function exportJob(call: Invoke, trainingId: string): ExportJob {
+export function exportJob(trainingId: string, call: Invoke = invoke): ExportJob {
   return shared(call, `export:${trainingId}`, () => new ExportJob(trainingId, call));
 }
 
