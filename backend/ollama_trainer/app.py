@@ -9,8 +9,8 @@ import threading
 import webbrowser
 
 from ollama_trainer import paths, wiring
-from ollama_trainer.training import device_probe
 from ollama_trainer.bridge.commands import Commands
+from ollama_trainer.training import device_probe
 from ollama_trainer.training.manager import TrainingManager
 
 
@@ -45,8 +45,49 @@ def unwritable_message(exc: OSError) -> str:
             "still work. Free some space or make it writable, or set OLLAMA_TRAINER_HOME to another folder")
 
 
-def _raise_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+class _Terminated(KeyboardInterrupt):
+    """`kill` (SIGTERM): close as cleanly as Ctrl-C, without asking anything."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated
+
+
+KEEP_ANSWER_S = 30
+
+
+def closing_words(manager, *, ask: bool) -> bool:
+    """Browser mode is stopping: say on the terminal what happens to a job of this app, and in
+    a terminal offer to keep it running, as the window does. Returns whether it keeps running."""
+    statuses = [manager.status(tid) for tid in manager.active_ids(own=True)]
+    queued = [s for s in statuses if s.status == "queued"]
+    running = [s for s in statuses if s.status != "queued"]
+    if queued:
+        print(f"{len(queued)} run(s) waiting in line leave it.", flush=True)
+    if not running:
+        return False
+    s = running[0]
+    where = f"step {s.step} of {s.total_steps}" if s.total_steps else s.status
+    print(f"A training is running: {s.training_id} ({s.profile_id} on {s.dataset_id}, {where}).", flush=True)
+    keep = False
+    if ask and sys.stdin is not None and sys.stdin.isatty():
+        print(f"Keep it running without the app? k = keep it running, s or Enter = stop it "
+              f"(stops in {KEEP_ANSWER_S} s): ", end="", flush=True)
+        try:
+            import select
+
+            ready, _, _ = select.select([sys.stdin], [], [], KEEP_ANSWER_S)
+            keep = bool(ready) and sys.stdin.readline().strip().lower().startswith("k")
+        except (KeyboardInterrupt, OSError, ValueError):
+            keep = False
+        print(flush=True)
+    if keep:
+        print("It keeps running without the app; the next `ollama-trainer --browser` follows it "
+              "(`ollama-trainer history` lists it).", flush=True)
+    else:
+        print(f"Stopping it after its current step; its checkpoint is kept. Continue it from History or "
+              f"with: ollama-trainer train --resume {s.training_id}", flush=True)
+    return keep
 
 
 def run_browser(port: int = 0, open_browser: bool = True) -> int:
@@ -56,17 +97,19 @@ def run_browser(port: int = 0, open_browser: bool = True) -> int:
     commands = Commands(transport="browser", parts=parts)
     device_probe.start_background_probe()
     server = BridgeServer(commands, port=port)
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` closes as cleanly as Ctrl-C, from the first moment
+    signal.signal(signal.SIGTERM, _raise_terminated)  # `kill` closes as cleanly as Ctrl-C, from the first moment
+    keep = False
     try:
         print(f"Ollama Trainer is running at {server.url}  (Ctrl-C to stop)", flush=True)
         if open_browser:
             webbrowser.open(server.url)
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt as stop:
+        print(flush=True)
+        keep = closing_words(parts.manager, ask=not isinstance(stop, _Terminated))
     finally:
         server.server_close()
-        parts.close()
+        parts.close(keep_running=keep)
     return 0
 
 

@@ -362,7 +362,7 @@ class TrainingManager:
             if job is None:
                 continue
             if keep_running and job.status.status != "queued":
-                job.folder.keep_running()
+                job.folder.keep_running(origin=self._origin)
                 continue
             self.cancel(training_id)
             self.wait(training_id, timeout)
@@ -381,13 +381,18 @@ class TrainingManager:
         return recovered
 
     def _attach(self, folder: RunFolder) -> None:
+        """Follow a run another process works on. One this app let go on when it was closed
+        (Keep it running) is its own again: it asks before closing and can stop it."""
         spec = folder.read_job()
         if spec is None or folder.training_id in self._jobs:
             return
-        job = Job(folder.training_id, folder, spec, outcome.initial_status(spec, "running", "running in another process"),
-                  origin="attached")
+        own = folder.kept_by() == self._origin
+        message = "running (kept running when the app was closed)" if own else "running in another process"
+        job = Job(folder.training_id, folder, spec, outcome.initial_status(spec, "running", message),
+                  origin=self._origin if own else "attached")
         with self._lock:
             self._jobs[job.training_id] = job
         job.supervisor = Supervisor(folder, lambda e: self._on_event(job, e), lambda end: self._finish(job, end),
                                     spec.profile.stall_timeout_s, self._cancel_grace_s).start()
-        log.info("re-attached to training %s, which runs in another process", folder.training_id)
+        log.info("re-attached to training %s, which runs %s", folder.training_id,
+                 "on since this app was closed" if own else "in another process")

@@ -180,12 +180,21 @@ class RunFolder:
         os.close(fd)
         return False
 
-    def keep_running(self, on: bool = True) -> None:
-        """Let the worker outlive the app (the user closed the window and chose so)."""
+    def keep_running(self, on: bool = True, *, origin: str = "") -> None:
+        """Let the worker outlive the app (the user closed the window and chose so); `origin`
+        is the app that let it go ("window", "browser"), which knows it as its own on its next
+        start."""
         if on:
-            self.file(KEEP_RUNNING).touch()
+            self.file(KEEP_RUNNING).write_text(origin, encoding="utf-8")
         else:
             self.file(KEEP_RUNNING).unlink(missing_ok=True)
 
     def kept_running(self) -> bool:
         return self.file(KEEP_RUNNING).exists()
+
+    def kept_by(self) -> str | None:
+        """The app that let the run go on without it, or None."""
+        try:
+            return self.file(KEEP_RUNNING).read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
