@@ -11,6 +11,7 @@ from ollama_trainer import paths
 from ollama_trainer.errors import NotFound
 from ollama_trainer.flows import definition
 from ollama_trainer.flows.definition import FlowError
+from ollama_trainer.flows.steps import STEPS
 
 GOOD = {
     "id": "good",
@@ -162,7 +163,7 @@ def test_references_inside_lists_and_dicts_are_checked_at_load():
 
 def test_docs_describe_every_command_argument_and_output():
     text = (paths.REPO_ROOT / "docs" / "flows.md").read_text(encoding="utf-8")
-    for cmd, spec in definition.COMMANDS.items():
+    for cmd, step in STEPS.items():
         [row] = [line for line in text.splitlines() if line.startswith(f"| {cmd} |")]
-        for name in spec.required | spec.optional | spec.outputs:
+        for name in step.required | step.optional | step.output_names:
             assert f"`{name}`" in row, f"docs/flows.md: {cmd} does not mention {name}"

@@ -13,8 +13,9 @@ import pytest
 from ollama_trainer import paths
 from ollama_trainer.contracts import FlowRun
 from ollama_trainer.errors import InvalidArgument
-from ollama_trainer.flows import history, steps
+from ollama_trainer.flows import history
 from ollama_trainer.flows.runner import FlowRunner
+from ollama_trainer.flows.step import StepCancelled, StepFailed
 from ollama_trainer.jsonl_log import JsonlLog
 from tests.flow_helpers import write_flow
 
@@ -36,13 +37,13 @@ class Fakes:
             self.calls.append((ctx.step_id, args))
             action = self.behaviour.get(ctx.step_id)
             if action == "fail":
-                raise steps.StepFailed(f"{ctx.step_id} broke")
+                raise StepFailed(f"{ctx.step_id} broke")
             if action == "bug":
                 raise KeyError("oops")
             if action == "block":
                 self.started.set()
                 assert ctx.cancel.wait(10)
-                raise steps.StepCancelled()
+                raise StepCancelled()
             return {"dataset_id": "ds-1", "documents": 2, "chunks": 5, "training_id": f"t-{ctx.step_id}",
                     "final_loss": 0.5, "status": "done"}
         return run

@@ -12,7 +12,8 @@ import threading
 
 from ollama_trainer import catalog, datasets, paths
 from ollama_trainer.contracts import TrainingStatus
-from ollama_trainer.flows import steps
+from ollama_trainer.flows.steps import STEP_FUNCTIONS, STEPS
+from ollama_trainer.flows.steps.index import source_path
 from ollama_trainer.flows.runner import FlowRunner
 from tests.flow_helpers import write_flow
 from tests.waiting import wait_until
@@ -126,7 +127,7 @@ def test_index_builds_a_text_dataset_from_the_shipped_guide():
 
 
 def test_index_resolves_relative_folders_against_the_repository_root():
-    assert steps.source_path("docs/guide") == paths.REPO_ROOT / "docs" / "guide"
+    assert source_path("docs/guide") == paths.REPO_ROOT / "docs" / "guide"
 
 
 def test_index_of_an_empty_or_missing_folder_fails(tmp_path):
@@ -161,8 +162,7 @@ def _trained_run(name: str, held_out_prompts: list[str]):
 
 def _eval_runner(ask) -> FlowRunner:
     """A runner whose EVAL asks `ask` in place of a model."""
-    return FlowRunner(manager=None, step_functions={**steps.STEP_FUNCTIONS,
-                                                    "EVAL": functools.partial(steps.evaluate, ask=ask)})
+    return FlowRunner(manager=None, step_functions={**STEP_FUNCTIONS, "EVAL": functools.partial(STEPS["EVAL"], ask=ask)})
 
 
 def test_eval_answers_with_base_and_trained_model_and_saves_eval_json():

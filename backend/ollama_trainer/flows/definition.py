@@ -12,8 +12,8 @@ Shipped flows live in automation/flows/, the user's own in <data>/flows/; a user
 id of a shipped one replaces it. Every check that can be made without running is made when
 the file is loaded: the JSON, the schema, ids, duplicate step ids, each command's required and
 known arguments, and every `${...}` reference (an input the flow declares; a step that comes
-earlier, and an output its command has). A broken file is listed with its error, and the
-other flows are unaffected.
+earlier, and an output its command has), against what each command's Step declares
+(flows/steps/). A broken file is listed with its error, and the other flows are unaffected.
 """
 
 from __future__ import annotations
@@ -29,33 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ollama_trainer import paths
 from ollama_trainer.contracts import FlowCommand, FlowInfo, FlowStep, Id, InputValue
 from ollama_trainer.errors import DomainError, NotFound
+from ollama_trainer.flows.steps import STEPS
 
 INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 REFERENCE = re.compile(r"\$\{([^}]*)\}")
-
-
-@dataclass(frozen=True)
-class CommandSpec:
-    required: frozenset[str]
-    optional: frozenset[str]
-    outputs: frozenset[str]
-
-
-COMMANDS: dict[str, CommandSpec] = {
-    "TRAIN": CommandSpec(frozenset({"profile", "dataset"}), frozenset({"epochs"}),
-                         frozenset({"training_id", "status", "final_loss", "eval_loss", "adapter_dir"})),
-    "INDEX": CommandSpec(frozenset({"source_dir", "dataset_id"}),
-                         frozenset({"mode", "teacher", "host", "chunk_tokens", "overlap_tokens", "pairs_per_chunk",
-                                    "patterns"}),
-                         frozenset({"dataset", "dataset_id", "mode", "documents", "pages",
-                                    "chunks", "duplicates", "pairs_kept", "rejected", "train_rows", "held_out_rows",
-                                    "skipped", "path", "report", "notes"})),
-    "EXPORT": CommandSpec(frozenset({"training_id"}), frozenset({"model_name", "host", "quantize"}),
-                          frozenset({"ollama_model", "model_name", "training_id", "host", "modelfile", "command",
-                                     "model_file", "check"})),
-    "EVAL": CommandSpec(frozenset({"training_id"}), frozenset({"prompts", "min_kept", "min_learned"}),
-                        frozenset({"training_id", "eval_path", "answers", "count", "learned", "kept", "scores"})),
-}
+_COMMAND_LIST = ", ".join(list(STEPS)[:-1]) + " or " + list(STEPS)[-1]  # "TRAIN, INDEX, EXPORT or EVAL"
 
 
 class FlowError(DomainError):
@@ -101,22 +79,18 @@ def references(value: Any) -> list[str]:
     return []
 
 
-# what an input stands for, from where a step uses it: the window offers a choice of profiles,
-# datasets or runs for these, a number field for numbers
-ARG_KINDS = {("TRAIN", "profile"): "profile", ("TRAIN", "dataset"): "dataset", ("TRAIN", "epochs"): "number",
-             ("EXPORT", "training_id"): "training", ("EVAL", "training_id"): "training",
-             ("INDEX", "source_dir"): "folder", ("INDEX", "chunk_tokens"): "number",
-             ("INDEX", "overlap_tokens"): "number", ("INDEX", "pairs_per_chunk"): "number"}
-
-
 def input_kinds(flow: FlowDef) -> dict[str, str]:
+    """What each input stands for: the kind of the step argument it is used for (the window
+    offers a choice of profiles, datasets or runs for these, a number field for numbers), else
+    what its default is."""
     kinds: dict[str, str] = {}
     for step in flow.steps:
         for arg, value in step.args.items():
             if isinstance(value, str) and value.startswith("${inputs.") and value.endswith("}"):
                 name = value[len("${inputs."):-1]
-                if name in flow.inputs and (step.cmd, arg) in ARG_KINDS:
-                    kinds.setdefault(name, ARG_KINDS[(step.cmd, arg)])
+                kind = STEPS[step.cmd].kinds.get(arg)
+                if name in flow.inputs and kind is not None:
+                    kinds.setdefault(name, kind)
     for name, default in flow.inputs.items():
         if name not in kinds:
             kinds[name] = ("boolean" if isinstance(default, bool) else
@@ -139,8 +113,9 @@ def _check_reference(ref: str, flow: FlowDef, index: int) -> str | None:
             why = "comes later (a step can only use earlier steps' outputs)" if later else "does not exist"
             return f"${{{ref}}}: step '{step_id}' {why}"
         cmd = earlier[step_id].cmd
-        if field not in COMMANDS[cmd].outputs:
-            known = ", ".join(sorted(COMMANDS[cmd].outputs))
+        outputs = STEPS[cmd].output_names
+        if field not in outputs:
+            known = ", ".join(sorted(outputs))
             return f"${{{ref}}}: a {cmd} step has no output '{field}' (it has {known})"
         return None
     return f"${{{ref}}}: use ${{inputs.<name>}} or ${{steps.<step_id>.<field>}}"
@@ -157,7 +132,7 @@ def check(flow: FlowDef) -> None:
         if step.id in seen:
             raise FlowError(f"{where}: duplicate step id")
         seen.add(step.id)
-        spec = COMMANDS[step.cmd]
+        spec = STEPS[step.cmd]
         missing = sorted(spec.required - step.args.keys())
         if missing:
             raise FlowError(f"{where} ({step.cmd}): missing required argument {', '.join(repr(m) for m in missing)}")
@@ -191,7 +166,7 @@ def parse(text: str, where: str) -> FlowDef:
         field = ".".join(str(p) for p in first["loc"]) or "file"
         msg = first["msg"]
         if first["type"] == "literal_error" and first["loc"][-1] == "cmd":
-            msg = f"unknown command {first.get('input')!r} (use TRAIN, INDEX, EXPORT or EVAL)"
+            msg = f"unknown command {first.get('input')!r} (use {_COMMAND_LIST})"
         raise FlowError(f"{where}: {field}: {msg}") from None
     try:
         check(flow)

@@ -23,7 +23,9 @@ from typing import Any
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer.contracts import FLOW_TERMINAL_STATES, FlowRun, FlowStepRun
 from ollama_trainer.errors import DomainError, InvalidArgument, NotFound
-from ollama_trainer.flows import definition, history, steps
+from ollama_trainer.flows import definition, history
+from ollama_trainer.flows.step import StepCancelled, StepContext, StepFailed, StepFunction, Trainer
+from ollama_trainer.flows.steps import STEP_FUNCTIONS
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +108,14 @@ class _Live:
 
 
 class FlowRunner:
-    def __init__(self, manager, *, step_functions: dict[str, steps.StepFunction] | None = None,
+    def __init__(self, manager: Trainer, *, step_functions: dict[str, StepFunction] | None = None,
                  flow_dirs=None, on_change=None):
-        """on_change(run: FlowRun) is called (from the run's thread) with a copy of the run
-        after every state change, the final one included."""
+        """manager: the TrainingManager that TRAIN steps train through (step.Trainer names
+        what they ask of it). on_change(run: FlowRun) is called (from the run's thread) with a
+        copy of the run after every state change, the final one included."""
         self._manager = manager
         self._on_change = on_change
-        self._functions = step_functions or steps.STEP_FUNCTIONS
+        self._functions = step_functions or STEP_FUNCTIONS
         self._dirs = flow_dirs
         self._lock = threading.RLock()
         self._live: dict[str, _Live] = {}
@@ -176,7 +179,7 @@ class FlowRunner:
                 step.training_id = training_id
                 self._changed(live.run)
 
-        ctx = steps.StepContext(flow_run_id=run_id, step_id=step_def.id, manager=self._manager,
+        ctx = StepContext(flow_run_id=run_id, step_id=step_def.id, manager=self._manager,
                                 cancel=live.cancel, on_training=on_training)
         status, outputs, error = "done", {}, None
         try:
@@ -184,7 +187,7 @@ class FlowRunner:
             with self._lock:
                 step.args = args
             outputs = self._functions[step_def.cmd](args, ctx) or {}
-        except steps.StepCancelled:
+        except StepCancelled:
             status = "cancelled"
         except DomainError as exc:
             status, error = "error", exc.message
@@ -216,7 +219,7 @@ class FlowRunner:
         step_id, name = rest
         step = next(s for s in live.run.steps if s.id == step_id)
         if step.status != "done" or name not in step.outputs:
-            raise steps.StepFailed(f"${{{ref}}}: step '{step_id}' has no output '{name}' (it ended {step.status})")
+            raise StepFailed(f"${{{ref}}}: step '{step_id}' has no output '{name}' (it ended {step.status})")
         return step.outputs[name]
 
     def _finish(self, live: _Live, failed: list[str]) -> None:
