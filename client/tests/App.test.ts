@@ -107,6 +107,21 @@ describe('App', () => {
     expect(screen.getByTestId('ollama-connection')).toHaveAttribute('data-state', 'reachable');
   });
 
+  it('shows the version at once and says it finds the device until the backend knows it', async () => {
+    let known = false;
+    const fallback = invokeMock.getMockImplementation()!;
+    invokeMock.mockImplementation(async (cmd: string, args?: unknown) =>
+      cmd === 'app_info' ? (known ? appInfo : { ...appInfo, device: null, device_name: null }) : fallback(cmd, args),
+    );
+    render(App, { router: new Router() });
+
+    expect(await screen.findByText('Version 0.1.0')).toBeInTheDocument();
+    expect(screen.getByTestId('device-finding')).toHaveTextContent('finding it');
+    known = true;
+    expect(await screen.findByText('Device: CPU (Test CPU)', {}, { timeout: 3000 })).toBeInTheDocument();
+    expect(screen.queryByTestId('device-finding')).not.toBeInTheDocument();
+  });
+
   it('says so at the sidebar foot when the backend cannot be reached', async () => {
     const { ApiError } = await import('../src/lib/api');
     invokeMock.mockImplementation(async () => {

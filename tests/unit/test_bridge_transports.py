@@ -27,6 +27,9 @@ def test_same_result_on_both_transports(server, name):
 
 
 def test_app_info_differs_only_in_transport(server):
+    from ollama_trainer.training import device_probe
+
+    device_probe.probe()  # the device is known (app_info never waits for it)
     status, over_http = http_call(server, "app_info")
     in_window = desktop_call(Commands(transport="desktop"), "app_info")["result"]
     assert status == 200
@@ -34,6 +37,19 @@ def test_app_info_differs_only_in_transport(server):
     assert in_window.pop("transport") == "desktop"
     assert over_http == in_window
     assert over_http["device"] in ("cpu", "cuda", "mps")
+
+
+def test_app_info_answers_at_once_while_the_device_is_asked(monkeypatch):
+    """The window's foot shows the version at once and says it waits for the device."""
+    from ollama_trainer.training import device_probe
+
+    started = []
+    monkeypatch.setattr(device_probe, "_done", type(device_probe._done)())  # not answered yet
+    monkeypatch.setattr(device_probe, "_started", type(device_probe._started)())
+    monkeypatch.setattr(device_probe, "start_background_probe", lambda: started.append(True))
+    info = desktop_call(Commands(transport="desktop"), "app_info")["result"]
+    assert info["version"] and info["device"] is None and info["device_name"] is None
+    assert started == [True]  # asked in the background
 
 
 @pytest.mark.parametrize(

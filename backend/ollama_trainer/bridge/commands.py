@@ -44,15 +44,10 @@ class Commands:
 
     @command(result=AppInfo)
     def app_info(self) -> AppInfo:
-        device = device_probe.probe()
-        return AppInfo(
-            version=__version__,
-            data_dir=str(paths.data_dir()),
-            config_dir=str(paths.config_dir()),
-            device=device["device"],
-            device_name=device["device_name"],
-            transport=self._transport,
-        )
+        """At once: the device once the background probe has answered, else None (asked again)."""
+        device = device_probe.known() or {}
+        return AppInfo(version=__version__, data_dir=str(paths.data_dir()), config_dir=str(paths.config_dir()),
+                       device=device.get("device"), device_name=device.get("device_name"), transport=self._transport)
 
     # -- catalog ----------------------------------------------------------------------------
     @command(result=list[TrainingProfile])

@@ -59,6 +59,8 @@ class AppInfo(Strict):
     version: str
     data_dir: str
     config_dir: str
-    device: Literal["cpu", "cuda", "mps"] = Field(description="Where training would run")
-    device_name: str = Field(description="CPU model or GPU name")
+    device: Literal["cpu", "cuda", "mps"] | None = Field(
+        None, description="Where training would run; None while the app still asks (the worker imports PyTorch: "
+                          "10-20 s on a busy machine)")
+    device_name: str | None = Field(None, description="CPU model or GPU name; None while the device is asked")
     transport: Literal["desktop", "browser", "cli"]

@@ -1,5 +1,8 @@
 """Which device training would use, asked of the worker once per process (torch is imported
-only there) and cached. Falls back to the CPU when the training stack is not installed."""
+only there) and cached. Falls back to the CPU when the training stack is not installed.
+
+The first answer takes a while (the worker imports torch: 10-20 s on a busy machine); `known()`
+never waits for it, so the window can show everything else at once and say what it waits on."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import threading
 
 _lock = threading.Lock()
 _result: dict | None = None
+_done = threading.Event()
+_started = threading.Event()
 
 
 def _cpu_name() -> str:
@@ -24,6 +29,7 @@ def _cpu_name() -> str:
 def probe(timeout: float = 60.0) -> dict:
     """{device, device_name[, memory_gb: the GPU's]}; the first call takes a couple of seconds (torch import)."""
     global _result
+    _started.set()
     with _lock:
         if _result is None:
             _result = {"device": "cpu", "device_name": _cpu_name()}
@@ -37,8 +43,21 @@ def probe(timeout: float = 60.0) -> dict:
                            "memory_gb": found.memory_gb, "nf4": found.nf4}
             except (DomainError, OSError):
                 pass
+            finally:
+                _done.set()
         return dict(_result)
 
 
+def known() -> dict | None:
+    """The probe's answer once it has come, else None (it is asked in the background): never waits."""
+    if _done.is_set():
+        with _lock:
+            return dict(_result) if _result is not None else None
+    if not _started.is_set():
+        start_background_probe()
+    return None
+
+
 def start_background_probe() -> None:
+    _started.set()
     threading.Thread(target=probe, name="device-probe", daemon=True).start()

@@ -13,13 +13,13 @@ export interface AppInfo {
   config_dir: string;
   data_dir: string;
   /**
-   * Where training would run
+   * Where training would run; None while the app still asks (the worker imports PyTorch: 10-20 s on a busy machine)
    */
-  device: 'cpu' | 'cuda' | 'mps';
+  device: ('cpu' | 'cuda' | 'mps') | null;
   /**
-   * CPU model or GPU name
+   * CPU model or GPU name; None while the device is asked
    */
-  device_name: string;
+  device_name: string | null;
   transport: 'desktop' | 'browser' | 'cli';
   version: string;
 }

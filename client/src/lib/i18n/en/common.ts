@@ -7,6 +7,7 @@ export const common = {
   'appInfo.loading': 'Connecting…',
   'appInfo.version': 'Version {version}',
   'appInfo.device': 'Device: {device}',
+  'appInfo.findingDevice': 'Device: finding it (the trainer loads PyTorch)…',
   'appInfo.offline': 'Not connected: {message}',
   'language.label': 'Language',
   'language.en': 'English',

@@ -9,6 +9,7 @@ export const common: Record<keyof typeof en, string> = {
   'appInfo.loading': 'Подключение…',
   'appInfo.version': 'Версия {version}',
   'appInfo.device': 'Устройство: {device}',
+  'appInfo.findingDevice': 'Устройство: определяется (загружается PyTorch)…',
   'appInfo.offline': 'Нет связи: {message}',
   'language.label': 'Язык',
   'language.en': 'English',
