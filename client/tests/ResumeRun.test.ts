@@ -1,7 +1,9 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../src/lib/api';
+import ResumeRun from '../src/lib/components/ResumeRun.svelte';
 import TrainingRunView from '../src/lib/components/TrainingRunView.svelte';
+import { JobSlotStore } from '../src/lib/stores/jobSlot.svelte';
 import { TrainingJob } from '../src/lib/stores/training.svelte';
 import { details, status, summary } from './fixtures';
 import { fakeBackend } from './helpers';
@@ -59,6 +61,27 @@ describe('ResumeRun on a run page', () => {
     expect(await screen.findByText('a training job is already running (cli-run)')).toBeInTheDocument();
     await fireEvent.click(screen.getByRole('button', { name: 'Queue it' }));
     await waitFor(() => expect(backend.callsOf('resume_training_job')[1]).toEqual({ training_id: 't-1', queue: true }));
+  });
+
+  it('reads Queue it while another job holds the machine, and queues the new run at once', async () => {
+    const backend = fakeBackend({
+      get_training_run: details({ status: cancelled, summary: summary({ status: 'cancelled' }), samples: [] }),
+      get_job_slot: { running: status({ training_id: 'cli-run' }), here: false, origin: 'cli', queued: [] },
+      resume_training_job: { training_id: 't-2' },
+      get_training_status: status({ training_id: 't-2', status: 'queued', queue_position: 1 }),
+      get_training_metrics: { training_id: 't-2', points: [], last_step: 0 },
+    });
+    const job = new TrainingJob(backend.call);
+    await job.open('t-1');
+    const slot = new JobSlotStore(backend.call);
+    await slot.check();
+    render(ResumeRun, { job, slot, openNew: true });
+
+    expect(screen.queryByRole('button', { name: 'Resume' })).not.toBeInTheDocument();
+    expect(screen.getByText(/Training cli-run holds this machine/)).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: 'Queue it' }));
+    await waitFor(() => expect(backend.callsOf('resume_training_job')).toEqual([{ training_id: 't-1', queue: true }]));
+    await waitFor(() => expect(window.location.hash).toBe('#/training/t-2'));
   });
 
   it('offers no Resume for a run without a checkpoint, or one that finished', async () => {

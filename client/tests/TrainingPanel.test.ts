@@ -328,3 +328,46 @@ describe('TrainingPanel: a running job', () => {
     expect(backend.callsOf('get_training_history')).toHaveLength(2);
   });
 });
+
+describe('TrainingPanel: after a reload', () => {
+  it('shows the run it showed before again, with its Result card, when nothing runs', async () => {
+    const { sessionMemory, TrainingJob } = await import('../src/lib/stores/training.svelte');
+    const memory = sessionMemory('test.shown');
+    memory.set('t-1');
+    const done = details();
+    const backend = fakeBackend({ get_training_run: done, get_job_slot: { running: null, here: false, queued: [] } });
+    renderTrainingPanel(backend, invokeMock, new TrainingJob(backend.call, memory));
+
+    const result = await screen.findByRole('region', { name: 'Result' });
+    expect(within(result).getByText('0.4321')).toBeInTheDocument();
+    expect(backend.callsOf('get_training_run')).toEqual([{ training_id: 't-1' }]);
+    memory.set(null);
+  });
+
+  it('forgets a remembered run that is gone, quietly', async () => {
+    const { sessionMemory, TrainingJob } = await import('../src/lib/stores/training.svelte');
+    const memory = sessionMemory('test.shown');
+    memory.set('gone');
+    const backend = fakeBackend({ get_training_run: new ApiError('unknown_training', 'no training run gone') });
+    renderTrainingPanel(backend, invokeMock, new TrainingJob(backend.call, memory));
+
+    await vi.waitFor(() => expect(memory.get()).toBeNull());
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('shows the run this app queued again, from the job slot', async () => {
+    const waiting = status({ training_id: 'q-2', status: 'queued', queue_position: 1, epoch: 0, step: 0, total_steps: 0,
+      message: 'waiting for the running job to end (place 1 in line)' });
+    const other = status({ training_id: 'q-cli', status: 'queued', queue_position: 2 });
+    setup({
+      get_active_training: status(),
+      get_job_slot: { running: status(), here: true, queued: [waiting, other], queued_here: ['q-2'] },
+      get_training_status: (args) => ((args as { training_id: string }).training_id === 'q-2' ? waiting : status()),
+      get_training_metrics: (args) => ({ training_id: (args as { training_id: string }).training_id, points: [], last_step: 0 }),
+    });
+
+    const line = await screen.findByRole('region', { name: 'Waiting in line' });
+    expect(await within(line).findByText('waiting for the running job to end (place 1 in line)')).toBeInTheDocument();
+    expect(within(line).getByRole('link', { name: 'Open run details' })).toHaveAttribute('href', '#/training/q-2');
+  });
+});

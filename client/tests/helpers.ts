@@ -6,6 +6,7 @@ import TrainingPanel from '../src/lib/components/TrainingPanel.svelte';
 import type { CommandName } from '../src/lib/contracts.gen';
 import { CatalogStore } from '../src/lib/stores/catalog.svelte';
 import { TrainingHistoryStore } from '../src/lib/stores/history.svelte';
+import { JobSlotStore } from '../src/lib/stores/jobSlot.svelte';
 import { TrainingJob } from '../src/lib/stores/training.svelte';
 import { datasets, profiles } from './fixtures';
 
@@ -71,6 +72,7 @@ export function renderTrainingPanel(backend: FakeBackend, invoke: Mock, job = ne
   invoke.mockReset().mockImplementation(backend.call);
   const history = new TrainingHistoryStore(backend.call);
   const next = new TrainingJob(backend.call);
-  render(TrainingPanel, { catalog: new CatalogStore(backend.call), job, next, history });
-  return { job, next, history };
+  const slot = new JobSlotStore(backend.call);
+  render(TrainingPanel, { catalog: new CatalogStore(backend.call), job, next, history, slot });
+  return { job, next, history, slot };
 }

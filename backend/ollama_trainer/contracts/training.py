@@ -299,6 +299,7 @@ class JobSlotInfo(Strict):
     origin: str | None = Field(None, description="Where the running job was started: window, browser, cli "
                                                  "(the command line, a flow run there included) or app")
     queued: list[TrainingStatus] = Field(default_factory=list)
+    queued_here: list[str] = Field(default_factory=list, description="Of the queued, those this app started")
 
 
 class CompareRequest(Request):

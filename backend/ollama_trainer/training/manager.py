@@ -310,7 +310,9 @@ class TrainingManager:
         job = self._job(running_id) if running_id else None
         queued = [self.status(tid) for tid, _ in job_slot.line() if self._job(tid) is not None or
                   RunFolder.of(tid).exists()]
+        own = self.active_ids(own=True)
         return JobSlotInfo(running=running, here=job is not None and job.origin != "attached", queued=queued,
+                           queued_here=[s.training_id for s in queued if s.training_id in own],
                            origin=(held.origin or None) if running_id else None)
 
     def attach_running(self) -> str | None:

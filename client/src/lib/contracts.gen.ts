@@ -1048,6 +1048,10 @@ export interface JobSlotInfo {
    */
   origin: string | null;
   queued: TrainingStatus[];
+  /**
+   * Of the queued, those this app started
+   */
+  queued_here: string[];
   running: TrainingStatus | null;
 }
 

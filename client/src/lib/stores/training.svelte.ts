@@ -49,8 +49,30 @@ export function preparing(trainingId: string, request: StartTrainingRequest): Tr
   };
 }
 
+/** Where a view keeps the id of the run it shows, so that a reload shows that run again. */
+export interface RunMemory {
+  get(): string | null;
+  set(trainingId: string | null): void;
+}
+
+/** A RunMemory in the tab's sessionStorage: it survives a reload, not a new tab or window. */
+export function sessionMemory(key: string): RunMemory {
+  const storage = (): Storage | null => {
+    try {
+      return typeof sessionStorage === 'undefined' ? null : sessionStorage;
+    } catch {
+      return null; // storage refused (a locked-down browser): nothing is remembered
+    }
+  };
+  return {
+    get: () => storage()?.getItem(key) ?? null,
+    set: (id) => (id ? storage()?.setItem(key, id) : storage()?.removeItem(key)),
+  };
+}
+
 export class TrainingJob {
   #call: Invoke;
+  #memory: RunMemory | null;
   #live: LiveTraining | null = $state.raw(null);
   readonly #found = new Loadable<TrainingStatus | null>(null, null);
   readonly #start = new Loadable<StartTrainingResult | null>(null, null);
@@ -62,8 +84,10 @@ export class TrainingJob {
   #listeners = new Set<(status: TrainingStatus) => void>();
   #unlisten: (() => void) | null = null;
 
-  constructor(call: Invoke = invoke) {
+  /** `memory`: remember the run shown, so that `resume` shows it again after a reload. */
+  constructor(call: Invoke = invoke, memory: RunMemory | null = null) {
     this.#call = call;
+    this.#memory = memory;
   }
 
   get id(): string | null {
@@ -126,14 +150,33 @@ export class TrainingJob {
     };
   }
 
-  /** Pick up the job that is running now (after a reload or reopening the window). */
+  /** Pick up the job that is running now (after a reload or reopening the window); with none,
+   * the run this job showed before the reload (a finished run keeps its result on screen). */
   async resume(): Promise<void> {
     const call = this.#call;
     if (!(await this.#found.run(() => call('get_active_training')))) return;
     const status = this.#found.value;
-    if (!status) return;
-    await this.#show(liveTraining(call, status.training_id)).accept(status);
+    if (!status) return this.#reopen();
+    await this.adopt(status);
+  }
+
+  /** Follow the run `status` is a snapshot of (a queued run of this app, found after a reload). */
+  async adopt(status: TrainingStatus): Promise<void> {
+    await this.#show(liveTraining(this.#call, status.training_id)).accept(status);
     await this.poll();
+  }
+
+  async #reopen(): Promise<void> {
+    const remembered = this.#memory?.get();
+    if (!remembered || remembered === this.id) return;
+    const live = liveTraining(this.#call, remembered);
+    try {
+      if (!live.status) await live.load();
+    } catch {
+      this.#memory?.set(null); // gone (another data folder, say): nothing to show
+      return;
+    }
+    this.#show(live);
   }
 
   /** Start a job and follow it. Throws nothing: a refusal lands in `error`. */
@@ -226,6 +269,7 @@ export class TrainingJob {
   #show(live: LiveTraining): LiveTraining {
     if (live !== this.#live) {
       this.#live = live;
+      this.#memory?.set(live.id);
       this.#cancel.reset(null);
       this.#relisten();
     }
@@ -247,6 +291,6 @@ export class TrainingJob {
 
 /** The app-wide job: the Training view and a run's page share it, so the live state survives
  * switching views. */
-export const trainingJob = new TrainingJob();
+export const trainingJob = new TrainingJob(invoke, sessionMemory('ollama-trainer.training.shown'));
 /** A run queued from the Training view while `trainingJob` runs. */
 export const queuedJob = new TrainingJob();

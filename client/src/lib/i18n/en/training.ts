@@ -95,6 +95,7 @@ export const training = {
   'resume.button': 'Resume',
   'resume.resuming': 'Resuming…',
   'resume.hint': 'A new run continues from the last checkpoint, with this run’s settings.',
+  'resume.queueHint': 'Training {id} holds this machine: the new run waits in line and starts when it ends.',
   'resume.failed': 'The run could not be resumed',
   'resume.continues': 'Continues',
   'resume.continuedBy': 'Continued in',

@@ -98,6 +98,7 @@ export const training: Record<keyof typeof en, string> = {
   'resume.button': 'Продолжить',
   'resume.resuming': 'Продолжаем…',
   'resume.hint': 'Новый запуск продолжит с последней контрольной точки, с настройками этого запуска.',
+  'resume.queueHint': 'Машину занимает обучение {id}: новый запуск встанет в очередь и начнётся, когда оно закончится.',
   'resume.failed': 'Не удалось продолжить запуск',
   'resume.continues': 'Продолжает',
   'resume.continuedBy': 'Продолжен в',
