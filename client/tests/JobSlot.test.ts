@@ -65,6 +65,38 @@ describe('JobSlotStatus (sidebar)', () => {
   });
 });
 
+describe('JobSlotStatus: the run card\'s own snapshot', () => {
+  it('shows the running job as its card polls it, not the slot\'s older snapshot', async () => {
+    const backend = fakeBackend({
+      get_job_slot: {
+        running: status({ training_id: 'mine', status: 'preparing', epoch: 0, total_epochs: 3, step: 0, total_steps: 0 }),
+        here: true,
+        queued: [],
+      },
+      get_training_status: status({ training_id: 'mine', status: 'running', epoch: 1, step: 1, total_steps: 48 }),
+    });
+    const store = new JobSlotStore(backend.call);
+    render(JobSlotStatus, { store });
+
+    const progress = await screen.findByTestId('slot-progress');
+    await waitFor(() => expect(progress).toHaveTextContent('running · epoch 1 / 3 · step 1 / 48'), { timeout: 3000 });
+    // one object: what the card reads is what the sidebar shows
+    expect(store.runningLive?.status?.step).toBe(1);
+  });
+
+  it('shows a stage with its count and time left, in the card\'s words', async () => {
+    const replay = status({
+      training_id: 'mine', status: 'preparing', epoch: 0, step: 0, total_steps: 0,
+      stage: 'replay', stage_done: 12, stage_total: 40, eta_s: 20,
+    });
+    const backend = fakeBackend({ get_job_slot: { running: replay, here: true, queued: [] }, get_training_status: replay });
+    render(JobSlotStatus, { store: new JobSlotStore(backend.call) });
+    expect(await screen.findByTestId('slot-stage')).toHaveTextContent(
+      'The base answers the general prompts (kept in the training mix): 12 of 40, 0:20 left',
+    );
+  });
+});
+
 describe('TrainingPanel: Start while another process trains', () => {
   it('offers to queue a start refused with job_running, then follows the queued job', async () => {
     const queued = status({

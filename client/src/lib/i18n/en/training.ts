@@ -48,6 +48,7 @@ export const training = {
   'job.epoch': 'epoch {epoch} / {total}',
   'job.step': 'step {step} / {total}',
   'job.stage': '{stage}: {done} of {total}',
+  'job.stageLeft': '{stage}: {done} of {total}, {left} left',
   'job.stageStarting': '{stage}…',
   'job.stage.replay': 'The base answers the general prompts (kept in the training mix)',
   'job.stage.samples': 'Answers before and after training',

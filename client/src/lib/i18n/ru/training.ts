@@ -51,6 +51,7 @@ export const training: Record<keyof typeof en, string> = {
   'job.epoch': 'эпоха {epoch} / {total}',
   'job.step': 'шаг {step} / {total}',
   'job.stage': '{stage}: {done} из {total}',
+  'job.stageLeft': '{stage}: {done} из {total}, осталось {left}',
   'job.stageStarting': '{stage}…',
   'job.stage.replay': 'Базовая модель отвечает на общие запросы (они входят в обучение)',
   'job.stage.samples': 'Ответы до и после обучения',
