@@ -59,11 +59,11 @@ describe('ProfileEditor', () => {
     await type('Id', 'My Profile');
     expect(screen.getByText(/The id must start with a lowercase letter or a digit/)).toBeVisible();
     await type('Learning rate', '0');
-    expect(screen.getByText('Learning rate must be a number above 0 to 1.')).toBeVisible();
+    expect(screen.getByText('Learning rate must be a number above 0 and at most 1.')).toBeVisible();
     await type('Default epochs', '101');
     expect(screen.getByText('Default epochs must be a whole number from 1 to 100.')).toBeVisible();
     await type('Eval fraction', '0.9');
-    expect(screen.getByText('Eval fraction must be a number from 0 and below 0.9.')).toBeVisible();
+    expect(screen.getByText('Eval fraction must be a number from 0 to just below 0.9.')).toBeVisible();
     await type('LoRA rank (r)', '2.5');
     expect(screen.getByText('LoRA rank (r) must be a whole number from 1 to 1024.')).toBeVisible();
     await type(/Target modules/, 'q_proj, v-proj');

@@ -47,18 +47,22 @@ const MODULE_PATTERN = /^[A-Za-z_][A-Za-z0-9_.]*$/;
  * not carry a factory default, so a new profile takes them from here. */
 export const DEFAULT_TARGET_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
-/** "a whole number from 1 to 100", "a number from 0 to below 0.9", … */
+/** "a whole number from 1 to 100", "a number above 0 and at most 1", "a number from 0 to just
+ * below 0.9", "a whole number from 1": one phrase for each kind of bounds. */
 function range(rule: NumberRule): string {
   const b = rule.bounds;
-  const low =
-    b.exclusiveMinimum !== undefined
-      ? t('profileForm.range.above', { min: b.exclusiveMinimum })
-      : t('profileForm.range.from', { min: b.minimum ?? 0 });
-  const high =
-    b.exclusiveMaximum !== undefined
-      ? t('profileForm.range.below', { max: b.exclusiveMaximum })
-      : t('profileForm.range.to', { max: b.maximum ?? '∞' });
-  return t(rule.integer ? 'profileForm.range.integer' : 'profileForm.range.number', { low, high });
+  const above = b.exclusiveMinimum !== undefined;
+  const min = above ? b.exclusiveMinimum : (b.minimum ?? 0);
+  const below = b.exclusiveMaximum !== undefined;
+  const max = below ? b.exclusiveMaximum : b.maximum;
+  const key: MessageKey =
+    max === undefined
+      ? above ? 'profileForm.range.above' : 'profileForm.range.from'
+      : above
+        ? below ? 'profileForm.range.aboveBelow' : 'profileForm.range.aboveTo'
+        : below ? 'profileForm.range.fromBelow' : 'profileForm.range.fromTo';
+  const words = t(key, { min: min ?? 0, max: max ?? '' });
+  return t(rule.integer ? 'profileForm.range.integer' : 'profileForm.range.number', { range: words });
 }
 
 const LABELS: Record<ProfileField, MessageKey> = {
