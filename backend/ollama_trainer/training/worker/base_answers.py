@@ -124,6 +124,14 @@ def replay_count(job: JobSpec, n_dataset: int) -> int:
     return min(len(job.replay_prompts), round(p.replay_ratio * n_dataset)) if on else 0
 
 
+def replay_cached(job: JobSpec, n_dataset: int) -> bool:
+    """Whether every replay answer is in the cache already (nothing to generate); ask before
+    replay_examples, which fills the cache."""
+    count = replay_count(job, n_dataset)
+    return count <= 0 or cached(job, job.replay_prompts[:count], system=job.profile.system_prompt,
+                                max_new_tokens=REPLAY_TOKENS)
+
+
 def replay_examples(model, tokenizer, job: JobSpec, n_dataset: int, meter=None) -> list[dict]:
     """Chat examples of the base's own answers (replay_count of them)."""
     p = job.profile

@@ -18,12 +18,15 @@ from __future__ import annotations
 import os
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from ollama_trainer.contracts import TrainingProfile
 from ollama_trainer.protocol import CheckpointState
+from ollama_trainer.training.worker.preparation import ConfigError
 
 LAST = "last"
 
@@ -111,3 +114,30 @@ def restore(folder: Path, model, optimizer, scheduler) -> CheckpointState:
     scheduler.load_state_dict(torch.load(last / "scheduler.pt", weights_only=False))
     _set_rng_state(torch.load(last / "rng.pt", weights_only=False))
     return read_state(folder)
+
+
+def resume(folder: Path, profile: TrainingProfile, epochs: int, model, optimizer, scheduler,
+           notice: Callable[[str], None]) -> tuple[CheckpointState, dict[str, torch.Tensor] | None]:
+    """A resumed run's checkpoint loaded into its objects (restore): (where the run stands, the
+    best evaluation's weights on the model's devices or None). `notice` is told of settings
+    that differ from the checkpoint's; ConfigError when there is none or it does not fit."""
+    folder = Path(folder)
+    if not exists(folder):
+        raise ConfigError(f"nothing to resume: no checkpoint in {folder / LAST}; start a new run")
+    saved = read_state(folder)
+    differs = sorted(k for k, v in profile.model_dump().items() if saved.profile.get(k) != v)
+    if differs or saved.epochs != epochs:
+        notice("resuming with settings that differ from the checkpoint's: "
+               + ", ".join(differs + (["epochs"] if saved.epochs != epochs else [])))
+    try:
+        state = restore(folder, model, optimizer, scheduler)
+    except (ValueError, RuntimeError, KeyError) as exc:
+        raise ConfigError(
+            f"the checkpoint in {folder / LAST} does not fit this profile "
+            f"({str(exc).splitlines()[0]}); resume with the profile it was made with, or start a new run"
+        ) from exc
+    best = read_best(folder)
+    if best is None or state.best_eval_loss is None:
+        return state, None
+    params = dict(model.named_parameters())
+    return state, {n: t.to(params[n].device, params[n].dtype) for n, t in best.items() if n in params}

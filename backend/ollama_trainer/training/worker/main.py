@@ -118,8 +118,7 @@ def train(run_dir: Path) -> int:
         final = ev.Done(final_loss=recipe.final_loss, eval_loss=recipe.eval_loss,
                         adapter_dir=str(recipe.adapter_dir), duration_s=round(time.monotonic() - start, 3),
                         steps=recipe.step, best_step=recipe.best_step, stopped_early=recipe.stopped_early,
-                        peak_memory_gb=_peak_memory_gb(),
-                        tokens_per_s=round(recipe.trained_tokens / recipe.train_seconds, 1) if recipe.train_seconds else None)
+                        peak_memory_gb=_peak_memory_gb(), tokens_per_s=recipe.meter.tokens_per_s)
         final.recorded = _record(run_dir, job, final, start, adapter_dir=str(recipe.adapter_dir),
                                  estimate=recipe.estimate, precision=recipe.precision)
         log.emit(final)
@@ -128,12 +127,14 @@ def train(run_dir: Path) -> int:
         known = isinstance(exc, known_errors)
         message = str(exc) if known else (_resource_message(exc) or f"{type(exc).__name__}: {exc}")
         final = ev.Error(message=message, traceback_tail="" if known else _traceback_tail(exc))
-        final.recorded = _record(run_dir, job, final, start, estimate=getattr(recipe, "estimate", None),
-                                 precision=getattr(recipe, "precision", None))
+        final.recorded = _record(run_dir, job, final, start, estimate=recipe.estimate if recipe else None,
+                                 precision=recipe.precision if recipe else None)
         log.emit(final)
         return ev.EXIT_ERROR
     finally:
         log.close()
+        if recipe is not None:  # the one cleanup path: done, cancelled or error
+            recipe.cleanup()
 
 
 def _peak_memory_gb() -> float:

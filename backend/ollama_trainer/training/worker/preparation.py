@@ -1,7 +1,11 @@
-"""Fail fast on a bad configuration, before any training: the dataset is read and checked
-before the model loads, and the LoRA's target modules must exist in the base model."""
+"""The base model made ready to train, failing fast on a bad configuration: the dataset is read
+and checked before the model loads, the LoRA's target modules must exist in the base model, the
+turn tokens of a chat format the base does not know train too, and gradient checkpointing goes
+on where the estimate says so."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from ollama_trainer.contracts import TrainingProfile
 from ollama_trainer.protocol import JobDataset
@@ -59,6 +63,28 @@ def untrained_turn_tokens(model, tokenizer, example) -> list[int]:
     return sorted(ends | {vocab[t] for t in START_OF_TURN_TOKENS if t in vocab})
 
 
+def turn_tokens(model, tokenizer, examples: list[dict], profile: TrainingProfile,
+                notice: Callable[[str], None]) -> list[int]:
+    """The turn tokens' embedding rows to train, judged on the first chat example (see
+    untrained_turn_tokens), told to `notice`; [] without one, or with a template that fails
+    (the data's encoding says what is wrong with it)."""
+    from ollama_trainer.training.worker import batching
+
+    first = next((ex for ex in examples if "messages" in ex), None)
+    if first is None:
+        return []
+    try:
+        encoded = batching.encode(tokenizer, first, profile.max_seq_len, profile.system_prompt)
+    except batching.TemplateError:
+        return []
+    rows = untrained_turn_tokens(model, tokenizer, encoded)
+    if rows:
+        names = ", ".join(tokenizer.convert_ids_to_tokens(rows))
+        notice(f"the base model does not know its chat format's turn tokens ({names}): "
+               "their embeddings are trained too, so the model learns to end its answers")
+    return rows
+
+
 def attach_lora(model, profile: TrainingProfile, token_rows: list[int] | None = None):
     """The model with the profile's LoRA on its target modules (which must exist in it), fused;
     `token_rows`: embedding rows trained too (untrained_turn_tokens)."""
@@ -89,3 +115,11 @@ def attach_lora(model, profile: TrainingProfile, token_rows: list[int] | None = 
 
         rows.attach(model, list(token_rows))
     return model
+
+
+def gradient_checkpointing(model) -> None:
+    """Recompute each decoder layer's activations in the backward pass (non-reentrant: the
+    frozen inputs need no grad)."""
+    base = model.get_base_model()
+    base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    base.config.use_cache = False
