@@ -84,6 +84,8 @@ class JobSpec(BaseModel):
     system_source: str | None = Field(None, description="Where system_prompt comes from (profile, dataset, "
                                                         "dataset_most, ollama, default); None in jobs of older apps")
     system_note: str = ""
+    estimate: RunEstimate | None = Field(None, description="The estimate the run preview showed before Start (made "
+                                                           "again at Start from its count): the run's one estimate")
 
     @property
     def presented_system(self) -> str | None:

@@ -22,7 +22,13 @@ describe('RunFigures', () => {
     expect(row('Training speed')).toEqual(['900 tokens/s', '1,235 tokens/s']);
     expect(row('Peak memory')).toEqual(['1.6 GB', '1.9 GB']);
     expect(row('Precision')).toEqual(['16-bit weights', '—']); // a run from before it was recorded
-    expect(screen.getByText('Estimated before the first step on cpu, from the base’s size.')).toBeVisible();
+    expect(screen.getByTestId('estimate')).toHaveTextContent('1:35 on CPU (first guess)');
+  });
+
+  it('quotes the run\'s one estimate with its basis, as the preview and the run card do', () => {
+    render(RunFigures, { figures: summary({ estimate: { ...estimate, basis: 'history' }, duration_s: 60 }) });
+    expect(screen.getByText(/The run’s estimate, made before Start:/)).toBeVisible();
+    expect(screen.getByTestId('estimate')).toHaveTextContent('1:35 on CPU (measured on this machine)');
   });
 
   it('shows the precision planned and the one the run used', () => {

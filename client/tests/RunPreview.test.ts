@@ -35,7 +35,7 @@ describe('RunPreview in the Training view', () => {
     expect(within(region()).getByRole('status')).toHaveTextContent('Counting the tokens');
     expect(await within(region()).findByText('18 / 2 / 36')).toBeVisible();
     expect(within(region()).getByText('4,321 of 12,345')).toBeVisible();
-    expect(within(region()).getByText('1:35 on cpu')).toBeVisible();
+    expect(within(region()).getByTestId('estimate')).toHaveTextContent('1:35 on CPU (first guess)');
     expect(within(region()).getByText('1.6 GB')).toBeVisible();
     expect(within(region()).getByText('6.2 GB')).toBeVisible();
     expect(within(region()).getByText(/Speed assumed: 900 tokens\/s/)).toBeVisible();

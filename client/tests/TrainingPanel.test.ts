@@ -250,6 +250,14 @@ describe('TrainingPanel: a running job', () => {
     expect(within(job).getByRole('link', { name: 'Open run details' })).toHaveAttribute('href', '#/training/t-1');
   });
 
+  it('quotes the run\'s estimate in the card, in the preview\'s words', async () => {
+    const estimate = { duration_s: 169, memory_gb: 1.6, tokens_per_s: 900, tokens: 4321, basis: 'history' as const,
+      device: 'cpu', gradient_checkpointing: false, weights: 'bf16' as const, why: '', fits: true };
+    setup({ get_active_training: status({ estimate }), get_training_status: status({ estimate }), get_training_metrics: metrics([]) });
+    const job = await screen.findByRole('region', { name: 'Current run' });
+    expect(await within(job).findByTestId('estimate')).toHaveTextContent('2:49 on CPU (measured on this machine)');
+  });
+
   it('counts a stage outside the steps (the replay answers) with its own bar', async () => {
     const preparing = status({ stage: 'replay', stage_done: 12, stage_total: 40 });
     setup({ get_active_training: preparing, get_training_status: preparing, get_training_metrics: metrics([]) });

@@ -136,6 +136,7 @@ export function status(overrides: Partial<TrainingStatus> = {}): TrainingStatus 
     stage: null,
     stage_done: null,
     stage_total: null,
+    estimate: null,
     can_resume: false,
     ...overrides,
   };

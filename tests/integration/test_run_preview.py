@@ -39,8 +39,11 @@ def test_the_preview_counts_what_the_run_trains_on_and_the_run_records_its_estim
 
     manager = TrainingManager()
     tid = manager.start(prof, data)
+    assert manager.status(tid).estimate == seen.estimate  # the preview's, recorded at Start: the run's one estimate
     final = manager.wait(tid, 300)
     assert final.status == "done", final.error
+    assert final.estimate == seen.estimate
+    assert TrainingManager.status_of_folder(tid).estimate == seen.estimate  # the same from the folder alone
     loaded = next(e for e in read_events(history.run_dir(tid)) if e["event"] == "dataset")
     assert (loaded["train_examples"], loaded["eval_examples"]) == (seen.train_examples, seen.eval_examples)
     assert loaded["train_tokens"] == seen.total_tokens  # the preview counted what the worker then read

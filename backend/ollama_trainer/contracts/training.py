@@ -121,6 +121,23 @@ class MetricsRequest(Request):
     since_step: int = Field(0, ge=0)
 
 
+class RunEstimate(Strict):
+    """Before a run: how long and how much memory, from the base's size, the tokens and the
+    device (docs/PERFORMANCE.md has the measured figures it is fitted to)."""
+
+    duration_s: float
+    memory_gb: float
+    tokens_per_s: float = Field(description="The training speed assumed")
+    tokens: int = Field(description="Tokens to train on, all epochs (padding excluded)")
+    basis: Literal["formula", "history"] = Field(
+        "formula", description="history: the median speed of earlier runs on this base here")
+    device: str = "cpu"
+    gradient_checkpointing: bool = Field(False, description="Chosen for this run (the profile's setting, or auto)")
+    weights: Literal["bf16", "nf4"] = Field("bf16", description="How the frozen base weights are held in this run")
+    why: str = Field("", description="Why checkpointing or 4-bit weights were chosen, or what would make it fit")
+    fits: bool = Field(True, description="False: the estimate is more than the memory there is, even so")
+
+
 class TrainingStatus(Strict):
     """PULSE v1: the snapshot the UI polls."""
 
@@ -148,6 +165,8 @@ class TrainingStatus(Strict):
                                                 "probe, model_file (None while training steps run)")
     stage_done: int | None = Field(None, description="Of the stage: answers (or tensors) finished")
     stage_total: int | None = Field(None, description="Of the stage: answers (or tensors) in all")
+    estimate: RunEstimate | None = Field(None, description="The run's estimate: the preview's, recorded at Start; "
+                                                       "else the trainer's, made before the first step")
 
 
 class MetricPoint(Strict):
@@ -164,23 +183,6 @@ class TrainingMetrics(Strict):
     training_id: str
     points: list[MetricPoint]
     last_step: int
-
-
-class RunEstimate(Strict):
-    """Before a run: how long and how much memory, from the base's size, the tokens and the
-    device (docs/PERFORMANCE.md has the measured figures it is fitted to)."""
-
-    duration_s: float
-    memory_gb: float
-    tokens_per_s: float = Field(description="The training speed assumed")
-    tokens: int = Field(description="Tokens to train on, all epochs (padding excluded)")
-    basis: Literal["formula", "history"] = Field(
-        "formula", description="history: the median speed of earlier runs on this base here")
-    device: str = "cpu"
-    gradient_checkpointing: bool = Field(False, description="Chosen for this run (the profile's setting, or auto)")
-    weights: Literal["bf16", "nf4"] = Field("bf16", description="How the frozen base weights are held in this run")
-    why: str = Field("", description="Why checkpointing or 4-bit weights were chosen, or what would make it fit")
-    fits: bool = Field(True, description="False: the estimate is more than the memory there is, even so")
 
 
 class RunPrecision(Strict):

@@ -50,6 +50,7 @@ def apply(status: TrainingStatus, event: p.WorkerEvent) -> None:
         status.message = f"model loaded on {event.device}"
     elif isinstance(event, p.DatasetLoaded):
         status.message = f"{event.train_examples} training examples"
+        status.estimate = status.estimate or event.estimate  # the preview's, when Start recorded it
     elif isinstance(event, p.Progress):
         status.status = "running"
         status.stage = status.stage_done = status.stage_total = None

@@ -25,7 +25,7 @@ from ollama_trainer.contracts import (
 from ollama_trainer.errors import Conflict, DomainError, NotFound
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer.training import events as ev
-from ollama_trainer.training import job_slot, outcome, plan, recovery, worker_client
+from ollama_trainer.training import job_slot, outcome, plan, recovery, run_preview, worker_client
 from ollama_trainer.training.job import Job
 from ollama_trainer.training.run_folder import CHECKPOINT, WORKER_LOG, RunFolder
 from ollama_trainer.training.supervisor import Ending, Supervisor
@@ -64,8 +64,9 @@ class TrainingManager:
         folder.path.mkdir(parents=True)
         if resume_from:
             shutil.copytree(RunFolder.of(resume_from).checkpoint, folder.file(CHECKPOINT))
-        spec = plan.job_spec(training_id, run, dataset, resume=bool(resume_from),
-                             resumed_from=resume_from, flow_run_id=flow_run_id, started_at=now_iso())
+        spec = plan.job_spec(training_id, run, dataset, resume=bool(resume_from), resumed_from=resume_from,
+                             flow_run_id=flow_run_id, started_at=now_iso(),
+                             estimate=None if resume_from else run_preview.known_estimate(run, dataset))
         folder.write_job(spec)
         job = Job(training_id, folder, spec, outcome.initial_status(spec), origin=self._origin)
         job.lock_fd = folder.lock()
@@ -87,8 +88,7 @@ class TrainingManager:
         """Continue a run from its last checkpoint with the settings it was started with
         (epochs may be raised to train further)."""
         source = RunFolder.of(training_id)
-        job = source.read_job()
-        if job is None:
+        if (job := source.read_job()) is None:
             raise NotFound(f"no training run '{training_id}'", code="unknown_training")
         dataset = DatasetEntry(id=job.dataset.id, name=job.dataset.id, path=job.dataset.path,
                                format=job.dataset.format, held_out_prompts=job.dataset.held_out_prompts,

@@ -26,7 +26,8 @@ OUT_OF_MEMORY_SIGNS = ("Cannot allocate memory", "MemoryError", "out of memory",
 def initial_status(job: JobSpec, state: str = "preparing", message: str = "starting the trainer") -> TrainingStatus:
     return TrainingStatus(training_id=job.training_id, status=state, profile_id=job.profile.id,
                           dataset_id=job.dataset.id, total_epochs=job.epochs, started_at=job.started_at,
-                          flow_run_id=job.flow_run_id, resumed_from=job.resumed_from, message=message)
+                          flow_run_id=job.flow_run_id, resumed_from=job.resumed_from, message=message,
+                          estimate=job.estimate)
 
 
 def status_of(folder: RunFolder, job: JobSpec | None = None,
@@ -66,6 +67,7 @@ def overlay(status: TrainingStatus, summary: TrainingRunSummary) -> None:
         status.epoch = status.total_epochs
         status.step = status.total_steps or status.step
     status.resumed_from = summary.resumed_from or status.resumed_from
+    status.estimate = status.estimate or summary.estimate
 
 
 def clean_end(final: protocol.WorkerEvent) -> tuple[str, str, str | None]:

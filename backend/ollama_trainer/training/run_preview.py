@@ -12,9 +12,10 @@ import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import NamedTuple
 
 from ollama_trainer import bases, estimate
-from ollama_trainer.contracts import DatasetEntry, RunPreview, TrainingOverrides, TrainingProfile
+from ollama_trainer.contracts import DatasetEntry, RunEstimate, RunPreview, TrainingOverrides, TrainingProfile
 from ollama_trainer.protocol import PreviewReply
 from ollama_trainer.training import device_probe, plan, worker_client
 
@@ -46,15 +47,28 @@ def _answers_identity(spec) -> str:
         return "none"
 
 
-def count(spec) -> PreviewReply:
-    """The worker's count for a JobSpec, cached by everything it depends on."""
-    key = json.dumps([spec.profile.model_dump(mode="json"), spec.dataset.model_dump(mode="json"),
-                      _dataset_identity(spec.dataset.path), spec.base.model_dump(mode="json") if spec.base else None,
-                      _answers_identity(spec)], sort_keys=True)
+def _count_key(spec) -> str:
+    return json.dumps([spec.profile.model_dump(mode="json"), spec.dataset.model_dump(mode="json"),
+                       _dataset_identity(spec.dataset.path), spec.base.model_dump(mode="json") if spec.base else None,
+                       _answers_identity(spec)], sort_keys=True)
+
+
+def cached_count(spec) -> PreviewReply | None:
+    """The count a preview already made for this JobSpec, or None (never asks the worker)."""
+    key = _count_key(spec)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
+    return None
+
+
+def count(spec) -> PreviewReply:
+    """The worker's count for a JobSpec, cached by everything it depends on."""
+    cached = cached_count(spec)
+    if cached is not None:
+        return cached
+    key = _count_key(spec)
     with tempfile.TemporaryDirectory(prefix="ot-preview-") as tmp:
         path = Path(tmp) / "job.json"
         spec.write(path)
@@ -80,18 +94,23 @@ def optimizer_steps(examples: int, profile: TrainingProfile, epochs: int) -> int
     return per_epoch * epochs
 
 
-def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | None = None,
-            overrides: TrainingOverrides | None = None, base: str | None = None) -> RunPreview:
-    run = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
-    profile, resolved, epochs = run.profile, run.base, run.epochs
-    spec = plan.job_spec("preview", run, dataset)
-    counted = count(spec)
+class _Guess(NamedTuple):
+    estimate: RunEstimate
+    memory: estimate.MemoryPlan
+    device: str
+    available_gb: float | None
+
+
+def _guess(run: plan.Resolved, spec, counted: PreviewReply) -> _Guess:
+    """The run's estimate (estimate.for_run) from the preview's count: what the preview shows
+    and, made again at Start from the same count, what the run records."""
+    profile = run.profile
     found = device_probe.probe()
     device = found["device"] if profile.device == "auto" else profile.device
-    shape = estimate.shape_of(resolved)
+    shape = estimate.shape_of(run.base)
     generate = estimate.generate_calls(probe=len(spec.probe) if profile.probe else 0, probe_cached=counted.probe_cached,
                                        replay=counted.replay_examples, replay_cached=counted.replay_cached)
-    tokens = (counted.total_tokens + counted.replay_tokens) * epochs
+    tokens = (counted.total_tokens + counted.replay_tokens) * run.epochs
     available = found.get("memory_gb") if device == "cuda" else estimate.available_memory_gb()
     batch_tokens = batch_tokens_of(profile, counted.longest)
     memory = estimate.memory_plan(shape, batch_tokens, available_gb=available, device=device,
@@ -99,6 +118,27 @@ def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | No
                                   nf4_possible=device == "cuda" and bool(found.get("nf4")))
     guess = estimate.for_run(shape, tokens, device=device, generate=generate, speeds=spec.speeds,
                              batch_tokens=batch_tokens, plan=memory)
+    return _Guess(guess, memory, device, available)
+
+
+def known_estimate(run: plan.Resolved, dataset: DatasetEntry) -> RunEstimate | None:
+    """At Start: the estimate the preview showed for this very run, when a preview counted it
+    (the window always shows one first), so the run card and the run page quote the preview's
+    number; None without a count (the worker then makes its own before the first step)."""
+    spec = plan.job_spec("preview", run, dataset)
+    counted = cached_count(spec)
+    if counted is None or counted.error:
+        return None
+    return _guess(run, spec, counted).estimate
+
+
+def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | None = None,
+            overrides: TrainingOverrides | None = None, base: str | None = None) -> RunPreview:
+    run = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
+    profile, resolved, epochs = run.profile, run.base, run.epochs
+    spec = plan.job_spec("preview", run, dataset)
+    counted = count(spec)
+    guess, memory, device, available = _guess(run, spec, counted)
 
     warnings = []
     reason = None

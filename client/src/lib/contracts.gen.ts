@@ -1066,6 +1066,10 @@ export interface TrainingStatus {
   dataset_id: string | null;
   epoch: number;
   error: string | null;
+  /**
+   * The run's estimate: the preview's, recorded at Start; else the trainer's, made before the first step
+   */
+  estimate: RunEstimate | null;
   eta_s: number | null;
   eval_loss: number | null;
   finished_at: string | null;

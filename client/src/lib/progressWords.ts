@@ -1,7 +1,8 @@
 // A run's progress in words, the same wherever it shows (the run card and the sidebar read one
 // snapshot through these): the stage under way outside the training steps with its count and
-// time left, and the epoch and step counts.
-import type { TrainingStatus } from './contracts.gen';
+// time left, the epoch and step counts, and the run's one estimate (the preview, the run card
+// and the run page quote it in the same words).
+import type { RunEstimate, TrainingStatus } from './contracts.gen';
 import { formatDuration } from './format';
 import { type MessageKey, t } from './i18n';
 
@@ -33,4 +34,19 @@ export function progressWords(status: TrainingStatus): string {
   if (status.total_epochs > 0) parts.push(t('job.epoch', { epoch: status.epoch, total: status.total_epochs }));
   if (status.total_steps > 0) parts.push(t('job.step', { step: shownStep(status), total: status.total_steps }));
   return parts.join(' · ');
+}
+
+/** 'CPU', 'CUDA', 'Apple MPS'. */
+export function deviceName(device: string): string {
+  return device === 'mps' ? 'Apple MPS' : device.toUpperCase();
+}
+
+/** "2:49 on CPU (first guess)" or "… (measured on this machine)": what the run is expected to
+ * take, and what the figure rests on. */
+export function estimateWords(estimate: RunEstimate): string {
+  return t('estimate.text', {
+    duration: formatDuration(estimate.duration_s),
+    device: deviceName(estimate.device),
+    basis: t(estimate.basis === 'history' ? 'estimate.basis.history' : 'estimate.basis.formula'),
+  });
 }

@@ -98,7 +98,7 @@ export function runView(status: TrainingStatus, details: TrainingRunDetails | nu
     figures: summary
       ? {
           // A summary written before a figure was recorded lacks it.
-          estimate: summary.estimate ?? null,
+          estimate: status.estimate ?? summary.estimate ?? null,
           duration_s: summary.duration_s ?? null,
           tokens_per_s: summary.tokens_per_s ?? null,
           peak_memory_gb: summary.peak_memory_gb ?? null,

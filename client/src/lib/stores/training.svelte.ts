@@ -46,6 +46,7 @@ export function preparing(trainingId: string, request: StartTrainingRequest): Tr
     stage: null,
     stage_done: null,
     stage_total: null,
+    estimate: null,
   };
 }
 

@@ -92,7 +92,6 @@ export const profiles = {
   'preview.trainableTokens': 'Trainable tokens per epoch (of all read)',
   'preview.tokensOf': '{trainable} of {total}',
   'preview.duration': 'Estimated duration',
-  'preview.durationOn': '{duration} on {device}',
   'preview.precision': 'Weights',
   'preview.precision.bf16': '16-bit (bf16)',
   'preview.precision.nf4': '4-bit (NF4)',
@@ -121,7 +120,6 @@ export const profiles = {
   'figures.held': '{weights} weights, {compute} compute',
   'figures.checkpointing': '{what}, gradient checkpointing',
   'figures.speed': '{value} tokens/s',
-  'figures.basis.history': 'Estimated before the first step on {device}, from earlier runs on this base.',
-  'figures.basis.formula': 'Estimated before the first step on {device}, from the base’s size.',
+  'figures.basis': 'The run’s estimate, made before Start:',
   'figures.noEstimate': 'This run was started without an estimate.',
 } as const;

@@ -94,7 +94,6 @@ export const profiles: Record<keyof typeof en, string> = {
   'preview.trainableTokens': 'Обучаемых токенов за эпоху (из всех прочитанных)',
   'preview.tokensOf': '{trainable} из {total}',
   'preview.duration': 'Оценка длительности',
-  'preview.durationOn': '{duration} на {device}',
   'preview.precision': 'Веса',
   'preview.precision.bf16': '16 бит (bf16)',
   'preview.precision.nf4': '4 бита (NF4)',
@@ -123,7 +122,6 @@ export const profiles: Record<keyof typeof en, string> = {
   'figures.held': 'веса {weights}, вычисления {compute}',
   'figures.checkpointing': '{what}, контрольные точки градиентов',
   'figures.speed': '{value} токенов/с',
-  'figures.basis.history': 'Оценено до первого шага на {device} по прошлым запускам на этой базе.',
-  'figures.basis.formula': 'Оценено до первого шага на {device} по размеру базы.',
+  'figures.basis': 'Оценка запуска, сделанная до старта:',
   'figures.noEstimate': 'Этот запуск начат без оценки.',
 };
