@@ -71,25 +71,25 @@ describe('FlowCard: inputs by kind', () => {
 
   it('picks profiles, datasets and runs from the ones that exist, and numbers as numbers', async () => {
     const { runs, form } = await openForm();
-    const profile = within(form).getByLabelText('profile') as HTMLSelectElement;
-    const dataset = within(form).getByLabelText(/^dataset/) as HTMLSelectElement;
-    const run = within(form).getByLabelText(/^run/) as HTMLSelectElement;
+    const profile = within(form).getByLabelText('Profile') as HTMLSelectElement;
+    const dataset = within(form).getByLabelText(/^Dataset/) as HTMLSelectElement;
+    const run = within(form).getByLabelText(/^Run/) as HTMLSelectElement;
     await waitFor(() => expect(within(run).getByRole('option', { name: 'My best · done' })).toBeInTheDocument());
     expect(profile.value).toBe('quick');
     expect(within(profile).getAllByRole('option').map((o) => o.textContent?.trim())).toEqual([
       'Choose a profile',
-      'Quick test (quick)',
-      'Teach an identity (identity)',
+      'Quick test',
+      'Teach an identity',
     ]);
     // Only datasets that can be trained on.
     expect(within(dataset).queryByRole('option', { name: /Broken set/ })).not.toBeInTheDocument();
     expect(within(run).getByRole('option', { name: 't-8 · cancelled' })).toBeInTheDocument();
-    const epochs = within(form).getByLabelText(/^epochs/) as HTMLInputElement;
+    const epochs = within(form).getByLabelText(/^Epochs/) as HTMLInputElement;
     expect(epochs.type).toBe('number');
-    expect(within(form).getByLabelText('note')).toHaveAttribute('type', 'text');
+    expect(within(form).getByLabelText('Note')).toHaveAttribute('type', 'text');
 
     await fireEvent.click(within(form).getByRole('button', { name: 'Start run' }));
-    expect(within(form).getByRole('alert')).toHaveTextContent('Fill in: dataset, run, epochs.');
+    expect(within(form).getByRole('alert')).toHaveTextContent('Fill in: Dataset, Run, Epochs.');
     expect(runs).toEqual([]);
 
     await fireEvent.change(dataset, { target: { value: 'lumen' } });

@@ -71,7 +71,8 @@ describe('FlowRunView', () => {
     });
 
     const train = await waitForStep('train');
-    expect(within(train).getByText('training_id').nextElementSibling).toHaveTextContent('t-7');
+    // Outputs under their names in words (training_id: Run), ids and paths as written.
+    expect(within(train).getByText('Run', { selector: 'dt' }).nextElementSibling).toHaveTextContent('t-7');
     const shown = within(train).getByTitle(longPath);
     expect(shown.textContent).toHaveLength(80);
     expect(shown.textContent?.endsWith('…')).toBe(true);

@@ -26,8 +26,8 @@ describe('FlowsPanel', () => {
     expect(within(card).getByText('Train the Lumen identity, then export it')).toBeInTheDocument();
     const steps = within(card).getByRole('list', { name: 'Steps' });
     expect(within(steps).getAllByRole('listitem').map((li) => li.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
-      'TRAIN train',
-      'EXPORT export (continues on error)',
+      'Train',
+      'Export to Ollama (continues on error)',
     ]);
     expect(within(card).getByRole('button', { name: 'Run Quick demo' })).toBeEnabled();
 
@@ -61,14 +61,14 @@ describe('FlowsPanel', () => {
     await fireEvent.click(run);
     expect(run).toHaveAttribute('aria-expanded', 'true');
     const form = screen.getByRole('form', { name: 'Inputs for Train on documents' });
-    const folder = within(form).getByLabelText(/folder/);
-    const epochs = within(form).getByLabelText('epochs');
+    const folder = within(form).getByLabelText(/^Folder/);
+    const epochs = within(form).getByLabelText('Epochs');
     expect(folder).toHaveValue('');
     expect(folder).toBeRequired();
     expect(epochs).toHaveValue(2);
 
     await fireEvent.click(within(form).getByRole('button', { name: 'Start run' }));
-    expect(within(form).getByRole('alert')).toHaveTextContent('Fill in: folder.');
+    expect(within(form).getByRole('alert')).toHaveTextContent('Fill in: Folder.');
     expect(backend.callsOf('run_flow')).toEqual([]);
 
     await fireEvent.input(folder, { target: { value: '/home/me/notes' } });
@@ -86,7 +86,7 @@ describe('FlowsPanel', () => {
       run_flow: new ApiError('invalid_input', "input 'folder' must be a folder that exists"),
     });
     await fireEvent.click(await screen.findByRole('button', { name: 'Run Train on documents' }));
-    await fireEvent.input(screen.getByLabelText(/folder/), { target: { value: '/nope' } });
+    await fireEvent.input(screen.getByLabelText(/^Folder/), { target: { value: '/nope' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Start run' }));
 
     await findAlert(['The flow could not start', "input 'folder' must be a folder that exists"]);

@@ -1,7 +1,8 @@
-import { render, screen, within } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../src/lib/api';
 import TrainingRunView from '../src/lib/components/TrainingRunView.svelte';
+import { CatalogStore } from '../src/lib/stores/catalog.svelte';
 import { TrainingJob } from '../src/lib/stores/training.svelte';
 import { details, status, summary } from './fixtures';
 import { fakeBackend, findAlert } from './helpers';
@@ -9,7 +10,7 @@ import { fakeBackend, findAlert } from './helpers';
 function open(answers: Parameters<typeof fakeBackend>[0], id = 't-1') {
   const backend = fakeBackend(answers);
   const job = new TrainingJob(backend.call);
-  render(TrainingRunView, { trainingId: id, job });
+  render(TrainingRunView, { trainingId: id, job, catalog: new CatalogStore(backend.call) });
   return { backend, job };
 }
 
@@ -19,8 +20,12 @@ describe('TrainingRunView', () => {
 
     const params = await screen.findByRole('region', { name: 'Parameters' });
     const value = (label: string) => within(params).getByText(label).nextElementSibling?.textContent;
-    expect(value('Profile')).toBe('Teach an identity (identity)');
-    expect(value('Dataset')).toBe('lumen');
+    // Names, not ids (the ids in the tooltip), and the LoRA it trained with.
+    expect(value('Profile')).toBe('Teach an identity');
+    await waitFor(() => expect(value('Dataset')).toBe('Lumen identity'));
+    expect(within(params).getByText('Lumen identity')).toHaveAttribute('title', 'lumen');
+    expect(value('LoRA rank / alpha / dropout')).toBe('16 / 32 / 0');
+    expect(value('LoRA target modules')).toBe('q_proj, v_proj');
     expect(value('Epochs')).toBe('3');
     expect(value('Learning rate')).toBe('2e-4');
     expect(value('Batch size')).toBe('8');

@@ -20,7 +20,7 @@ def test_train_default_from_the_flows_view(data_home, tiny_model, tmp_path, page
         page.goto(app.url + "#/flows")
         expect(page.get_by_text("No flow runs yet")).to_be_visible()
         card = page.locator("article").filter(has=page.get_by_role("heading", name="Train the demo"))
-        expect(card.get_by_text("TRAIN", exact=True)).to_be_visible()
+        expect(card.get_by_text("Train", exact=True)).to_be_visible()
         card.get_by_role("button", name="Run Train the demo").click()
         form = page.get_by_role("form", name="Inputs for Train the demo")
         form.get_by_label("profile").select_option("tiny")  # picked from the profiles there are

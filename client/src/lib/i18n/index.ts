@@ -62,3 +62,39 @@ export function errorText(code: string): string | null {
   const status = httpStatus(code);
   return status === null ? null : t('error.http', { status });
 }
+
+/** What ships with the app and has words in en/shipped.ts. */
+export type ShippedKind = 'profile' | 'dataset' | 'flow';
+
+/** A shipped entry's name or description in the window's language: the words of
+ * `shipped.<kind>.<id>.<field>` while `text` is still the English they translate, else `text`
+ * as it is (a shipped file changed since, or an entry of the person's own). */
+export function shippedText(kind: ShippedKind, id: string, field: 'name' | 'description', text: string): string {
+  const key = `shipped.${kind}.${id}.${field}`;
+  return (en as Record<string, string>)[key] === text ? t(key as MessageKey) : text;
+}
+
+interface Shippable {
+  id: string;
+  name: string;
+  description: string;
+  source: 'builtin' | 'user';
+}
+
+/** A shipped entry whose name and description follow the window's language (getters, so a
+ * switch shows at once); a person's own entry is returned as it is. */
+export function localized<T extends Shippable>(kind: ShippedKind, item: T): T {
+  if (item.source !== 'builtin') return item;
+  const { id, name, description } = item;
+  const out = { ...item };
+  Object.defineProperties(out, {
+    name: { get: () => shippedText(kind, id, 'name', name), enumerable: true },
+    description: { get: () => shippedText(kind, id, 'description', description), enumerable: true },
+  });
+  return out;
+}
+
+/** Whether `key` has words (a key built at run time: a flow's input, output or step name). */
+export function hasMessage(key: string): key is MessageKey {
+  return key in en;
+}

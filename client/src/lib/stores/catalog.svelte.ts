@@ -2,6 +2,7 @@
 // each the person picked.
 import { type Invoke, invoke } from '../api';
 import type { DatasetInfo, TrainingProfile } from '../contracts.gen';
+import { localized } from '../i18n';
 import { Loadable } from './loadable.svelte';
 
 export class CatalogStore {
@@ -15,8 +16,9 @@ export class CatalogStore {
 
   constructor(call: Invoke = invoke) {
     this.call = call;
-    this.profiles = new Loadable(() => call('list_training_profiles'), []);
-    this.datasets = new Loadable(() => call('list_datasets'), []);
+    // Shipped entries are named in the window's language; the person's own as they wrote them.
+    this.profiles = new Loadable(async () => (await call('list_training_profiles')).map((p) => localized('profile', p)), []);
+    this.datasets = new Loadable(async () => (await call('list_datasets')).map((d) => localized('dataset', d)), []);
   }
 
   /** The profile the person picked (none until they pick: a training is a deliberate choice). */

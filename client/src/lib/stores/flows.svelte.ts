@@ -2,6 +2,7 @@
 // and one flow run followed live with the training status of its running TRAIN steps.
 import { type ApiError, type Invoke, invoke, toApiError } from '../api';
 import { FLOW_TERMINAL_STATES, type FlowInfo, type FlowRun, type FlowStepRun, type TrainingStatus } from '../contracts.gen';
+import { localized, shippedText } from '../i18n';
 import { poller } from '../poller';
 import { isTerminal, type LiveTraining, liveTraining } from './liveTraining.svelte';
 import { Loadable, PagedList } from './loadable.svelte';
@@ -36,6 +37,11 @@ export function coerceInputs(
   return out;
 }
 
+/** A flow run's flow, named as its flow card names it (a shipped flow in the window's language). */
+export function flowRunName(run: Pick<FlowRun, 'flow_id' | 'flow_name'>): string {
+  return run.flow_name ? shippedText('flow', run.flow_id, 'name', run.flow_name) : run.flow_id;
+}
+
 /** The Flows view's lists: flow files and flow runs. */
 export class FlowsStore {
   readonly flows: Loadable<FlowInfo[]>;
@@ -48,7 +54,7 @@ export class FlowsStore {
 
   constructor(call: Invoke = invoke) {
     this.#call = call;
-    this.flows = new Loadable(() => call('list_flows'), []);
+    this.flows = new Loadable(async () => (await call('list_flows')).map((f) => localized('flow', f)), []);
     this.runs = new PagedList((limit) => call('get_flow_runs', { limit }), RUNS_PAGE);
   }
 

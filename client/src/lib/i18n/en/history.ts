@@ -97,4 +97,7 @@ export const history = {
   'run.maxSeqLen': 'Max sequence length',
   'run.started': 'Started',
   'run.flow': 'Started by flow run',
+  'run.lora': 'LoRA rank / alpha / dropout',
+  'run.loraValues': '{r} / {alpha} / {dropout}',
+  'run.loraTargets': 'LoRA target modules',
 } as const;

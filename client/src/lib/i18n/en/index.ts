@@ -6,16 +6,20 @@ import { common } from './common';
 import { datasets } from './datasets';
 import { documents } from './documents';
 import { flows } from './flows';
+import { flowWords } from './flowWords';
 import { history } from './history';
 import { profiles } from './profiles';
+import { shipped } from './shipped';
 import { training } from './training';
 
 export { type ErrorWords, errors } from './errors';
 
 /** Each area's table; a key belongs to exactly one (tests/i18n.test.ts checks). */
-export const areas = { common, profiles, datasets, documents, training, history, flows } as const;
+export const areas = { common, profiles, datasets, documents, training, history, flows, flowWords, shipped } as const;
 
-export const en = { ...common, ...profiles, ...datasets, ...documents, ...training, ...history, ...flows } as const;
+export const en = {
+  ...common, ...profiles, ...datasets, ...documents, ...training, ...history, ...flows, ...flowWords, ...shipped,
+} as const;
 
 export type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;

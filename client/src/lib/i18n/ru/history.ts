@@ -99,4 +99,7 @@ export const history: Record<keyof typeof en, string> = {
   'run.maxSeqLen': 'Макс. длина последовательности',
   'run.started': 'Начало',
   'run.flow': 'Запущен сценарием',
+  'run.lora': 'LoRA: ранг / альфа / dropout',
+  'run.loraValues': '{r} / {alpha} / {dropout}',
+  'run.loraTargets': 'Целевые модули LoRA',
 };

@@ -5,10 +5,14 @@ import { common } from './common';
 import { datasets } from './datasets';
 import { documents } from './documents';
 import { flows } from './flows';
+import { flowWords } from './flowWords';
 import { history } from './history';
 import { profiles } from './profiles';
+import { shipped } from './shipped';
 import { training } from './training';
 
 export { errors } from './errors';
 
-export const ru: Messages = { ...common, ...profiles, ...datasets, ...documents, ...training, ...history, ...flows };
+export const ru: Messages = {
+  ...common, ...profiles, ...datasets, ...documents, ...training, ...history, ...flows, ...flowWords, ...shipped,
+};
