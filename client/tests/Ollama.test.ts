@@ -9,12 +9,19 @@ import { details, summary } from './fixtures';
 import { fakeBackend, findAlert } from './helpers';
 
 const HOST = 'http://127.0.0.1:11434';
-const reachable: OllamaConnection = { reachable: true, version: '0.12.11', host: HOST, message: `Ollama 0.12.11 at ${HOST}` };
+const reachable: OllamaConnection = {
+  reachable: true,
+  version: '0.12.11',
+  host: HOST,
+  message: `Ollama 0.12.11 at ${HOST}`,
+  can_import: true,
+};
 const unreachable: OllamaConnection = {
   reachable: false,
   version: null,
   host: HOST,
   message: `Ollama is not reachable at ${HOST}: start it with 'ollama serve'`,
+  can_import: false,
 };
 
 function exportState(overrides: Partial<ExportState> = {}): ExportState {
@@ -217,6 +224,73 @@ describe('Export to Ollama in the result card', () => {
     expect(model).toHaveTextContent('Ollama model: lumen-t1');
     expect(screen.getByText('ollama run lumen-t1')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Export to Ollama' })).not.toBeInTheDocument();
+  });
+});
+
+describe('Export again, and a failed attempt', () => {
+  it('exports again under another name and type after a success', async () => {
+    let current = exportState({ state: 'done', model: 'lumen', ...files });
+    const { backend, region } = card({
+      get_export_state: () => current,
+      export_to_ollama: (args) => {
+        current = exportState({ state: 'exporting', model: String(args.model_name), message: 'quantizing' });
+        return current;
+      },
+    });
+    expect(await within(region).findByTestId('ollama-model')).toHaveTextContent('lumen');
+    await fireEvent.click(within(region).getByRole('button', { name: 'Export again…' }));
+    await fireEvent.input(within(region).getByLabelText('Model name'), { target: { value: 'lumen-q8' } });
+    await fireEvent.change(within(region).getByLabelText('Model file'), { target: { value: 'q8_0' } });
+    await fireEvent.click(within(region).getByRole('button', { name: 'Export to Ollama' }));
+    expect(backend.callsOf('export_to_ollama')).toEqual([{ training_id: 't-1', model_name: 'lumen-q8', quantize: 'q8_0' }]);
+    expect(await within(region).findByRole('status')).toHaveTextContent('Exporting to Ollama as lumen-q8… quantizing');
+
+    current = exportState({ state: 'done', model: 'lumen-q8', ...files });
+    await vi.waitFor(() => expect(within(region).getByTestId('ollama-model')).toHaveTextContent('lumen-q8'));
+    expect(within(region).getByTestId('ollama-run')).toHaveTextContent('ollama run lumen-q8');
+  });
+
+  it('shows a failed re-export as failed, with its own name, never mixed with the earlier model', async () => {
+    let current = exportState({ state: 'done', model: 'lumen', ...files });
+    const failedFiles = { modelfile: '/runs/t-1/Modelfile', command: 'cd /runs/t-1 && ollama create Bad:Name -f Modelfile' };
+    const { region } = card({
+      get_export_state: () => current,
+      export_to_ollama: () => {
+        current = exportState({ state: 'exporting', model: 'Bad:Name', message: 'creating' });
+        return current;
+      },
+    });
+    await fireEvent.click(await within(region).findByRole('button', { name: 'Export again…' }));
+    await fireEvent.input(within(region).getByLabelText('Model name'), { target: { value: 'Bad:Name' } });
+    await fireEvent.click(within(region).getByRole('button', { name: 'Export to Ollama' }));
+    current = exportState({ state: 'error', model: 'Bad:Name', code: 'ollama_create_failed', error: 'Ollama refused to create Bad:Name', ...failedFiles });
+
+    await findAlert(['Export to Ollama as Bad:Name failed', 'Ollama refused to create Bad:Name'], region);
+    expect(within(region).getByTestId('export-still-there')).toHaveTextContent('Ollama still has lumen from an earlier export');
+    expect(within(region).queryByTestId('ollama-model')).not.toBeInTheDocument();
+    expect(within(region).queryByTestId('ollama-run')).not.toBeInTheDocument();
+    expect(within(region).getByTestId('export-command')).toHaveTextContent('ollama create Bad:Name');
+    expect(within(region).getByRole('button', { name: 'Retry export' })).toBeInTheDocument();
+  });
+
+  it('says before Start when the connected Ollama cannot take the export, and still writes the files', async () => {
+    const connection = new OllamaConnectionStore(async () => unreachable as never);
+    await connection.check();
+    const { backend, region } = card({ export_to_ollama: exportState({ state: 'exporting', message: 'starting' }) }, connection);
+    expect(within(region).getByTestId('export-cannot-import')).toHaveTextContent('Ollama is not reachable');
+    await fireEvent.click(within(region).getByRole('button', { name: 'Export to Ollama' }));
+    expect(backend.callsOf('export_to_ollama')).toHaveLength(1);
+  });
+
+  it('after a reload, shows the last attempt\'s failure, not the model the run had before', async () => {
+    const failed = exportState({ state: 'error', model: 'other', code: 'ollama_unreachable', error: 'Ollama is not reachable', ...files });
+    const backend = fakeBackend({ get_export_state: failed });
+    const run = details({ summary: summary({ ollama_model: 'lumen-t1' }) });
+    render(ResultCard, { status: run.status, details: run, call: backend.call });
+    const region = screen.getByRole('region', { name: 'Ollama' });
+    await findAlert(['Export to Ollama as other failed', 'Ollama is not reachable'], region);
+    expect(within(region).getByTestId('export-still-there')).toHaveTextContent('Ollama still has lumen-t1');
+    expect(within(region).queryByTestId('ollama-run')).not.toBeInTheDocument();
   });
 });
 

@@ -53,9 +53,11 @@ def test_parse_version(text, expected):
 def test_connection_state(ollama_standin):
     state = oc.connection_state(ollama_standin.url)
     assert (state.reachable, state.version, state.host) == (True, "0.35.0", ollama_standin.url)
+    assert state.can_import  # the export card offers every type: the app makes each file itself
     ollama_standin.version = "0.5.1"
     state = oc.connection_state(ollama_standin.url)
     assert state.reachable and "upgrade Ollama to 0.5.5 or newer" in state.message
+    assert not state.can_import
 
 
 def test_connection_state_unreachable_is_quick():
@@ -65,7 +67,7 @@ def test_connection_state_unreachable_is_quick():
     start = time.monotonic()
     state = oc.connection_state(f":{port}")
     assert time.monotonic() - start < 3
-    assert not state.reachable and state.version is None
+    assert not state.reachable and state.version is None and not state.can_import
     assert state.message.startswith(f"Ollama is not reachable at http://127.0.0.1:{port}")
 
 

@@ -21,6 +21,9 @@ class OllamaConnection(Strict):
     version: str | None = None
     host: str = Field(description="The resolved address, e.g. http://127.0.0.1:11434")
     message: str = Field(description="One line for the sidebar: the version, or what to do")
+    can_import: bool = Field(False, description="Creates models from the app's files (reachable, 0.5.5 or newer): "
+                                                "what an export needs; every model file type is made here, so "
+                                                "each one it offers is then accepted")
 
 
 class OllamaHostRequest(Request):

@@ -105,8 +105,10 @@ def connection_state(host: str | None = None, *, timeout: float = CONNECT_TIMEOU
         return OllamaConnection(reachable=False, version=None, host=resolved,
                                 message=unreachable_message(resolved) + detail)
     parsed = parse_version(version)
-    if parsed is not None and parsed < MIN_VERSION:
+    too_old = parsed is not None and parsed < MIN_VERSION
+    if too_old:
         message = f"Ollama {version} at {resolved} is too old: upgrade Ollama to 0.5.5 or newer"
     else:
         message = f"Ollama {version or '(unknown version)'} at {resolved}"
-    return OllamaConnection(reachable=True, version=version or None, host=resolved, message=message)
+    return OllamaConnection(reachable=True, version=version or None, host=resolved, message=message,
+                            can_import=not too_old)

@@ -1136,6 +1136,10 @@ export interface MetricsRequest {
 
 export interface OllamaConnection {
   /**
+   * Creates models from the app's files (reachable, 0.5.5 or newer): what an export needs; every model file type is made here, so each one it offers is then accepted
+   */
+  can_import: boolean;
+  /**
    * The resolved address, e.g. http://127.0.0.1:11434
    */
   host: string;
@@ -1487,6 +1491,7 @@ export const FIELD_DEFAULTS = {
   LimitRequest: { limit: 10 },
   LoraSettings: { alpha: 32, dropout: 0, r: 16 },
   MetricsRequest: { since_step: 0 },
+  OllamaConnection: { can_import: false },
   PickBaseRequest: { folder: false },
   PreviewRequest: { limit: 5 },
   QuantizeOption: { available: true, default: false },

@@ -94,6 +94,7 @@ export class ExportJob {
   readonly trainingId: string;
   readonly #state: Loadable<ExportState | null>;
   readonly #start = new Loadable<ExportState | null>(null, null);
+  #made: string | null = $state(null);
   #call: Invoke;
 
   constructor(trainingId: string, call: Invoke = invoke) {
@@ -128,8 +129,19 @@ export class ExportJob {
     return this.state?.state === 'done' ? this.state.model : null;
   }
 
+  /** The last model an export of this run made, as far as this window saw; a later failed
+   * attempt does not change it (Ollama still has that model). */
+  get madeModel(): string | null {
+    return this.model ?? this.#made;
+  }
+
   async load(): Promise<void> {
     await this.#state.refresh();
+    this.#remember();
+  }
+
+  #remember(): void {
+    if (this.model) this.#made = this.model;
   }
 
   async start(modelName?: string, quantize: QuantizeChoice | null = null): Promise<void> {
@@ -138,6 +150,7 @@ export class ExportJob {
     const args: ExportRequest = { training_id: this.trainingId };
     if (name) args.model_name = name;
     if (quantize) args.quantize = quantize;
+    this.#remember();
     if (await this.#start.run(() => this.#call('export_to_ollama', args))) this.#state.value = this.#start.value;
   }
 
