@@ -270,7 +270,7 @@ def import_dataset(path: str, *, dataset_id: str | None = None, name: str | None
     loaded = datasets.load(source, None, display_path=source.name)
     if not loaded.valid:
         lines = loaded.report_lines()[:5] or [f"{source.name}: no examples"]
-        raise DomainError("; ".join(lines), code="invalid_dataset")
+        raise DomainError("\n".join(lines), code="invalid_dataset")  # one problem a line
     existing = {e.id: e for e in list_dataset_entries()}
     if dataset_id is None:
         dataset_id = _free_id(_slug(source.stem), set(existing))

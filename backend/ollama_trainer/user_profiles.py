@@ -35,7 +35,7 @@ def save(profile: TrainingProfile, *, replace: bool = False) -> TrainingProfile:
         taken = {p.id: p for p in catalog.list_profiles()}
         if profile.id in taken and not replace:
             where = "a shipped profile" if taken[profile.id].source == "builtin" else "one of your profiles"
-            raise DomainError(f"'{profile.id}' is already {where}; choose another id, or replace it",
+            raise DomainError(f"'{profile.id}' is already {where}: choose another id, or edit that profile",
                               code="profile_exists")
         _rewrite(lambda own: [p for p in own if p.id != profile.id] + [profile])
     return catalog.get_profile(profile.id)

@@ -108,7 +108,7 @@ describe('ProfileEditor', () => {
   it('shows the backend’s refusal in a banner and keeps the form', async () => {
     const { onsaved } = editor(
       { mode: 'new' },
-      { save_training_profile: new ApiError('profile_exists', "'quick' is already a shipped profile; choose another id, or replace it") },
+      { save_training_profile: new ApiError('profile_exists', "'quick' is already a shipped profile; choose another id, or edit that profile") },
     );
     await type('Id', 'quick');
     await type('Name', 'Mine');

@@ -37,7 +37,11 @@ describe('error words', () => {
     expect(alert).toHaveTextContent('Обучение не запустилось');
     expect(screen.getByText(ruErrors.job_running)).toBeInTheDocument();
     expect(screen.getByText('a training job is already running: 20250301-100000-ab12')).toHaveClass('detail');
-    expect(alert).toHaveTextContent('job_running');
+    // The raw code only under Details, closed.
+    const details = alert.querySelector('details')!;
+    expect(details).not.toHaveAttribute('open');
+    expect(details).toHaveTextContent('Подробности');
+    expect(details.querySelector('code')).toHaveTextContent('job_running');
   });
 
   it('shows the message alone for a code it has no words for', () => {

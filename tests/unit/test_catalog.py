@@ -46,6 +46,15 @@ def test_import_rejects_a_broken_file_and_names_the_line(tmp_path):
     assert all(d.id != "bad" for d in catalog.list_dataset_entries())
 
 
+def test_import_says_each_problem_on_a_line_of_its_own(tmp_path):
+    src = tmp_path / "bad.jsonl"
+    src.write_text('{oops\n{"messages": []}\n[1, 2\n')
+    with pytest.raises(DomainError) as exc:
+        catalog.import_dataset(str(src))
+    lines = exc.value.message.splitlines()
+    assert len(lines) >= 2 and all("bad.jsonl:" in line for line in lines) and ";" not in exc.value.message
+
+
 def test_import_cannot_shadow_a_builtin(tmp_path):
     src = tmp_path / "identity-demo.jsonl"
     src.write_text('{"text": "hello"}\n')

@@ -121,6 +121,8 @@ def test_crlf_errors_read_the_same_as_lf_errors(tmp_path):
     assert only_error(crlf) == only_error(lf)
     assert only_error(crlf).line == 2
     assert "Unterminated string" in only_error(crlf).message
+    # json's "Unterminated string starting at" and the column: "at" once.
+    assert "starting at column" in only_error(crlf).message and " at at " not in only_error(crlf).message
 
 
 def test_blank_lines_are_ignored_and_line_numbers_still_count_them(tmp_path):

@@ -57,7 +57,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     for err in exc.errors()[:5]:
         loc = ".".join(str(p) for p in err["loc"]) or "arguments"
         parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
+    return "\n".join(parts)  # one problem a line
 
 
 def dispatch(commands: object, name: str, args: Any) -> Any:

@@ -83,7 +83,9 @@ def parse_records(data: bytes) -> Iterator[Record | DatasetIssue]:
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield DatasetIssue(line=number, message=f"invalid JSON: {exc.msg} at column {exc.colno}")
+            # Some of json's messages end in "at" ("Unterminated string starting at"): one "at".
+            what = exc.msg.removesuffix(" at")
+            yield DatasetIssue(line=number, message=f"invalid JSON: {what} at column {exc.colno}")
             continue
         except RecursionError:
             yield DatasetIssue(line=number, message="invalid JSON: nested too deeply")

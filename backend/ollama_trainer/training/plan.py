@@ -43,7 +43,7 @@ def check_dataset(entry: DatasetEntry):
         lines = loaded.report_lines()[:5] or [f"{entry.path}: no examples"]
         more = len(loaded.errors) - len(lines)
         raise DomainError(
-            f"dataset '{entry.id}' has errors: " + "; ".join(lines) + (f" (and {more} more)" if more > 0 else ""),
+            f"dataset '{entry.id}' has errors:\n" + "\n".join(lines) + (f"\n(and {more} more)" if more > 0 else ""),
             code="invalid_dataset",
         )
     return loaded

@@ -17,6 +17,7 @@ export const common = {
   'error.retry': 'Try again',
   'error.http': 'The app answered with HTTP error {status}. Reload the page; restart the app if it happens again.',
   'error.dismiss': 'Dismiss',
+  'error.details': 'Details',
   'error.unreachable':
     'Cannot reach the Ollama Trainer backend ({detail}). Is the app still running?',
   'error.noBridge':

@@ -19,6 +19,7 @@ export const common: Record<keyof typeof en, string> = {
   'error.retry': 'Повторить',
   'error.http': 'Приложение ответило ошибкой HTTP {status}. Перезагрузите страницу; если повторится, перезапустите приложение.',
   'error.dismiss': 'Закрыть',
+  'error.details': 'Подробности',
   'error.unreachable': 'Нет связи с Ollama Trainer ({detail}). Приложение ещё работает?',
   'error.noBridge':
     'У этой страницы нет связи с приложением: откройте её из Ollama Trainer (окно или режим --browser).',
