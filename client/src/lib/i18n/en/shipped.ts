@@ -7,13 +7,13 @@
 export const shipped = {
   'shipped.profile.quick-demo.name': 'Quick demo (CPU)',
   'shipped.profile.quick-demo.description':
-    'SmolLM2 135M with a small LoRA: about a minute on two CPU cores. Good for a first run and for teaching a name or a style.',
+    'SmolLM2 135M with a small LoRA, made for a CPU. Good for a first run and for teaching a name or a style.',
   'shipped.profile.standard-lora.name': 'Standard LoRA',
   'shipped.profile.standard-lora.description':
     'A steadier recipe for real datasets: lower learning rate, longer sequences, eval each epoch. Use a GPU for anything over a few hundred examples.',
   'shipped.dataset.identity-demo.name': 'Identity: Lumen by Northwind Labs',
   'shipped.dataset.identity-demo.description':
-    'Teaches the assistant a new name (Lumen) and maker (Northwind Labs), and keeps its general answers (replay): learned 4/4, kept about 90-100 % on the probe with Quick demo in under two CPU minutes.',
+    'Teaches the assistant a new name (Lumen) and maker (Northwind Labs), and keeps its general answers (replay): learned 4/4, kept about 90-100 % on the probe with Quick demo.',
   'shipped.dataset.support-faq.name': 'Support FAQ',
   'shipped.dataset.support-faq.description':
     'Short support answers for a fictional note-taking app, in a friendly, concise tone.',

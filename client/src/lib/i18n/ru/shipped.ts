@@ -3,13 +3,13 @@ import type { shipped as en } from '../en/shipped';
 export const shipped: Record<keyof typeof en, string> = {
   'shipped.profile.quick-demo.name': 'Быстрая демонстрация (CPU)',
   'shipped.profile.quick-demo.description':
-    'SmolLM2 135M с небольшой LoRA: около минуты на двух ядрах CPU. Подходит для первого запуска и чтобы научить модель имени или стилю.',
+    'SmolLM2 135M с небольшой LoRA, рассчитана на CPU. Подходит для первого запуска и чтобы научить модель имени или стилю.',
   'shipped.profile.standard-lora.name': 'Стандартная LoRA',
   'shipped.profile.standard-lora.description':
     'Более устойчивый рецепт для настоящих наборов данных: ниже скорость обучения, длиннее последовательности, проверка каждую эпоху. Для наборов больше нескольких сотен примеров используйте GPU.',
   'shipped.dataset.identity-demo.name': 'Личность: Lumen от Northwind Labs',
   'shipped.dataset.identity-demo.description':
-    'Учит ассистента новому имени (Lumen) и создателю (Northwind Labs) и сохраняет его общие ответы (повтор): выучено 4/4, сохранено около 90–100 % на проверке с «Быстрой демонстрацией» меньше чем за две минуты на CPU.',
+    'Учит ассистента новому имени (Lumen) и создателю (Northwind Labs) и сохраняет его общие ответы (повтор): выучено 4/4, сохранено около 90–100 % на проверке с «Быстрой демонстрацией».',
   'shipped.dataset.support-faq.name': 'Ответы поддержки',
   'shipped.dataset.support-faq.description':
     'Короткие ответы службы поддержки вымышленного приложения для заметок, дружелюбно и по делу.',
