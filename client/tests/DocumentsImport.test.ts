@@ -175,10 +175,12 @@ describe('DocumentsImport: the form', () => {
     expect(note).toHaveTextContent('not to answer questions about them');
     expect(screen.getByLabelText('Teacher model')).toHaveValue('');
     await fill('/docs/guide');
-    // No preview without a teacher; text chunks can still be made.
+    // No preview without a teacher, and it says why; text chunks can still be made, and the
+    // teacher's own field is not asked.
     expect(previewButton()).toBeDisabled();
+    expect(previewButton()).toHaveAccessibleDescription(/choose a teacher to preview/);
     expect(runButton()).toBeEnabled();
-    expect(screen.getByLabelText('Pairs per chunk')).toBeDisabled();
+    expect(screen.queryByLabelText('Pairs per chunk')).not.toBeInTheDocument();
   });
 
   it('checks the id, the chunking bounds and a built-in id before anything is sent', async () => {
@@ -202,7 +204,7 @@ describe('DocumentsImport: the form', () => {
     expect(screen.getByText('At most half the chunk size: 50.')).toBeInTheDocument();
     expect(runButton()).toBeDisabled();
     await fireEvent.input(screen.getByLabelText('Overlap (tokens)'), { target: { value: '10' } });
-    await fireEvent.input(screen.getByLabelText('Pairs per chunk'), { target: { value: '50' } });
+    await fireEvent.input(await screen.findByLabelText('Pairs per chunk'), { target: { value: '50' } });
     expect(screen.getByText('A whole number from 1 to 20.')).toBeInTheDocument();
     expect(runButton()).toBeDisabled();
     expect(backend.callsOf('start_documents_job')).toHaveLength(0);

@@ -97,7 +97,8 @@ export class DocumentsImportStore {
       datasetId: DATASET_ID.test(this.datasetId) ? null : t('docs.id.invalid'),
       chunkTokens: number('chunkTokens', this.chunkTokens),
       overlapTokens: overlap,
-      pairsPerChunk: number('pairsPerChunk', this.pairsPerChunk),
+      // The teacher's own field: without a teacher it is not asked, nor checked.
+      pairsPerChunk: this.teacher ? number('pairsPerChunk', this.pairsPerChunk) : null,
     };
   }
 
@@ -114,7 +115,7 @@ export class DocumentsImportStore {
       teacher: this.teacher || null,
       chunk_tokens: this.chunkTokens,
       overlap_tokens: this.overlapTokens,
-      pairs_per_chunk: this.pairsPerChunk,
+      pairs_per_chunk: this.teacher ? this.pairsPerChunk : DEFAULTS.pairs_per_chunk,
     };
     const name = this.name.trim();
     if (name) request.name = name;

@@ -31,6 +31,7 @@ export const documents = {
   'docs.number.invalid': 'A whole number from {min} to {max}.',
   'docs.overlap.tooLarge': 'At most half the chunk size: {max}.',
   'docs.preview': 'Preview',
+  'docs.preview.needsTeacher': 'Preview shows the pairs a teacher writes: choose a teacher to preview. Without one, Make the dataset cuts the documents into text chunks.',
   'docs.previewing': 'Previewing…',
   'docs.previewingLabel': 'Asking the teacher about the first chunks',
   'docs.previewingText': '{teacher} is writing pairs for the first chunks…',

@@ -33,6 +33,7 @@ export const documents: Record<keyof typeof en, string> = {
   'docs.number.invalid': 'Целое число от {min} до {max}.',
   'docs.overlap.tooLarge': 'Не больше половины фрагмента: {max}.',
   'docs.preview': 'Предпросмотр',
+  'docs.preview.needsTeacher': 'Предпросмотр показывает пары, которые пишет учитель: выберите учителя. Без него «Собрать набор» разрежет документы на фрагменты текста.',
   'docs.previewing': 'Предпросмотр…',
   'docs.previewingLabel': 'Учитель читает первые фрагменты',
   'docs.previewingText': '{teacher} пишет пары для первых фрагментов…',
