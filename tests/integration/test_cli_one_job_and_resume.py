@@ -67,6 +67,10 @@ def test_a_cli_train_never_runs_beside_the_apps(data_home, tiny_model, tmp_path)
     assert app.wait(running, 300).status == "done"
     later = next(s for s in history.recent(5) if s.training_id != running)
     assert spans(later.training_id)[0] >= spans(running)[1] - 0.5  # it began after the first had ended
+    # Its time in the history is when it started, not when it was queued.
+    from datetime import datetime
+
+    assert datetime.fromisoformat(later.started_at).timestamp() >= spans(running)[1] - 1
 
 
 def test_ctrl_c_then_the_printed_resume_command_reach_the_asked_epochs(data_home, tiny_model, tmp_path):

@@ -137,6 +137,11 @@ class TrainingManager:
                         job.ticket.drop()
                         job.status.status, job.status.queue_position = "preparing", None
                         job.status.message = "starting the trainer"
+                        # A run's time is when it started, not when it was queued (job.json is
+                        # what the worker, the history and the run page read it from).
+                        job.spec = job.spec.model_copy(update={"started_at": now_iso()})
+                        job.folder.write_job(job.spec)
+                        job.status.started_at = job.spec.started_at
                     self._spawn(job)
                     return
             self._queued(job)
