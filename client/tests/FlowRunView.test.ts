@@ -56,6 +56,15 @@ describe('FlowRunView', () => {
     expect(backend.callsOf('get_training_status')).toHaveLength(3);
   });
 
+  it('says that a TRAIN step started while another training runs waits in line, and its place', async () => {
+    open({
+      get_flow_run: running(),
+      get_training_status: status({ training_id: 't-7', status: 'queued', queue_position: 1, epoch: 0, step: 0, total_steps: 0 }),
+    });
+    const train = await screen.findByText(/waits in line \(place 1\)/);
+    expect(train).toHaveTextContent('it starts when the running training ends');
+  });
+
   it('shows outputs (long ones shortened) and step errors', async () => {
     const longPath = `/home/me/${'x'.repeat(120)}/adapter`;
     open({

@@ -53,6 +53,7 @@ export const flows = {
   'flowRun.training': 'Training',
   'flowRun.trainingLive': '{status} — epoch {epoch} / {epochs}, step {step} / {steps}',
   'flowRun.trainingLoss': ', loss {loss}',
+  'flowRun.queued': 'waits in line (place {place}): it starts when the running training ends',
   'flowRun.openTraining': 'Open training',
   'flowRun.cancel': 'Cancel run',
   'flowRun.cancelConfirm': 'Cancel this flow run? The running step stops and the later steps are skipped.',

@@ -56,6 +56,7 @@ export const flows: Record<keyof typeof en, string> = {
   'flowRun.training': 'Обучение',
   'flowRun.trainingLive': '{status} — эпоха {epoch} / {epochs}, шаг {step} / {steps}',
   'flowRun.trainingLoss': ', потери {loss}',
+  'flowRun.queued': 'ждёт в очереди (место {place}): начнётся, когда закончится текущее обучение',
   'flowRun.openTraining': 'Открыть обучение',
   'flowRun.cancel': 'Отменить запуск',
   'flowRun.cancelConfirm': 'Отменить запуск сценария? Текущий шаг остановится, следующие будут пропущены.',
