@@ -78,19 +78,24 @@ describe('CompareView', () => {
     expect(backend.callsOf('compare_runs')).toEqual([{ training_ids: ['r1', 'r2'] }]);
 
     const settings = screen.getByRole('region', { name: 'Settings' });
-    const epochs = within(settings).getByRole('rowheader', { name: /epochs/ }).closest('tr')!;
+    // Settings in words; only the differing ones until "Differences only" is unticked.
+    const epochs = within(settings).getByRole('rowheader', { name: /^Epochs/ }).closest('tr')!;
     expect(epochs).toHaveAttribute('data-differs', 'true');
     expect(within(epochs).getByText('differs')).toBeInTheDocument();
     expect(within(epochs).getAllByRole('cell').map((c) => c.textContent)).toEqual(['1', '3']);
-    const rate = within(settings).getByRole('rowheader', { name: /learning_rate/ }).closest('tr')!;
+    expect(within(settings).getAllByRole('rowheader')).toHaveLength(2);
+    const only = within(settings).getByRole('checkbox', { name: 'Differences only' });
+    expect(only).toBeChecked();
+    await fireEvent.click(only);
+    const rate = within(settings).getByRole('rowheader', { name: /^Learning rate/ }).closest('tr')!;
     expect(rate).not.toHaveAttribute('data-differs');
     expect(within(rate).queryByText('differs')).not.toBeInTheDocument();
     expect(settings).toHaveTextContent('2 of 3 settings differ');
     // The differing settings come first.
     expect(within(settings).getAllByRole('rowheader').map((h) => h.textContent?.trim())).toEqual([
-      'epochs differs',
-      'lora.r differs',
-      'learning_rate',
+      'Epochs differs',
+      'LoRA rank (r) differs',
+      'Learning rate',
     ]);
 
     const results = screen.getByRole('region', { name: 'Scores and answers' });

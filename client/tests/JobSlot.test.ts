@@ -128,7 +128,7 @@ describe('TrainingPanel: Start while another process trains', () => {
 
     await waitFor(() => expect(backend.callsOf('start_training_job')).toHaveLength(2));
     expect(backend.callsOf('start_training_job')[1]).toMatchObject({ profile_id: 'quick', dataset_id: 'lumen', queue: true });
-    expect(await screen.findByText('waiting for the running job to end (place 1 in line)')).toBeInTheDocument();
+    expect(await screen.findByText('Waiting for the running job to end (place 1 in line)')).toBeInTheDocument();
     expect(document.querySelector('[role="status"][data-state="queued"]')).toHaveTextContent('queued');
     expect(screen.queryByRole('group', { name: 'Wait in line' })).not.toBeInTheDocument();
 

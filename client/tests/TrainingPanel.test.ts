@@ -160,7 +160,7 @@ describe('TrainingPanel: starting', () => {
     await vi.waitFor(() => expect(backend.callsOf('start_training_job')).toHaveLength(1));
     expect(backend.callsOf('start_training_job')[0]).toMatchObject({ profile_id: 'quick', dataset_id: 'lumen', queue: true });
     const line = await screen.findByRole('region', { name: 'Waiting in line' });
-    expect(await within(line).findByText('waiting for the running job to end (place 1 in line)')).toBeInTheDocument();
+    expect(await within(line).findByText('Waiting for the running job to end (place 1 in line)')).toBeInTheDocument();
     // the running job stays in its own card, and one run waiting is enough
     expect(within(screen.getByRole('region', { name: 'Current run' })).getByText('running')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Queue it' })).toBeDisabled();
@@ -375,7 +375,7 @@ describe('TrainingPanel: after a reload', () => {
     });
 
     const line = await screen.findByRole('region', { name: 'Waiting in line' });
-    expect(await within(line).findByText('waiting for the running job to end (place 1 in line)')).toBeInTheDocument();
+    expect(await within(line).findByText('Waiting for the running job to end (place 1 in line)')).toBeInTheDocument();
     expect(within(line).getByRole('link', { name: 'Open run details' })).toHaveAttribute('href', '#/training/q-2');
   });
 });

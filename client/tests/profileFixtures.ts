@@ -30,7 +30,7 @@ export const baseList: BaseModelList = {
       trainable: false,
       reason: 'a vision model: the app trains text models only',
     }),
-    base({ source: 'smollm2-135m-instruct', name: 'SmolLM2 135M Instruct (builtin)', kind: 'builtin' }),
+    base({ source: 'smollm2-135m-instruct', name: 'SmolLM2 135M Instruct', kind: 'builtin' }),
   ],
   store: '/home/me/.ollama/models',
   note: null,

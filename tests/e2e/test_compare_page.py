@@ -20,6 +20,8 @@ def train(page, epochs: int) -> None:
     start = page.get_by_role("button", name="Start Training")
     expect(start).to_be_enabled()
     start.click()
+    # The page may still show the last run's Result (a reload keeps it): this run's replaces it.
+    expect(page.get_by_role("region", name="Result")).to_have_count(0, timeout=LONG)
     expect(page.get_by_role("region", name="Result")).to_be_visible(timeout=LONG)
 
 
@@ -93,11 +95,13 @@ def test_rename_select_and_compare_two_runs(data_home, tiny_model, tmp_path, pag
         assert page.locator('[data-testid="compare-chart"] canvas').count() > 0
 
         settings = page.get_by_role("region", name="Settings")
-        epochs = settings.locator("tr", has=page.get_by_role("rowheader", name=re.compile(r"^epochs")))
+        epochs = settings.locator("tr", has=page.get_by_role("rowheader", name=re.compile(r"^Epochs")))
         expect(epochs).to_have_attribute("data-differs", "true")
         expect(epochs.get_by_text("differs")).to_be_visible()
         expect(epochs.get_by_role("cell")).to_have_text(["2", "1"])
-        same = settings.locator("tr", has=page.get_by_role("rowheader", name=re.compile(r"^learning_rate")))
+        expect(settings.get_by_role("rowheader", name=re.compile(r"^Learning rate"))).to_have_count(0)
+        settings.get_by_role("checkbox", name="Differences only").uncheck()  # the rest too
+        same = settings.locator("tr", has=page.get_by_role("rowheader", name=re.compile(r"^Learning rate")))
         expect(same).not_to_have_attribute("data-differs", "true")
 
         page.get_by_role("radio", name="By tokens").check()

@@ -53,7 +53,7 @@ def list_bases() -> BaseModelList:
     builtin = bases.resolve(bases.BUILTIN_ID)
     header = _header(builtin.gguf, None)
     out.append(BaseModelInfo(
-        source=bases.BUILTIN_ID, name="SmolLM2 135M Instruct (builtin)", kind="builtin",
+        source=bases.BUILTIN_ID, name="SmolLM2 135M Instruct", kind="builtin",  # the kind says it ships
         architecture=builtin.architecture, family=builtin.architecture,
         parameter_size=gguf_info.size_label(builtin.parameters or 0), quantization=header.file_type,
         trainable=True, reason=None, chat_format=builtin.chat_format, path=builtin.gguf, **_memory(_shape(header))))

@@ -24,6 +24,7 @@ def show_bases(found) -> None:
     for b in found.bases:
         facts = ", ".join(x for x in (b.family or b.architecture, b.parameter_size, b.quantization) if x)
         state = "trainable here" if b.trainable else f"not trainable: {b.reason}"
-        print(f"{b.source:<32} {b.name}  [{facts}]  {state}")
+        name = f"{b.name} (builtin)" if b.kind == "builtin" else b.name
+        print(f"{b.source:<32} {name}  [{facts}]  {state}")
     if found.note:
         print(f"({found.note})")

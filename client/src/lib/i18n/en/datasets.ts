@@ -2,6 +2,8 @@ export const datasets = {
   'import.title': 'Add a dataset…',
   'import.intro': 'A JSON-lines file (.jsonl), one example a line: chat messages, instruction/input/output, prompt/completion or text.',
   'import.file': 'Choose a .jsonl file',
+  'import.chooseFile': 'Choose file…',
+  'import.noFile': 'No file chosen',
   'import.path': 'Path to a .jsonl file',
   'import.pathOr': 'Or the path to a .jsonl file on this computer',
   'import.browse': 'Browse…',

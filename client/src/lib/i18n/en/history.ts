@@ -76,6 +76,7 @@ export const history = {
   'compare.differs': 'differs',
   'compare.differing': '{n} of {total} settings differ; they are marked “differs”.',
   'compare.allSame': 'All settings are the same.',
+  'compare.differencesOnly': 'Differences only',
   'compare.results': 'Scores and answers',
   'compare.status': 'Status',
   'compare.finalLoss': 'Last training loss',

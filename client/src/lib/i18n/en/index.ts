@@ -9,16 +9,21 @@ import { flows } from './flows';
 import { flowWords } from './flowWords';
 import { history } from './history';
 import { profiles } from './profiles';
+import { settingWords } from './settingWords';
 import { shipped } from './shipped';
+import { statusWords } from './statusWords';
 import { training } from './training';
 
 export { type ErrorWords, errors } from './errors';
 
 /** Each area's table; a key belongs to exactly one (tests/i18n.test.ts checks). */
-export const areas = { common, profiles, datasets, documents, training, history, flows, flowWords, shipped } as const;
+export const areas = {
+  common, profiles, datasets, documents, training, history, flows, flowWords, settingWords, shipped, statusWords,
+} as const;
 
 export const en = {
-  ...common, ...profiles, ...datasets, ...documents, ...training, ...history, ...flows, ...flowWords, ...shipped,
+  ...common, ...profiles, ...datasets, ...documents, ...training, ...history, ...flows, ...flowWords, ...settingWords,
+  ...shipped, ...statusWords,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -76,6 +76,7 @@ export const profiles = {
   'bases.listLabel': 'Base models on this machine',
   'bases.loading': 'Looking for base models…',
   'bases.failed': 'The base models could not be listed',
+  'bases.builtin': 'Ships with the app',
   'bases.trainable': 'Trainable here',
   'bases.notTrainable': 'Not trainable here',
   'bases.path': 'Or the path of a .gguf file or a safetensors folder',

@@ -4,6 +4,8 @@ export const datasets: Record<keyof typeof en, string> = {
   'import.title': 'Добавить набор данных…',
   'import.intro': 'Файл JSON Lines (.jsonl), по примеру в строке: сообщения чата, instruction/input/output, prompt/completion или text.',
   'import.file': 'Выберите файл .jsonl',
+  'import.chooseFile': 'Выбрать файл…',
+  'import.noFile': 'Файл не выбран',
   'import.path': 'Путь к файлу .jsonl',
   'import.pathOr': 'Или путь к файлу .jsonl на этом компьютере',
   'import.browse': 'Обзор…',

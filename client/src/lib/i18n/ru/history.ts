@@ -78,6 +78,7 @@ export const history: Record<keyof typeof en, string> = {
   'compare.differs': 'отличается',
   'compare.differing': 'Отличаются {n} из {total} настроек; они помечены «отличается».',
   'compare.allSame': 'Все настройки одинаковы.',
+  'compare.differencesOnly': 'Только различия',
   'compare.results': 'Оценки и ответы',
   'compare.status': 'Состояние',
   'compare.finalLoss': 'Последние потери обучения',

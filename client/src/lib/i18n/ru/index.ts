@@ -8,11 +8,14 @@ import { flows } from './flows';
 import { flowWords } from './flowWords';
 import { history } from './history';
 import { profiles } from './profiles';
+import { settingWords } from './settingWords';
 import { shipped } from './shipped';
+import { statusWords } from './statusWords';
 import { training } from './training';
 
 export { errors } from './errors';
 
 export const ru: Messages = {
-  ...common, ...profiles, ...datasets, ...documents, ...training, ...history, ...flows, ...flowWords, ...shipped,
+  ...common, ...profiles, ...datasets, ...documents, ...training, ...history, ...flows, ...flowWords, ...settingWords,
+  ...shipped, ...statusWords,
 };

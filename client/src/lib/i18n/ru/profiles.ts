@@ -78,6 +78,7 @@ export const profiles: Record<keyof typeof en, string> = {
   'bases.listLabel': 'Базовые модели на этом компьютере',
   'bases.loading': 'Поиск базовых моделей…',
   'bases.failed': 'Не удалось получить список базовых моделей',
+  'bases.builtin': 'Поставляется с приложением',
   'bases.trainable': 'Можно обучать здесь',
   'bases.notTrainable': 'Нельзя обучать здесь',
   'bases.path': 'Или путь к файлу .gguf или папке safetensors',
