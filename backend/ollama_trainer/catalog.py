@@ -337,6 +337,7 @@ def preview_dataset(dataset_id: str, limit: int = 5) -> DatasetPreview:
 
     entry = get_dataset_entry(dataset_id)
     loaded = datasets.load(entry.path, entry.format)
-    rows = [PreviewRow(line=ex.get("line", i + 1), messages=to_chat_messages(ex), text=ex.get("text"))
+    rows = [PreviewRow(line=ex.get("line", i + 1), messages=to_chat_messages(ex), text=ex.get("text"),
+                       rejected=ex.get("rejected"))
             for i, ex in enumerate(loaded.examples[:limit])]
     return DatasetPreview(id=dataset_id, rows=rows, total=len(loaded.examples))

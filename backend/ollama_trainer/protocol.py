@@ -179,6 +179,10 @@ class Eval(_Event):
     step: int
     eval_loss: float | None = None
     best: bool = Field(False, description="The lowest eval loss so far: its adapter is kept")
+    reward_margin: float | None = Field(None, description="Preference pairs: the chosen answers' mean reward "
+                                                          "minus the rejected's (DPO, ORPO)")
+    pref_accuracy: float | None = Field(None, description="Preference pairs: the share whose chosen answer is "
+                                                          "rewarded above the rejected")
 
 
 class Checkpoint(_Event):
@@ -195,7 +199,7 @@ class Stage(_Event):
     every few seconds while it works, so a slow stage is never mistaken for a hung trainer."""
 
     event: Literal["stage"] = "stage"
-    stage: Literal["replay", "samples", "probe", "model_file"]
+    stage: Literal["replay", "reference", "samples", "probe", "model_file"]
     message: str = ""
     done: int | None = Field(None, description="Answers (or tensors) finished so far")
     total: int | None = Field(None, description="Answers (or tensors) in all")

@@ -8,6 +8,7 @@ import argparse
 from ollama_trainer import catalog
 from ollama_trainer.cli import documents
 from ollama_trainer.cli.common import listing, resolve_dataset, show_broken
+from ollama_trainer.datasets.formats import FORMATS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = dsub.add_parser("check", help="validate a dataset: exit 0 when valid, 2 when not",
                         description="Validate a dataset by catalog id or .jsonl path and print every problem.")
     c.add_argument("dataset", metavar="PATH_OR_ID")
-    c.add_argument("--format", choices=["chat", "alpaca", "prompt_completion", "text"], help="override detection")
+    c.add_argument("--format", choices=list(FORMATS), help="override detection")
     c.set_defaults(handler=cmd_dataset_check)
     documents.register(dsub)
 

@@ -21,7 +21,7 @@ def _check_id(value: str) -> str:
 
 Id = Annotated[str, AfterValidator(_check_id)]
 Device = Literal["auto", "cpu", "cuda", "mps"]
-DatasetFormat = Literal["chat", "alpaca", "prompt_completion", "text"]
+DatasetFormat = Literal["chat", "alpaca", "prompt_completion", "text", "preference"]
 TrainingState = Literal[
     "idle", "queued", "preparing", "running", "exporting", "done", "error", "cancelled", "interrupted"
 ]

@@ -111,7 +111,9 @@ class PreviewRequest(Request):
 
 class PreviewRow(Strict):
     line: int
-    messages: list[dict] | None = Field(None, description="[{role, content}] of a chat-like example")
+    messages: list[dict] | None = Field(None, description="[{role, content}] of a chat-like example (a "
+                                                          "preference pair's prompt and chosen answer)")
+    rejected: str | None = Field(None, description="A preference pair's rejected answer")
     text: str | None = Field(None, description="A text example's text")
 
 

@@ -54,6 +54,12 @@ class TrainingProfile(Strict):
         "auto", description="How the frozen base weights are held: bf16, or nf4 (4-bit QLoRA, on a CUDA GPU with "
                             "bitsandbytes); auto = nf4 on a GPU when bf16 would not fit")
     system_prompt: str | None = None
+    preference_loss: Literal["dpo", "orpo", "sft"] = Field(
+        "dpo", description="How a preference dataset's pairs train: dpo (the chosen answer made likelier than the "
+                           "rejected, against the base: the adapter disabled), orpo (no reference; also learns the "
+                           "chosen answers) or sft (the chosen answers alone)")
+    beta: float = Field(0.1, gt=0, le=10, description="DPO/ORPO: how strongly the pairs pull (higher: further from "
+                                                      "the base)")
     stall_timeout_s: int = Field(900, ge=5, le=86400,
                                  description="A trainer silent this long (no event) is stopped as hung")
     auto_export: bool = False
@@ -151,6 +157,10 @@ class TrainingStatus(Strict):
     total_steps: int = 0
     loss: float | None = None
     eval_loss: float | None = None
+    pref_accuracy: float | None = Field(None, description="Preference runs, at the last evaluation: the share of "
+                                                          "held-out pairs whose chosen answer is rewarded above the "
+                                                          "rejected")
+    reward_margin: float | None = Field(None, description="... the chosen answers' mean reward minus the rejected's")
     tokens_per_s: float | None = None
     eta_s: float | None = None
     message: str = ""
@@ -257,6 +267,10 @@ class RunScores(Strict):
     kept_rows: list[KeptRow] = Field(default_factory=list)
     markers: list[str] = Field(default_factory=list, description="Words that mark the taught material")
     replay_examples: int = Field(0, description="Base answers mixed into the training data")
+    pairs: int = Field(0, description="Preference runs: the held-out answer pairs (the eval split)")
+    pairs_before: float | None = Field(None, description="Of the held-out pairs, the share whose chosen answer the "
+                                                         "base prefers (a higher mean token log-prob)")
+    pairs_after: float | None = Field(None, description="... the share whose chosen answer the trained model prefers")
 
 
 class SampleAnswer(Strict):

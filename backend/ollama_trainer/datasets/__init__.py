@@ -1,4 +1,4 @@
-"""Datasets: read a JSONL file in one of four formats, normalise its records, validate them.
+"""Datasets: read a JSONL file in one of five formats, normalise its records, validate them.
 
 Public API (used by the catalog, the CLI, the worker and the INDEX flow step):
 
@@ -9,7 +9,8 @@ Public API (used by the catalog, the CLI, the worker and the INDEX flow step):
 
     LoadedDataset.examples: list[Example]; Example is a dict, either
         {"messages": [{"role": "system"|"user"|"assistant", "content": str}, ...], "line": int}
-        or {"text": str, "line": int} for the plain `text` format.
+        or {"text": str, "line": int} for the plain `text` format, or for a `preference` record
+        {"messages": [the prompt], "chosen": str, "rejected": str, "line": int}.
 
     LoadedDataset: path, format (the one used), detected_format, examples, errors, warnings,
         valid (no errors and at least one example), report_lines() -> ["path:line: message"].
@@ -20,7 +21,7 @@ Public API (used by the catalog, the CLI, the worker and the INDEX flow step):
     index_folder(source_dir, ...) -> (records, report): .md/.txt documents as text records.
 """
 
-from ollama_trainer.datasets.examples import prompt_of, to_chat_messages
+from ollama_trainer.datasets.examples import is_pair, prompt_of, to_chat_messages
 from ollama_trainer.datasets.index import index_folder
 from ollama_trainer.datasets.loader import MAX_ISSUES, LoadedDataset, check_lengths, load
 from ollama_trainer.datasets.reader import DatasetReadError
@@ -31,6 +32,7 @@ __all__ = [
     "LoadedDataset",
     "check_lengths",
     "index_folder",
+    "is_pair",
     "load",
     "prompt_of",
     "to_chat_messages",

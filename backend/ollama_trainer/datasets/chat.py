@@ -15,22 +15,25 @@ from ollama_trainer.datasets.reader import json_type
 ROLES = ("system", "user", "assistant")
 
 
-def check_messages(value: object, line: int) -> tuple[list[dict] | None, list[DatasetIssue]]:
-    """Return (normalised messages, []) for a good conversation, else (None, issues)."""
+def check_messages(value: object, line: int, *, field: str = "messages",
+                   last: str = "assistant") -> tuple[list[dict] | None, list[DatasetIssue]]:
+    """Return (normalised messages, []) for a good conversation, else (None, issues). `field`
+    names the list in the issues; `last` is whose turn ends it (a preference record's prompt
+    ends with the user's)."""
 
     def issue(field: str, message: str) -> DatasetIssue:
         return DatasetIssue(line=line, field=field, message=message)
 
     if not isinstance(value, list):
-        return None, [issue("messages", f"must be an array of messages, not {json_type(value)}")]
+        return None, [issue(field, f"must be an array of messages, not {json_type(value)}")]
     if not value:
-        return None, [issue("messages", "no messages (expected user and assistant turns)")]
+        return None, [issue(field, "no messages (expected user and assistant turns)")]
 
     issues: list[DatasetIssue] = []
     messages: list[dict] = []
     roles_ok = True
     for index, item in enumerate(value):
-        where = f"messages[{index}]"
+        where = f"{field}[{index}]"
         if not isinstance(item, dict):
             issues.append(issue(where, f"must be an object with role and content, not {json_type(item)}"))
             roles_ok = False
@@ -54,17 +57,17 @@ def check_messages(value: object, line: int) -> tuple[list[dict] | None, list[Da
         messages.append({"role": role, "content": content})
 
     if roles_ok:
-        order = _check_order([m["role"] for m in messages])
+        order = _check_order([m["role"] for m in messages], field, last)
         if order:
             issues.append(issue(*order))
     return (None, issues) if issues else (messages, [])
 
 
-def _check_order(roles: list[str]) -> tuple[str, str] | None:
+def _check_order(roles: list[str], name: str = "messages", last: str = "assistant") -> tuple[str, str] | None:
     """The first (field, message) that breaks the turn order, or None."""
     expected = "user"
     for index, role in enumerate(roles):
-        field = f"messages[{index}].role"
+        field = f"{name}[{index}].role"
         if role == "system":
             if index != 0:
                 return field, "a system message may only come first"
@@ -75,8 +78,8 @@ def _check_order(roles: list[str]) -> tuple[str, str] | None:
                 "(user and assistant turns alternate, starting with user)"
             )
         expected = "assistant" if role == "user" else "user"
-    if "assistant" not in roles:
-        return "messages", "no assistant message"
-    if roles[-1] != "assistant":
-        return f"messages[{len(roles) - 1}].role", "the last message must be from the assistant"
+    if last not in roles:
+        return name, f"no {last} message"
+    if roles[-1] != last:
+        return f"{name}[{len(roles) - 1}].role", f"the last message must be from the {last}"
     return None

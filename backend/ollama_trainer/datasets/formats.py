@@ -1,12 +1,14 @@
-"""The four record formats: detection from a record's keys and normalisation to examples.
+"""The record formats: detection from a record's keys and normalisation to examples.
 
+    preference         {"prompt"?, "chosen", "rejected", "system"?} (preference.py)
     chat               {"messages": [{"role", "content"}, ...]}
     alpaca             {"instruction", "input"?, "output", "system"?}
     prompt_completion  {"prompt", "completion", "system"?}
     text               {"text"}
 
 chat, alpaca and prompt_completion become `{"messages": [...], "line": n}`; text becomes
-`{"text": str, "line": n}`. Keys a format does not use are ignored.
+`{"text": str, "line": n}`; preference becomes `{"messages": [the prompt], "chosen": str,
+"rejected": str, "line": n}`. Keys a format does not use are ignored.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from typing import get_args
 
 from ollama_trainer.contracts import DatasetFormat, DatasetIssue
+from ollama_trainer.datasets import preference
 from ollama_trainer.datasets.chat import check_messages
 from ollama_trainer.datasets.reader import json_type
 
@@ -21,6 +24,7 @@ FORMATS: tuple[DatasetFormat, ...] = get_args(DatasetFormat)
 
 # The keys that identify each format, in detection order (first match wins).
 FORMAT_KEYS: dict[DatasetFormat, tuple[str, ...]] = {
+    "preference": ("chosen", "rejected"),
     "chat": ("messages",),
     "alpaca": ("instruction", "output"),
     "prompt_completion": ("prompt", "completion"),
@@ -29,7 +33,7 @@ FORMAT_KEYS: dict[DatasetFormat, tuple[str, ...]] = {
 
 EXPECTED_KEYS = (
     "messages (chat), instruction/input/output (alpaca), "
-    "prompt/completion (prompt_completion) or text (text)"
+    "prompt/completion (prompt_completion), text (text) or prompt/chosen/rejected (preference)"
 )
 
 
@@ -53,6 +57,8 @@ def unknown_format(record: dict, line: int) -> DatasetIssue:
 
 def normalise(record: dict, fmt: DatasetFormat, line: int) -> tuple[dict | None, list[DatasetIssue]]:
     """Turn one record into an example of `fmt`; (None, issues) when it does not fit."""
+    if fmt == "preference":
+        return preference.normalise(record, line)
     fields = _Fields(record, fmt, line)
     if fmt == "chat":
         if not fields.require_present("messages"):

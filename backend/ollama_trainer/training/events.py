@@ -62,6 +62,8 @@ def apply(status: TrainingStatus, event: p.WorkerEvent) -> None:
         status.message = f"epoch {status.epoch} / {status.total_epochs}, step {status.step} / {status.total_steps}"
     elif isinstance(event, p.Eval):
         status.eval_loss = event.eval_loss
+        if event.pref_accuracy is not None:
+            status.pref_accuracy, status.reward_margin = event.pref_accuracy, event.reward_margin
     elif isinstance(event, p.Checkpoint):
         status.message = f"checkpoint saved at step {event.step}"
     elif isinstance(event, p.Stage):

@@ -36,3 +36,11 @@ def make_optimizer(model, profile: TrainingProfile, total_steps: int,
                                   fused=device.type == "cuda" or None)
     warmup = math.ceil(profile.warmup_ratio * total_steps)
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(warmup, total_steps))
+
+
+def apply_step(optimizer, scheduler, max_norm: float = 1.0) -> None:
+    """One optimizer step: gradients clipped to `max_norm`, the schedule advanced, gradients cleared."""
+    torch.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], max_norm)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ollama_trainer import chat_formats, datasets
 from ollama_trainer.protocol import JobSpec, PreviewReply
-from ollama_trainer.training.worker import base_answers, base_models, batching
+from ollama_trainer.training.worker import base_answers, base_models, batching, train_data
+from ollama_trainer.training.worker.preference import Pair
 from ollama_trainer.training.worker.probe import PROBE_TOKENS
 
 REPLAY_TOKENS_GUESS = 40  # a replay answer not generated yet: about this many tokens
@@ -46,21 +47,24 @@ def preview(job_path: Path) -> PreviewReply:
     if not loaded.valid:
         return PreviewReply(error="; ".join(loaded.report_lines()[:3]) or "the dataset has no examples")
     tokenizer = tokenizer_for(job)
-    kept, dropped, lengths = [], 0, {}  # (trained tokens, all tokens) of each example that trains
+    kept, kept_examples, dropped, lengths = [], [], 0, {}  # (trained tokens, all tokens) of each example that trains
     for ex in loaded.examples:
-        whole = batching.encode(tokenizer, ex, 10**9, p.system_prompt)
-        lengths[id(ex)] = len(whole.input_ids)
+        whole = train_data.encode_example(tokenizer, p, ex, 10**9)
+        parts = [whole.chosen, whole.rejected] if isinstance(whole, Pair) else [whole]  # a pair: both answers
+        lengths[id(ex)] = max(len(x.input_ids) for x in parts)
         # what training reads: encode() cuts the same encoding at max_seq_len
-        e = batching.Encoded(whole.input_ids[:p.max_seq_len], whole.labels[:p.max_seq_len])
-        if e.trained_tokens == 0:
+        cut = [batching.Encoded(x.input_ids[:p.max_seq_len], x.labels[:p.max_seq_len]) for x in parts]
+        if any(e.trained_tokens == 0 for e in cut):
             dropped += 1
             continue
-        kept.append((e.trained_tokens, len(e.input_ids)))
+        kept.append((sum(e.trained_tokens for e in cut), sum(len(e.input_ids) for e in cut)))
+        kept_examples.append(ex)
     before = len(loaded.warnings)
     datasets.check_lengths(loaded, lambda ex: lengths[id(ex)], p.max_seq_len)  # a warning per long line
     long_lines = [issue.render(job.dataset.path) for issue in loaded.warnings[before:]]
-    # the recipe splits the examples that train (batching.split_eval on the encoded set)
-    train_idx, eval_idx = batching.split_eval(len(kept), p.eval_fraction, p.seed) if kept else ([], [])
+    # the recipe splits the examples that train (train_data.build: held-out prompts, else batching.split_eval)
+    train_idx, eval_idx = (train_data.held_out_split(kept_examples, job.dataset.held_out_prompts)
+                           or (batching.split_eval(len(kept), p.eval_fraction, p.seed) if kept else ([], [])))
     n = len(loaded.examples)
     replay = base_answers.replay_count(job, n)
     replay_examples, replay_tokens, replay_cached = _replay(job, tokenizer, replay)

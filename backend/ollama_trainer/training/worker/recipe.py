@@ -35,13 +35,13 @@ from ollama_trainer.training import run_folder
 from ollama_trainer.evaluation.divergence import DivergenceCheck
 from ollama_trainer.evaluation.early_stop import BestTracker
 from ollama_trainer.training.worker import (base_answers, base_models, batching, checkpoint, low_precision, planning,
-                                            preparation, results, train_data)
+                                            preference, preparation, results, train_data)
 from ollama_trainer.training.worker.preparation import ConfigError, Diverged
 from ollama_trainer.training.worker.batching import Encoded
 from ollama_trainer.training.worker.devices import DeviceError, autocast_dtype, pick_device
 from ollama_trainer.training.worker.event_log import EventLog
 from ollama_trainer.training.worker.fused import loss_sum
-from ollama_trainer.training.worker.optimizer import make_optimizer
+from ollama_trainer.training.worker.optimizer import apply_step, make_optimizer
 from ollama_trainer.training.worker.stage_meter import StageMeter
 from ollama_trainer.training.worker.step_meter import StepMeter
 from ollama_trainer.training.worker.train_data import TrainData
@@ -82,6 +82,8 @@ class LoRARecipe:
         self.tokenizer: PreTrainedTokenizerBase | None = None
         self.precision: RunPrecision | None = None
         self.data: TrainData | None = None
+        self.objective: preference.Objective | None = None  # a run with preference pairs (DPO, ORPO)
+        self.pref_figures: preference.EvalFigures | None = None  # its last evaluation
         self.total_steps = 0
         self.optimizer: torch.optim.Optimizer | None = None
         self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
@@ -113,7 +115,10 @@ class LoRARecipe:
         available_gb = low_precision.available_gb(self.device)
         self.model, self.tokenizer, self.precision = self._setup_model(examples, available_gb, amp is not None)
         replay_cached = base_answers.replay_cached(self.job, len(examples))  # asked before replay fills the cache
-        self.data = self._setup_data(examples, self._replay(len(examples)))
+        self.data = train_data.build(self.tokenizer, p, examples, self._replay(len(examples)), self._notice,
+                                     self.job.dataset.held_out_prompts)
+        self.objective = preference.objective_for(self.data, p, self.model, self.tokenizer.pad_token_id, self.device,
+                                                  self.autocast, self.log)
         # batches per epoch vary with a token budget: count each epoch's (a pure function of it)
         self.total_steps = sum(math.ceil(len(self._batches(e)) / p.gradient_accumulation) for e in range(self.epochs))
         self.optimizer, self.scheduler = make_optimizer(self.model, p, self.total_steps, self.device)
@@ -138,7 +143,7 @@ class LoRARecipe:
     def _setup_device(self) -> torch.device:
         try:
             return pick_device(self.profile.device)
-        except DeviceError as exc:
+        except DeviceError as exc:  # said as a configuration error
             raise ConfigError(str(exc)) from exc
 
     def _setup_model(self, examples: list[dict], available_gb: float | None,
@@ -181,9 +186,6 @@ class LoRARecipe:
         made = base_answers.replay_examples(self.model, self.tokenizer, self.job, n_dataset, meter=meter)
         self.model.train()
         return made
-
-    def _setup_data(self, examples: list[dict], replay: list[dict]) -> TrainData:
-        return train_data.build(self.tokenizer, self.profile, examples, replay, self._notice)
 
     def _notice(self, message: str) -> None:
         self.log.emit(ev.Notice(message=message))
@@ -234,6 +236,9 @@ class LoRARecipe:
         eval_set = self.data.eval_set
         if not eval_set:
             return None
+        if self.objective is not None:
+            self.pref_figures = self.objective.evaluate(eval_set, self.profile.batch_size)
+            return self.pref_figures.loss
         self.model.eval()
         total, count = torch.zeros((), device=self.device), 0
         with torch.no_grad():
@@ -293,6 +298,10 @@ class LoRARecipe:
     def _step(self, group: list[list[Encoded]]) -> tuple[torch.Tensor, int]:
         """One optimizer step over `group`'s batches (gradient accumulation): its loss, left on
         the device, and the non-padding tokens it trained."""
+        if self.objective is not None:
+            step_loss = self.objective.step(group)
+            apply_step(self.optimizer, self.scheduler)
+            return step_loss, sum(len(x.input_ids) for items in group for x in items)
         cpu_batches = [batching.collate(items, self.tokenizer.pad_token_id) for items in group]
         n_targets = sum(x.n_targets for x in cpu_batches)
         step_loss = torch.zeros((), device=self.device)
@@ -301,10 +310,7 @@ class LoRARecipe:
             loss = loss_sum(self.model, batch, self.autocast) / n_targets
             loss.backward()
             step_loss += loss.detach()
-        torch.nn.utils.clip_grad_norm_(self.optimizer.param_groups[0]["params"], 1.0)
-        self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        apply_step(self.optimizer, self.scheduler)
         return step_loss, sum(x.n_tokens for x in cpu_batches)
 
     def _report(self, pending: list[_Pending]) -> None:
@@ -334,7 +340,9 @@ class LoRARecipe:
         best, stop = self.tracker.update(self.step, self.eval_loss)
         if best:
             self.best_state = {n: x.detach().clone() for n, x in self.model.named_parameters() if x.requires_grad}
-        self.log.emit(ev.Eval(epoch=epoch + 1, step=self.step, eval_loss=round(self.eval_loss, 6), best=best))
+        pref = self.pref_figures or preference.EvalFigures(self.eval_loss)
+        self.log.emit(ev.Eval(epoch=epoch + 1, step=self.step, eval_loss=round(self.eval_loss, 6), best=best,
+                              reward_margin=pref.reward_margin, pref_accuracy=pref.accuracy))
         return stop
 
     def _checkpoint(self, epoch: int, batch_index: int, *, said_epoch: int | None = None) -> Path:

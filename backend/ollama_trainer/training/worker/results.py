@@ -19,7 +19,7 @@ from ollama_trainer import atomic
 from ollama_trainer.contracts import SampleAnswer
 from ollama_trainer import protocol as ev
 from ollama_trainer.training import run_folder
-from ollama_trainer.training.worker import base_answers, model_file, probe, token_rows
+from ollama_trainer.training.worker import base_answers, model_file, preference, probe, token_rows
 from ollama_trainer.training.worker.event_log import EventLog
 from ollama_trainer.training.worker.generation import generate
 from ollama_trainer.training.worker.stage_meter import StageMeter
@@ -64,6 +64,7 @@ def write_all(model, tokenizer, job: ev.JobSpec, data: TrainData, *, run_dir: Pa
     meter = StageMeter(log, "probe", "checking what the model kept: general questions",
                        2 * len(job.probe)) if job.profile.probe and job.probe else None
     scores = probe.run(model, tokenizer, job, samples, data.dataset_answers, data.replay_count, meter=meter)
+    scores = scores.model_copy(update=_pair_scores(model, tokenizer, job, data))
     atomic.write_text(run_dir / run_folder.SCORES, scores.model_dump_json(indent=2))
     log.emit(ev.Scored(learned=scores.learned, kept=scores.kept))
     if cancel.is_set():
@@ -79,6 +80,19 @@ def write_all(model, tokenizer, job: ev.JobSpec, data: TrainData, *, run_dir: Pa
             log.emit(ev.ModelFile(path=str(written.path), bytes=written.bytes, seconds=written.seconds))
             if written.note:
                 log.emit(ev.Notice(message=written.note))
+
+
+def _pair_scores(model, tokenizer, job: ev.JobSpec, data: TrainData) -> dict:
+    """Preference runs: of the held-out pairs, the share whose chosen answer the base prefers,
+    and the share the trained model prefers."""
+    pairs = [x for x in data.eval_set if isinstance(x, preference.Pair)]
+    if not pairs:
+        return {}
+    device = next(model.parameters()).device
+    shares = [preference.prefers_chosen(model, pairs, tokenizer.pad_token_id, device, job.profile.batch_size,
+                                        base=base) for base in (True, False)]
+    return {"pairs": len(pairs), "pairs_before": round(sum(shares[0]) / len(pairs), 4),
+            "pairs_after": round(sum(shares[1]) / len(pairs), 4)}
 
 
 def sample_prompts(held_out: list[str], eval_examples: list[dict], train_examples: list[dict],

@@ -1,6 +1,8 @@
 """What a run trains and evaluates on: the dataset's examples encoded for the base's tokenizer,
-split (batching.split_eval, a pure function of the seed), with the base's replay answers added
-to the training side only.
+split (batching.split_eval, a pure function of the seed; examples whose prompt is one of the
+dataset's held-out prompts are the eval split instead), with the base's replay answers added to
+the training side only. A preference example becomes a Pair (preference.py) for DPO and ORPO,
+its prompt with the chosen answer for `preference_loss: sft`.
 
 Imports torch (batching.py): worker process only.
 """
@@ -11,15 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ollama_trainer.contracts import TrainingProfile
-from ollama_trainer.training.worker import batching
+from ollama_trainer.datasets import is_pair, prompt_of, to_chat_messages
+from ollama_trainer.training.worker import batching, preference
 from ollama_trainer.training.worker.batching import Encoded
+from ollama_trainer.training.worker.preference import Pair
 from ollama_trainer.training.worker.preparation import ConfigError
 
 
 @dataclass
 class TrainData:
-    train_set: list[Encoded]  # the training split, then the replay examples
-    eval_set: list[Encoded]
+    train_set: list[Encoded | Pair]  # the training split, then the replay examples
+    eval_set: list[Encoded | Pair]
     train_examples: list[dict]  # the examples of the splits, as read (the samples' questions)
     eval_examples: list[dict]
     lengths: list[int]  # tokens of each train_set item (the batches, the estimate)
@@ -28,8 +32,8 @@ class TrainData:
 
 
 def build(tokenizer, profile: TrainingProfile, examples: list[dict], replay: list[dict],
-          notice: Callable[[str], None]) -> TrainData:
-    """`notice`: told when examples are skipped."""
+          notice: Callable[[str], None], held_out: list[str] | None = None) -> TrainData:
+    """`notice`: told when examples are skipped; `held_out`: the dataset's held-out prompts."""
     encoded, kept, dropped = _encode_all(tokenizer, profile, examples)
     if not encoded:
         raise ConfigError(
@@ -37,7 +41,8 @@ def build(tokenizer, profile: TrainingProfile, examples: list[dict], replay: lis
         )
     if dropped:
         notice(f"{dropped} example(s) skipped: no assistant tokens within max_seq_len={profile.max_seq_len}")
-    train_idx, eval_idx = batching.split_eval(len(encoded), profile.eval_fraction, profile.seed)
+    train_idx, eval_idx = held_out_split(kept, held_out) or batching.split_eval(len(encoded), profile.eval_fraction,
+                                                                                  profile.seed)
     replayed, _, _ = _encode_all(tokenizer, profile, replay)
     train_set = [encoded[i] for i in train_idx] + replayed  # replay trains, never evaluates
     return TrainData(
@@ -47,7 +52,7 @@ def build(tokenizer, profile: TrainingProfile, examples: list[dict], replay: lis
         eval_examples=[kept[i] for i in eval_idx],
         lengths=[len(e.input_ids) for e in train_set],
         replay_count=len(replayed),
-        dataset_answers=[m["content"] for ex in examples for m in ex.get("messages") or []
+        dataset_answers=[m["content"] for ex in examples for m in to_chat_messages(ex) or []
                          if m.get("role") == "assistant"],
     )
 
@@ -58,12 +63,41 @@ def _encode_all(tokenizer, profile: TrainingProfile, examples: list[dict]) -> tu
     dropped = 0
     for ex in examples:
         try:
-            e = batching.encode(tokenizer, ex, profile.max_seq_len, profile.system_prompt)
+            e = encode_example(tokenizer, profile, ex)
         except batching.TemplateError as exc:
             raise ConfigError(f"base model '{profile.base_model}': {exc}") from exc
-        if e.trained_tokens == 0:
+        if e.trained_tokens == 0 or (isinstance(e, Pair) and not (e.chosen.trained_tokens and e.rejected.trained_tokens)):
             dropped += 1
             continue
         encoded.append(e)
         kept.append(ex)
     return encoded, kept, dropped
+
+
+def encode_example(tokenizer, profile: TrainingProfile, ex: dict, max_seq_len: int | None = None) -> Encoded | Pair:
+    """What training reads of one example: a Pair for DPO and ORPO, else one encoded
+    conversation (a pair's prompt and chosen answer for `preference_loss: sft`)."""
+    limit = max_seq_len or profile.max_seq_len
+    if is_pair(ex):
+        if profile.preference_loss != "sft":
+            return preference.encode_pair(tokenizer, ex, limit, profile.system_prompt)
+        ex = {"messages": to_chat_messages(ex), "line": ex.get("line")}
+    return batching.encode(tokenizer, ex, limit, profile.system_prompt)
+
+
+def held_out_split(examples: list[dict], held_out: list[str] | None) -> tuple[list[int], list[int]] | None:
+    """(train, eval) indices when some examples ask one of the dataset's held-out prompts (their
+    last user turn): those are the eval split, never trained on; None when none does."""
+    wanted = {" ".join(x.split()).lower() for x in held_out or [] if x.strip()}
+    if not wanted:
+        return None
+    eval_idx = []
+    for i, ex in enumerate(examples):
+        prompt = prompt_of(ex) or []
+        users = [m["content"] for m in prompt if m["role"] == "user"]
+        if users and " ".join(users[-1].split()).lower() in wanted:
+            eval_idx.append(i)
+    if not eval_idx or len(eval_idx) == len(examples):
+        return None
+    held = set(eval_idx)
+    return [i for i in range(len(examples)) if i not in held], eval_idx
