@@ -58,7 +58,7 @@ describe('BasePicker', () => {
 
   it('says why the store is missing', async () => {
     setup({ list_base_models: { ...baseList, bases: [baseList.bases[2]], store: null, note: 'no Ollama model store on this machine' } });
-    expect(await screen.findByText('no Ollama model store on this machine')).toBeVisible();
+    expect(await screen.findByText(/^No Ollama model store on this machine/)).toBeVisible();
     expect(screen.getAllByRole('radio')).toHaveLength(1);
   });
 

@@ -77,6 +77,7 @@ export const profiles = {
   'bases.loading': 'Looking for base models…',
   'bases.failed': 'The base models could not be listed',
   'bases.builtin': 'Ships with the app',
+  'bases.noStore': 'No Ollama model store on this machine (looked in OLLAMA_MODELS, ~/.ollama/models and /usr/share/ollama/.ollama/models).',
   'bases.trainable': 'Trainable here',
   'bases.notTrainable': 'Not trainable here',
   'bases.path': 'Or the path of a .gguf file or a safetensors folder',
