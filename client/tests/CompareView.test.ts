@@ -17,6 +17,9 @@ function scores(passed: number, kept: number): RunScores {
     })),
     markers: [],
     replay_examples: 0,
+    pairs: 0,
+    pairs_before: null,
+    pairs_after: null,
     kept_of: 20,
   };
 }

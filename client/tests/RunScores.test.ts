@@ -28,6 +28,9 @@ function scores(overrides: Partial<Scores> = {}): Scores {
     ],
     markers: ['Quill'],
     replay_examples: 40,
+    pairs: 0,
+    pairs_before: null,
+    pairs_after: null,
     kept_of: 20,
     ...overrides,
   };
@@ -125,4 +128,11 @@ describe('run page', () => {
     expect(within(result).getByTestId('learned-score')).toHaveTextContent('3/4');
     expect(within(result).getByTestId('kept-score')).toHaveTextContent('18/20 (90 %)');
   });
+});
+
+it('a preference run says how often the base and the trained model prefer the better answer', () => {
+  render(RunScores, { scores: scores({ pairs: 12, pairs_before: 0.25, pairs_after: 0.917 }) });
+  expect(screen.getByTestId('pairs-score').textContent).toContain('12 held-out pairs');
+  expect(screen.getByTestId('pairs-score').textContent).toContain('the base chose the better one in 25 %');
+  expect(screen.getByTestId('pairs-score').textContent).toContain('the trained model in 92 %');
 });

@@ -232,6 +232,18 @@ export interface RunScores {
    */
   markers: string[];
   /**
+   * Preference runs: the held-out answer pairs (the eval split)
+   */
+  pairs: number;
+  /**
+   * ... the share whose chosen answer the trained model prefers
+   */
+  pairs_after: number | null;
+  /**
+   * Of the held-out pairs, the share whose chosen answer the base prefers (a higher mean token log-prob)
+   */
+  pairs_before: number | null;
+  /**
    * Base answers mixed into the training data
    */
   replay_examples: number;
@@ -409,7 +421,7 @@ export interface DatasetEntry {
   /**
    * Detected from the first record when absent
    */
-  format: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
+  format: ('chat' | 'alpaca' | 'prompt_completion' | 'text' | 'preference') | null;
   /**
    * What the answers to held-out prompts must hold (the learned score)
    */
@@ -446,14 +458,14 @@ export interface DatasetIdRequest {
 
 export interface DatasetInfo {
   description: string;
-  detected_format: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
+  detected_format: ('chat' | 'alpaca' | 'prompt_completion' | 'text' | 'preference') | null;
   errors: DatasetIssue[];
   examples: number;
   first_error: string | null;
   /**
    * Detected from the first record when absent
    */
-  format: ('chat' | 'alpaca' | 'prompt_completion' | 'text') | null;
+  format: ('chat' | 'alpaca' | 'prompt_completion' | 'text' | 'preference') | null;
   /**
    * What the answers to held-out prompts must hold (the learned score)
    */
@@ -503,13 +515,17 @@ export interface DatasetPreview {
 export interface PreviewRow {
   line: number;
   /**
-   * [{role, content}] of a chat-like example
+   * [{role, content}] of a chat-like example (a preference pair's prompt and chosen answer)
    */
   messages:
     | {
         [k: string]: unknown;
       }[]
     | null;
+  /**
+   * A preference pair's rejected answer
+   */
+  rejected: string | null;
   /**
    * A text example's text
    */
@@ -1076,6 +1092,10 @@ export interface TrainingStatus {
   flow_run_id: string | null;
   loss: number | null;
   message: string;
+  /**
+   * Preference runs, at the last evaluation: the share of held-out pairs whose chosen answer is rewarded above the rejected
+   */
+  pref_accuracy: number | null;
   profile_id: string | null;
   /**
    * While queued: 1 = next to start
@@ -1085,6 +1105,10 @@ export interface TrainingStatus {
    * The run this one continues from its checkpoint
    */
   resumed_from: string | null;
+  /**
+   * ... the chosen answers' mean reward minus the rejected's
+   */
+  reward_margin: number | null;
   /**
    * The stage outside the training steps under way: replay, samples, probe, model_file (None while training steps run)
    */
@@ -1301,6 +1325,10 @@ export interface TrainingProfile {
    * A token budget per batch: as many length-grouped examples as fit in this many padded tokens (batch_size is then ignored)
    */
   batch_tokens: number | null;
+  /**
+   * DPO/ORPO: how strongly the pairs pull (higher: further from the base)
+   */
+  beta: number;
   default_epochs: number;
   description: string;
   device: 'auto' | 'cpu' | 'cuda' | 'mps';
@@ -1331,6 +1359,10 @@ export interface TrainingProfile {
    * Matmul precision (bf16 autocast, fp32 weights and optimizer): auto = bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), fp32 otherwise
    */
   precision: 'auto' | 'fp32' | 'bf16';
+  /**
+   * How a preference dataset's pairs train: dpo (the chosen answer made likelier than the rejected, against the base: the adapter disabled), orpo (no reference; also learns the chosen answers) or sft (the chosen answers alone)
+   */
+  preference_loss: 'dpo' | 'orpo' | 'sft';
   /**
    * After training, ask the general probe questions: the kept score
    */
@@ -1498,11 +1530,11 @@ export const FIELD_DEFAULTS = {
   ResumeTrainingRequest: { queue: false },
   RunEstimate: { basis: 'formula', device: 'cpu', fits: true, gradient_checkpointing: false, weights: 'bf16', why: '' },
   RunPrecision: { gradient_checkpointing: false },
-  RunScores: { replay_examples: 0 },
+  RunScores: { pairs: 0, replay_examples: 0 },
   SampleAnswer: { source: 'dataset' },
   SaveProfileRequest: { replace: false },
   StartTrainingRequest: { queue: false },
-  TrainingProfile: { auto_export: false, batch_size: 4, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, gradient_checkpointing: 'auto', learning_rate: 0.001, max_seq_len: 512, precision: 'auto', probe: true, replay: 'auto', replay_ratio: 2, seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05, weights: 'auto' },
+  TrainingProfile: { auto_export: false, batch_size: 4, beta: 0.1, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, gradient_checkpointing: 'auto', learning_rate: 0.001, max_seq_len: 512, precision: 'auto', preference_loss: 'dpo', probe: true, replay: 'auto', replay_ratio: 2, seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05, weights: 'auto' },
   TrainingRunSummary: { message: '', name: '', stopped_early: false },
   TrainingStatus: { can_resume: false, epoch: 0, message: '', step: 0, total_epochs: 0, total_steps: 0 },
   UploadDatasetRequest: { replace: false },
@@ -1518,7 +1550,7 @@ export const FIELD_BOUNDS = {
   RunPreviewRequest: { epochs: { minimum: 1, maximum: 100 } },
   StartTrainingRequest: { epochs: { minimum: 1, maximum: 100 } },
   TrainingOverrides: { batch_size: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 } },
-  TrainingProfile: { batch_size: { minimum: 1, maximum: 1024 }, batch_tokens: { minimum: 16, maximum: 10000000 }, default_epochs: { minimum: 1, maximum: 100 }, early_stopping_patience: { minimum: 1, maximum: 1000 }, eval_fraction: { minimum: 0, exclusiveMaximum: 0.9 }, eval_steps: { minimum: 1, maximum: 1000000 }, gradient_accumulation: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 }, replay_ratio: { minimum: 0, maximum: 20 }, stall_timeout_s: { minimum: 5, maximum: 86400 }, warmup_ratio: { minimum: 0, exclusiveMaximum: 1 } },
+  TrainingProfile: { batch_size: { minimum: 1, maximum: 1024 }, batch_tokens: { minimum: 16, maximum: 10000000 }, beta: { exclusiveMinimum: 0, maximum: 10 }, default_epochs: { minimum: 1, maximum: 100 }, early_stopping_patience: { minimum: 1, maximum: 1000 }, eval_fraction: { minimum: 0, exclusiveMaximum: 0.9 }, eval_steps: { minimum: 1, maximum: 1000000 }, gradient_accumulation: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 }, replay_ratio: { minimum: 0, maximum: 20 }, stall_timeout_s: { minimum: 5, maximum: 86400 }, warmup_ratio: { minimum: 0, exclusiveMaximum: 1 } },
 } as const;
 
 // -- every bridge command: its request and its result -----------------------------------

@@ -37,6 +37,8 @@ export function preparing(trainingId: string, request: StartTrainingRequest): Tr
     total_steps: 0,
     loss: null,
     eval_loss: null,
+    pref_accuracy: null,
+    reward_margin: null,
     tokens_per_s: null,
     eta_s: null,
     message: '',

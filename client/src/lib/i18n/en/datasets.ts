@@ -52,6 +52,8 @@ export const datasets = {
   'dataset.field.instruction': 'Instruction',
   'dataset.field.output': 'Output',
   'dataset.field.prompt': 'Prompt',
+  'dataset.field.chosen': 'Chosen',
+  'dataset.field.rejected': 'Rejected',
   'dataset.field.completion': 'Completion',
   'dataset.field.text': 'Text',
   'dataset.builtin': 'Ships with the app',

@@ -33,6 +33,7 @@ export const history = {
   'scores.learnedNothing': 'The model learned none of the held-out prompts: train more epochs, raise the learning rate, or check that the held-out rows ask what the training rows teach.',
   'scores.kept': 'Kept',
   'scores.learnedHintDocuments': 'Questions held out of the documents the model trained on, answered with what those documents say.',
+  'scores.pairs': 'Preferred answers on {total} held-out pairs: the base chose the better one in {before} %, the trained model in {after} %.',
   'scores.unseenScore': 'Questions of documents held out whole (facts it never trained on): {passed}/{total}, not counted in Learned.',
   'scores.keptHint': 'Of the general prompts the base model answered right, those the trained model still answers right.',
   'scores.keptScore': '{kept}/{total} ({pct} %)',

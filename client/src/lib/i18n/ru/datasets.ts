@@ -54,6 +54,8 @@ export const datasets: Record<keyof typeof en, string> = {
   'dataset.field.instruction': 'Инструкция',
   'dataset.field.output': 'Ответ',
   'dataset.field.prompt': 'Запрос',
+  'dataset.field.chosen': 'Лучший ответ',
+  'dataset.field.rejected': 'Отвергнутый ответ',
   'dataset.field.completion': 'Продолжение',
   'dataset.field.text': 'Текст',
   'dataset.builtin': 'Входит в приложение',

@@ -35,6 +35,7 @@ export const history: Record<keyof typeof en, string> = {
   'scores.learnedScore': '{passed}/{total}',
   'scores.kept': 'Сохранено',
   'scores.learnedHintDocuments': 'Вопросы, отложенные из документов, на которых модель обучалась: ответ должен содержать то, что в них сказано.',
+  'scores.pairs': 'Выбор лучшего ответа на {total} отложенных парах: базовая модель — {before} %, обученная — {after} %.',
   'scores.unseenScore': 'Вопросы из документов, отложенных целиком (факты, которым модель не обучалась): {passed}/{total}; в «Выучено» не входят.',
   'scores.keptHint': 'Из общих вопросов, на которые базовая модель ответила верно, — те, на которые обученная модель всё ещё отвечает верно.',
   'scores.keptScore': '{kept}/{total} ({pct} %)',
