@@ -52,6 +52,28 @@ def test_export_and_try_it(data_home, tiny_model, tmp_path, page):
                                                                        timeout=60_000)
             expect(page.get_by_test_id("answer-base")).not_to_contain_text("Thinking", timeout=120_000)
             screenshot(page, "ollama-exported.png")
+
+            # Export again under another name and type: every type offered is one this Ollama takes
+            card.get_by_role("button", name="Export again…").click()
+            card.get_by_label("Model name").fill("colours-q8")
+            card.get_by_label("Model file").select_option("q8_0")
+            card.get_by_role("button", name="Export to Ollama").click()
+            expect(page.get_by_test_id("ollama-model")).to_contain_text("colours-q8", timeout=60_000)
+            assert ollama.find("colours-q8") is not None
+            assert ollama.find("colours-e2e") is not None
+
+            # A failed attempt shows as failed, with its own name; the earlier model is named apart
+            ollama.stop()
+            card.get_by_role("button", name="Export again…").click()
+            card.get_by_label("Model name").fill("colours-gone")
+            card.get_by_role("button", name="Export to Ollama").click()
+            state = page.get_by_test_id("export-state")
+            expect(state).to_have_attribute("data-state", "error", timeout=60_000)
+            expect(state).to_contain_text("colours-gone")
+            expect(page.get_by_test_id("export-still-there")).to_contain_text("colours-q8")
+            expect(page.get_by_test_id("ollama-run")).to_have_count(0)
+            expect(page.get_by_test_id("export-command")).to_contain_text("colours-gone")
+            screenshot(page, "ollama-export-failed-again.png")
         finally:
             stop_app(app)
 

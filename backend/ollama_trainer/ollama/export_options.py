@@ -11,6 +11,7 @@ from ollama_trainer.contracts import QuantizeChoice, QuantizeOption
 from ollama_trainer.errors import InvalidArgument
 from ollama_trainer.protocol import JobSpec
 from ollama_trainer.training import history
+from ollama_trainer.training.run_folder import MODEL_GGUF, RunFolder
 
 QUANTIZE_CHOICES = get_args(QuantizeChoice)
 
@@ -64,10 +65,13 @@ def quantize_options(training_id: str) -> list[QuantizeOption]:
             parameters = None
     default = default_quantize(job)
     missing = quantize.available()
+    # a GGUF base, or a folder base whose trained model llama.cpp's converter wrote as model.gguf,
+    # quantizes here; a model left as merged/ (an architecture the converter does not know) goes as it is
+    as_gguf = bool(base and base.gguf) or RunFolder.of(training_id).file(MODEL_GGUF).is_file()
     options = []
     for kind in QUANTIZE_CHOICES:
-        if kind != "f16" and not (base and base.gguf):
-            continue  # a safetensors folder goes as it is
+        if kind != "f16" and not as_gguf:
+            continue
         needs_llama = kind == "q4_K_M"
         options.append(QuantizeOption(kind=kind, bytes=quantize.estimate_bytes(parameters, kind) if parameters else None,
                                       default=kind == default, available=not (needs_llama and missing),
