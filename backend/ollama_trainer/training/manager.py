@@ -55,7 +55,7 @@ class TrainingManager:
         run = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
         epochs = run.epochs
         if resume_from:
-            self._check_resumable(resume_from, epochs)
+            recovery.check_resumable(resume_from, epochs)
         training_id = plan.new_training_id()
         slot_fd = job_slot.try_acquire(training_id, self._origin)
         if slot_fd is None and not queue:
@@ -95,18 +95,6 @@ class TrainingManager:
                                held_out_checks=job.dataset.held_out_checks)
         return self.start(job.profile, dataset, epochs=epochs or job.epochs, resume_from=training_id, queue=queue,
                           flow_run_id=flow_run_id)
-
-    def _check_resumable(self, source_id: str, epochs: int) -> None:
-        source = RunFolder.of(source_id)
-        if not source.has_checkpoint():
-            raise NotFound(f"run '{source_id}' has no checkpoint to resume from", code="no_checkpoint")
-        state = source.checkpoint_state()
-        done_epochs, batch = (state.epoch, state.batch_index) if state else (0, 0)
-        if done_epochs >= epochs and batch == 0:
-            raise DomainError(
-                f"run '{source_id}' has already trained {done_epochs} of {epochs} epochs: resuming would train "
-                f"nothing; resume with more epochs (e.g. --epochs {done_epochs + 2}) or start a new run",
-                code="nothing_to_resume")
 
     def _busy_message(self) -> str:
         held = job_slot.holder()

@@ -1,7 +1,7 @@
-"""At start-up: the runs with a job.json but no summary. One whose worker still runs (another
+"""Runs left unfinished. At start-up: the runs with a job.json but no summary. One whose worker still runs (another
 process started it, or the app was closed with "keep it running") is followed again by the
 manager; one whose worker is gone was left by an app that stopped, and is recorded `interrupted`
-here (resumable from its last checkpoint)."""
+here (resumable from its last checkpoint). Before a resume: whether the run can be resumed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from ollama_trainer import paths
+from ollama_trainer.errors import DomainError, NotFound
 from ollama_trainer.training import outcome
 from ollama_trainer.training.run_folder import JOB, RunFolder
 
@@ -45,3 +46,17 @@ def settle(folder: RunFolder) -> Literal["running", "interrupted", "unreadable"]
         return "unreadable"
     finally:
         os.close(fd)
+
+
+def check_resumable(source_id: str, epochs: int) -> None:
+    """A run can be resumed to `epochs`: it has a checkpoint, and epochs left to train."""
+    source = RunFolder.of(source_id)
+    if not source.has_checkpoint():
+        raise NotFound(f"run '{source_id}' has no checkpoint to resume from", code="no_checkpoint")
+    state = source.checkpoint_state()
+    done_epochs, batch = (state.epoch, state.batch_index) if state else (0, 0)
+    if done_epochs >= epochs and batch == 0:
+        raise DomainError(
+            f"run '{source_id}' has already trained {done_epochs} of {epochs} epochs: resuming would train "
+            f"nothing; resume with more epochs (e.g. --epochs {done_epochs + 2}) or start a new run",
+            code="nothing_to_resume")
