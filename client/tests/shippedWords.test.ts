@@ -31,9 +31,9 @@ const shipped: [string, Entry[]][] = [
 afterEach(() => setLocale('en'));
 
 describe('shipped words', () => {
-  const cases = shipped.flatMap(([kind, entries]) => entries.map((entry) => [kind, entry] as const));
+  const cases = shipped.flatMap(([kind, entries]) => entries.map((entry) => [kind, entry.id, entry] as const));
 
-  it.each(cases)('%s %o is worded as its file says, and in Russian', (kind, entry) => {
+  it.each(cases)('%s %s is worded as its file says, and in Russian', (kind, _id, entry) => {
     const table = en as Record<string, string>;
     for (const field of ['name', 'description'] as const) {
       const key = `shipped.${kind}.${entry.id}.${field}`;

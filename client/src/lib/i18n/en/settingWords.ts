@@ -29,6 +29,7 @@ export const settingWords = {
   'setting.stall_timeout_s': 'Stall timeout (s)',
   'setting.system_prompt': 'System prompt',
   'setting.beta': 'Preference beta (DPO)',
+  'setting.preference_loss': 'Preference loss',
   'setting.yes': 'yes',
   'setting.no': 'no',
   'setting.lora.r': 'LoRA rank (r)',

@@ -28,6 +28,7 @@ export const settingWords: Record<keyof typeof en, string> = {
   'setting.stall_timeout_s': 'Тайм-аут зависания (с)',
   'setting.system_prompt': 'Системный промпт',
   'setting.beta': 'Бета предпочтений (DPO)',
+  'setting.preference_loss': 'Функция потерь предпочтений',
   'setting.yes': 'да',
   'setting.no': 'нет',
   'setting.lora.r': 'Ранг LoRA (r)',
