@@ -168,7 +168,7 @@ def test_views_fit_their_boxes(layout_app, browser, size, locale):
         check("history", full_page=False)
 
         page.get_by_role("button", name=re.compile("^(Preview|Просмотр)$")).first.click()
-        expect(page.locator("table").first).to_be_visible()
+        expect(page.locator('.preview[role="region"]')).to_be_visible()
         check("dataset-preview")
 
         page.get_by_role("button", name=re.compile("^(Edit|Изменить)$")).first.click()
