@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -125,6 +126,23 @@ def test_samples_before_and_after(finished_run):
     assert isinstance(samples[0]["before"], str) and isinstance(samples[0]["after"], str)
     assert samples[0]["before"] != samples[0]["after"]  # the adapter changed what it says
     assert any(e["event"] == "samples" for e in finished_run["events"])
+
+
+def test_the_model_file_stage_counts_tensors_merged_and_converted(finished_run):
+    """A folder base: each tensor counts twice (merged, then taken by llama.cpp's converter); the
+    count is said as soon as it is known and ends at its total."""
+    from safetensors import safe_open
+
+    with safe_open(str(Path(json.loads((finished_run["run_dir"] / "job.json").read_text())["profile"]["base_model"])
+                       / "model.safetensors"), "pt") as f:
+        tensors = len(f.keys())
+    stages = [e for e in finished_run["events"] if e["event"] == "stage" and e["stage"] == "model_file"]
+    counted = [(e["done"], e["total"]) for e in stages if e.get("total")]
+    assert counted and counted[0][0] < 2 * tensors and counted[-1] == (2 * tensors, 2 * tensors), counted
+    assert all(total == 2 * tensors for _, total in counted)
+    assert [done for done, _ in counted] == sorted(done for done, _ in counted)
+    assert stages[-1]["message"].endswith(f"{2 * tensors} of {2 * tensors}")
+    assert any(e["event"] == "model_file" for e in finished_run["events"])
 
 
 def test_ask_answers_with_adapter(finished_run, tiny_model, models_cache, tmp_path):

@@ -18,9 +18,13 @@ know) fails with the converter's own reason; the merged folder stays for Ollama'
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +33,7 @@ from ollama_trainer import paths
 CONVERT_ENV = "OLLAMA_TRAINER_LLAMA_CONVERT"
 SCRIPT = "convert_hf_to_gguf.py"
 TIMEOUT_S = 6 * 3600
+TENSOR_LINE = re.compile(r"--> \w+, shape = ")  # the converter logs each tensor it takes
 
 
 class ConvertError(Exception):
@@ -53,9 +58,11 @@ def available() -> bool:
     return converter_dir() is not None
 
 
-def convert(folder: Path, out: Path, *, python: str = sys.executable) -> Converted:
+def convert(folder: Path, out: Path, *, python: str = sys.executable,
+            on_tensor: Callable[[int], None] | None = None) -> Converted:
     """Write `folder` (config.json, *.safetensors, tokenizer files) as an F16 GGUF at `out`,
-    atomically: a failure leaves no file at `out`."""
+    atomically: a failure leaves no file at `out`. on_tensor(tensors the converter has taken
+    so far), from its own log lines."""
     src = converter_dir()
     if src is None:
         raise ConvertError("llama.cpp's converter is not installed (run `make setup`, which checks it out "
@@ -63,18 +70,43 @@ def convert(folder: Path, out: Path, *, python: str = sys.executable) -> Convert
     folder, out = Path(folder), Path(out)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     command = [python, "-m", "ollama_trainer.weights.hf_to_gguf", str(folder), str(tmp)]
-    env = {**os.environ, CONVERT_ENV: str(src), "NO_LOCAL_GGUF": "1"}
+    env = {**os.environ, CONVERT_ENV: str(src), "NO_LOCAL_GGUF": "1", "PYTHONUNBUFFERED": "1"}
     t0 = time.monotonic()
     try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
-        if done.returncode != 0:
-            raise ConvertError(f"llama.cpp's converter could not write {folder} as a GGUF: {_reason(done.stderr)}")
+        code, output = _run(command, env, on_tensor)
+        if code is None:
+            raise ConvertError(f"llama.cpp's converter did not finish {folder} within {TIMEOUT_S // 3600} h")
+        if code != 0:
+            raise ConvertError(f"llama.cpp's converter could not write {folder} as a GGUF: {_reason(output)}")
         os.replace(tmp, out)
-    except subprocess.TimeoutExpired:
-        raise ConvertError(f"llama.cpp's converter did not finish {folder} within {TIMEOUT_S // 3600} h") from None
     finally:
         tmp.unlink(missing_ok=True)
     return Converted(out, out.stat().st_size, round(time.monotonic() - t0, 3))
+
+
+def _run(command: list[str], env: dict, on_tensor) -> tuple[int | None, str]:
+    """The converter's exit code (None when it ran past TIMEOUT_S and was killed) and its
+    output; each tensor line it logs ('blk.0.attn_q.weight, torch.bfloat16 --> F16, shape =
+    ...') counted to on_tensor."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace")
+    killed = threading.Event()
+    timer = threading.Timer(TIMEOUT_S, lambda: (killed.set(), proc.kill()))
+    timer.start()
+    lines, tensors = deque(maxlen=200), 0
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if on_tensor is not None and TENSOR_LINE.search(line):
+                tensors += 1
+                on_tensor(tensors)
+        code = proc.wait()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:  # on_tensor raised, or the worker is stopping: no converter left behind
+            proc.kill()
+            proc.wait()
+    return (None if killed.is_set() else code), "".join(lines)
 
 
 def _reason(stderr: str) -> str:

@@ -53,7 +53,8 @@ class Written:
 
 def write(job: JobSpec, run_dir: Path, *, on_progress=None) -> Written | None:
     """Write the run's model file; None when the base gives nothing to merge into locally (a
-    hub id that is not in the hub cache). on_progress(tensors done, tensors in all)."""
+    hub id that is not in the hub cache). on_progress(tensors done, tensors in all): a folder
+    base counts each tensor twice, merged and then written by llama.cpp's converter."""
     run_dir, base = Path(run_dir), job.base
     t0 = time.monotonic()
     if base is None:  # a job.json from before the base was recorded
@@ -68,23 +69,40 @@ def write(job: JobSpec, run_dir: Path, *, on_progress=None) -> Written | None:
             return Written(report.path, report.bytes, round(time.monotonic() - t0, 3))
         folder = base.folder or bases.hub_cache_folder(job.profile.base_model)
         if folder:
-            out = merge_folder(Path(folder), adapter, run_dir / MERGED_DIR)
+            n = tensor_count(Path(folder))
+            merged = (lambda done: on_progress(done, 2 * n)) if on_progress else None
+            out = merge_folder(Path(folder), adapter, run_dir / MERGED_DIR, on_tensor=merged)
+            written = (lambda done: on_progress(n + min(done, n - 1), 2 * n)) if on_progress else None
             try:
-                converted = hf_to_gguf.convert(out, run_dir / MODEL_GGUF)
+                converted = hf_to_gguf.convert(out, run_dir / MODEL_GGUF, on_tensor=written)
             except hf_to_gguf.ConvertError as exc:
                 size = sum(f.stat().st_size for f in out.iterdir())
                 return Written(out, size, round(time.monotonic() - t0, 3),
                                note=f"the trained model stays a safetensors folder ({exc}): from Ollama 0.35 only "
                                     "its MLX engine (Apple Silicon, NVIDIA on Linux) imports it")
             shutil.rmtree(out, ignore_errors=True)
+            if on_progress:
+                on_progress(2 * n, 2 * n)
             return Written(converted.path, converted.bytes, round(time.monotonic() - t0, 3))
     except LoraError as exc:
         raise ModelFileError(str(exc)) from exc
     return None
 
 
-def merge_folder(base: Path, adapter_dir: Path, out_dir: Path) -> Path:
-    """The safetensors folder `base` with the adapter merged in, written to `out_dir`."""
+def tensor_count(folder: Path) -> int:
+    """How many tensors the safetensors shards of `folder` hold (their headers only)."""
+    from safetensors import safe_open
+
+    count = 0
+    for shard in sorted(folder.glob("*.safetensors")):
+        with safe_open(str(shard), framework="pt") as f:
+            count += len(f.keys())
+    return max(count, 1)
+
+
+def merge_folder(base: Path, adapter_dir: Path, out_dir: Path, *, on_tensor=None) -> Path:
+    """The safetensors folder `base` with the adapter merged in, written to `out_dir`.
+    on_tensor(tensors merged so far)."""
     import torch
     from safetensors import safe_open
     from safetensors.torch import save_file
@@ -98,13 +116,16 @@ def merge_folder(base: Path, adapter_dir: Path, out_dir: Path) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        left = dict(adapter.pairs)
+        left, done = dict(adapter.pairs), 0
         for shard in shards:
             tensors, metadata = {}, None
             with safe_open(str(shard), framework="pt") as f:
                 metadata = f.metadata()
                 for name in f.keys():
                     tensors[name] = _merged(name, f.get_tensor(name), adapter, left, torch)
+                    done += 1
+                    if on_tensor is not None:
+                        on_tensor(done)
             save_file(tensors, str(tmp / shard.name), metadata=metadata or {"format": "pt"})
             del tensors
         if left:

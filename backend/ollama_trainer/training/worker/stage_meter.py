@@ -29,9 +29,11 @@ class StageMeter:
         self._emit()
 
     def at(self, done: int, total: int) -> None:
-        """`done` of `total` finished (a merge's tensors): said at most every EVERY_S, and at the end."""
+        """`done` of `total` finished (a merge's tensors): said once the total is known, then at
+        most every EVERY_S, and at the end."""
+        known = self.total == total
         self.done, self.total = done, total
-        if done >= total or time.monotonic() - self._last >= EVERY_S:
+        if not known or done >= total or time.monotonic() - self._last >= EVERY_S:
             self._emit()
 
     def beat(self) -> None:
