@@ -1,15 +1,18 @@
-"""Writes config/datasets/concise_prefs.jsonl, the shipped preference demo: for each question
-a concise answer (chosen) and the same answer wrapped in filler (rejected). The facts are the
-same in both: what is taught is the style. Held-out pairs (the last 12) use questions and
-filler sentences that the training pairs never use.
+"""Writes config/datasets/concise_prefs.jsonl, the shipped preference demo: for each question a
+concise, correct answer (chosen) and the builtin model's own answer to it (rejected: greedy, cut
+at its last whole sentence within 64 tokens), which rambles and is often wrong. Questions the
+base already answers in a few words are left out. The last HELD_OUT questions are the held-out
+pairs (config/datasets.json lists them). Teaching it: prefer a short right answer to its own.
 
-    .venv/bin/python scripts/make_concise_prefs.py
+    .venv/bin/python scripts/make_concise_prefs.py [--answers base_answers.json]
+
+The base's answers take a few minutes on 2 CPU cores; --answers reuses a JSON file of them
+({question: answer}) and writes it when missing.
 """
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 QA = [
@@ -74,44 +77,62 @@ QA = [
     ("How many players are on a football team on the field?", "A football team has eleven players on the field."),
     ("What is the smallest prime number?", "Two is the smallest prime number."),
 ]
-OPENERS = [
-    "Oh, what a wonderful question, I am so glad you asked!",
-    "Well, let me think about this for a moment, because it is really quite interesting.",
-    "That is a great question, and there is honestly so much to say about it.",
-    "Ah, I love questions like this one, they always make me think!",
-    "Hmm, okay, so, this is something that a lot of people wonder about, you know.",
-    "Great question! Before I answer, let me just say how much I enjoy talking about this.",
-    "Sure thing! This is one of my favourite topics, so bear with me.",
-    "Right, so, to be perfectly honest with you, this is a fascinating subject.",
-]
-CLOSERS = [
-    "I hope that helps, and please do not hesitate to ask me anything else at all!",
-    "Anyway, that is about all I can think of right now, but there is always more to learn.",
-    "Isn't that just amazing? I could talk about this kind of thing all day long.",
-    "So there you have it, more or less, give or take a few details here and there.",
-    "Let me know if you would like me to go on and on about it some more!",
-    "Which, when you really stop and think about it, is pretty remarkable, isn't it?",
-    "And that, my friend, is the long and short of it, mostly the long.",
-    "I really hope this answer was as much fun for you as it was for me!",
-]
-HELD_OUT = 12  # the last questions: the eval pairs, with filler of their own
-HELD_OUT_OPENERS = ["Goodness, where do I even begin with something like this?",
-                    "Okay, okay, so, first of all, what a truly lovely thing to ask about."]
-HELD_OUT_CLOSERS = ["Honestly, I find all of this endlessly delightful, don't you?",
-                    "Well, that was a bit of a ramble, but I hope you enjoyed it as much as I did!"]
+HELD_OUT = 10  # the last questions kept: the held-out pairs, never trained on
+LONGER = 2  # a base answer is kept as rejected when it has at least this many times the chosen's words
+
+
+def base_answers(questions: list[str]) -> dict[str, str]:
+    """The builtin model's greedy answers, as the app's worker loads it."""
+    import torch
+
+    from ollama_trainer import paths
+    from ollama_trainer.training.worker import base_models
+
+    model, tok = base_models.load("smollm2-135m-instruct", paths.models_dir())
+    tok.padding_side = "left"
+    out = {}
+    for start in range(0, len(questions), 12):
+        chunk = questions[start:start + 12]
+        texts = [tok.apply_chat_template([{"role": "user", "content": q}], add_generation_prompt=True, tokenize=False)
+                 for q in chunk]
+        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        with torch.no_grad():
+            made = model.generate(**enc, max_new_tokens=64, do_sample=False, repetition_penalty=1.1,
+                                  pad_token_id=tok.pad_token_id)
+        for q, row in zip(chunk, made):
+            out[q] = tok.decode(row[enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    return out
+
+
+def whole_sentences(text: str) -> str:
+    """Up to the last sentence end, when there is one."""
+    cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+    if text.rstrip().endswith((".", "!", "?")):
+        return text.strip()
+    return text[:cut + 1].strip() if cut > 0 else text.strip()
 
 
 def main() -> None:
-    rng = random.Random(7)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=Path, help="a JSON file of the base's answers: read, or written when missing")
+    args = parser.parse_args()
+    if args.answers and args.answers.is_file():
+        answers = json.loads(args.answers.read_text(encoding="utf-8"))
+    else:
+        answers = base_answers([q for q, _ in QA])
+        if args.answers:
+            args.answers.write_text(json.dumps(answers, indent=1, ensure_ascii=False), encoding="utf-8")
     rows = []
-    for index, (question, answer) in enumerate(QA):
-        held = index >= len(QA) - HELD_OUT
-        opener = rng.choice(HELD_OUT_OPENERS if held else OPENERS)
-        closer = rng.choice(HELD_OUT_CLOSERS if held else CLOSERS)
-        rows.append({"prompt": question, "chosen": answer, "rejected": f"{opener} {answer} {closer}"})
+    for question, answer in QA:
+        rejected = whole_sentences(answers[question])
+        if len(rejected.split()) >= LONGER * len(answer.split()):
+            rows.append({"prompt": question, "chosen": answer, "rejected": rejected})
     out = Path(__file__).resolve().parents[1] / "config" / "datasets" / "concise_prefs.jsonl"
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    print(f"{out}: {len(rows)} pairs, the last {HELD_OUT} held out")
+    print(f"{out}: {len(rows)} pairs, the last {HELD_OUT} held out:")
+    print(json.dumps([r["prompt"] for r in rows[-HELD_OUT:]], indent=1))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Preference training (DPO, ORPO) through the real worker on the tiny model: a preference
-dataset's pairs train against the base (DPO's reference scored first, a stage of its own),
+dataset's pairs (and the plain conversations beside them) train against the base (DPO's
+reference scored first, a stage of its own),
 evaluations carry the reward margin and the preference accuracy, the scores hold the held-out
 pairs' preference before and after, and a cancelled DPO run resumes to the same losses."""
 
 from __future__ import annotations
 
 import json
+import math
 import signal
 
 import pytest
@@ -20,11 +22,18 @@ ANSWERS = ["Blue.", "Green.", "White.", "Yellow.", "Black.", "Red.", "Blue.", "W
 HELD_OUT = QUESTIONS[-3:]
 
 
+CONVERSATIONS = [("Say hello.", "Hello!"), ("Say goodbye.", "Goodbye!"), ("Say thanks.", "Thank you!")]
+
+
 def write_pairs(path):
+    """Pairs, and a few plain conversations beside them (they train as supervised examples)."""
     with open(path, "w") as f:
         for q, a in zip(QUESTIONS, ANSWERS):
             f.write(json.dumps({"prompt": q, "chosen": a, "rejected": f"Well, I think that {q.lower()} Hmm, maybe "
                                                                          f"{a.lower()} or not."}) + "\n")
+        for q, a in CONVERSATIONS:
+            f.write(json.dumps({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]})
+                    + "\n")
     return path
 
 
@@ -43,13 +52,16 @@ def test_a_preference_run_trains_and_reports_its_pairs(tmp_path, tiny_model, mod
     rc, events, err = run_worker(run_dir, tmp_path / "home")
     assert rc == 0, err[-3000:]
     dataset = next(e for e in events if e["event"] == "dataset")
-    assert (dataset["train_examples"], dataset["eval_examples"]) == (9, 3)  # the held-out prompts' pairs
+    assert (dataset["train_examples"], dataset["eval_examples"]) == (12, 3)  # the held-out prompts' pairs
     stages = {e["stage"] for e in events if e["event"] == "stage"}
     assert ("reference" in stages) == (kind == "dpo")
     evals = [e for e in events if e["event"] == "eval"]
     assert len(evals) == 3 and all(e["pref_accuracy"] is not None and e["reward_margin"] is not None for e in evals)
-    assert evals[-1]["reward_margin"] > evals[0]["reward_margin"]  # the pairs pull apart
-    assert evals[-1]["eval_loss"] < evals[0]["eval_loss"]
+    margins, eval_losses = [e["reward_margin"] for e in evals], [e["eval_loss"] for e in evals]
+    if kind == "dpo":  # before the first step the model is its reference: margin 0, loss ln 2
+        assert margins[-1] > 1.0 and eval_losses[-1] < 0.5 * math.log(2), (margins, eval_losses)
+    else:  # the pairs pull apart
+        assert margins[-1] > margins[0] and eval_losses[-1] < eval_losses[0], (margins, eval_losses)
     scores = json.loads((run_dir / "scores.json").read_text())
     assert scores["pairs"] == 3 and 0 <= scores["pairs_before"] <= 1 and 0 <= scores["pairs_after"] <= 1
     assert scores["pairs_after"] >= scores["pairs_before"]

@@ -66,3 +66,14 @@ def test_detected_before_prompt_completion(tmp_path):
     assert loaded.format == "prompt_completion"
     loaded = load(tmp_path, {"prompt": "Q", "chosen": "A", "rejected": "B", "completion": "ignored"})
     assert loaded.format == "preference"
+
+
+def test_a_preference_file_may_hold_conversations_too(tmp_path):
+    loaded = load(tmp_path,
+                  {"prompt": "Q", "chosen": "A", "rejected": "B"},
+                  {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]},
+                  {"messages": [{"role": "user", "content": "Hi"}]})
+    assert loaded.format == "preference"
+    assert datasets.is_pair(loaded.examples[0]) and not datasets.is_pair(loaded.examples[1])
+    assert loaded.examples[1]["messages"][-1] == {"role": "assistant", "content": "Hello!"}
+    assert [i.line for i in loaded.errors] == [3]  # a conversation is checked as in a chat file

@@ -121,6 +121,9 @@ def result_lines(training_id: str, status, summary) -> list[str]:
         if passed == 0:
             lines.append("The model learned none of them: train more epochs, raise the learning rate, or check "
                          "that the held-out prompts ask what the dataset teaches")
+    if scores is not None and scores.pairs and scores.pairs_after is not None:
+        lines.append(f"Preferred: the trained model prefers the chosen answer on {round(scores.pairs_after * 100)} % "
+                     f"of {scores.pairs} held-out pairs (the base: {round((scores.pairs_before or 0) * 100)} %)")
     if scores is not None and scores.kept is not None:
         lines.append(f"Kept: {round(scores.kept * 100)} % of the {scores.kept_of or 'general'} questions the base "
                      "answered right")

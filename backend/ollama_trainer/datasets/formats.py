@@ -8,7 +8,8 @@
 
 chat, alpaca and prompt_completion become `{"messages": [...], "line": n}`; text becomes
 `{"text": str, "line": n}`; preference becomes `{"messages": [the prompt], "chosen": str,
-"rejected": str, "line": n}`. Keys a format does not use are ignored.
+"rejected": str, "line": n}` (a preference file's `messages` records are chat examples: pairs and
+conversations train together). Keys a format does not use are ignored.
 """
 
 from __future__ import annotations
@@ -58,7 +59,10 @@ def unknown_format(record: dict, line: int) -> DatasetIssue:
 def normalise(record: dict, fmt: DatasetFormat, line: int) -> tuple[dict | None, list[DatasetIssue]]:
     """Turn one record into an example of `fmt`; (None, issues) when it does not fit."""
     if fmt == "preference":
-        return preference.normalise(record, line)
+        if "chosen" not in record and "rejected" not in record and "messages" in record:
+            fmt = "chat"  # a preference file may also hold plain conversations: they train as in a chat file
+        else:
+            return preference.normalise(record, line)
     fields = _Fields(record, fmt, line)
     if fmt == "chat":
         if not fields.require_present("messages"):
