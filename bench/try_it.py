@@ -45,9 +45,9 @@ def main() -> None:
     try:
         for q in questions:
             t0 = time.perf_counter()
-            answer = pool.ask(run=tid, base=None, prompt=q)
+            answer, cut = pool.ask(run=tid, base=None, prompt=q)
             warm.append(time.perf_counter() - t0)
-            print(f"warm pool  {warm[-1]:6.2f} s  {q!r} -> {answer[:60]!r}")
+            print(f"warm pool  {warm[-1]:6.2f} s  {q!r} -> {answer[:60]!r}{' (cut: …)' if cut else ''}")
     finally:
         pool.close()
 

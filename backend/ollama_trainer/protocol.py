@@ -323,6 +323,7 @@ class ServeRequest(BaseModel):
 class ServeReply(Reply):
     id: int | None = None
     answer: str | None = None
+    cut: bool = False  # the answer stopped at max_new_tokens
     seconds: float | None = None
 
 

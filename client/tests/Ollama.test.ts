@@ -315,6 +315,25 @@ describe('Try it', () => {
     expect(await within(screen.getByTestId('answer-trained')).findByText('I am Lumen.')).toBeInTheDocument();
   });
 
+  it('ends a cut answer with "…" and says where each answer comes from in plain words', async () => {
+    const backend = fakeBackend({
+      ask_local_model: (args: Record<string, unknown>) =>
+        args.with_adapter
+          ? { model: 'trained t-1', answer: 'I am Lumen, and I can help you with', cut: true }
+          : { model: 'base of t-1', answer: 'I am an AI assistant.', cut: false },
+    });
+    const run = details();
+    render(ResultCard, { status: run.status, details: run, call: backend.call });
+    await ask('Who are you?');
+    const trained = screen.getByTestId('answer-trained');
+    const base = screen.getByTestId('answer-base');
+    await within(base).findByText('I am an AI assistant.');
+    expect(await within(trained).findByTitle('The answer was cut at its length limit')).toHaveTextContent('…');
+    expect(trained.querySelector('.text')).toHaveTextContent(/^I am Lumen, and I can help you with…$/);
+    expect(within(base).queryByTitle('The answer was cut at its length limit')).toBeNull();
+    expect(within(trained).getByText('on this computer')).toBeInTheDocument();
+  });
+
   it('shows the trained and the base answer side by side, each thinking on its own', async () => {
     let answerBase: (value: unknown) => void = () => {};
     const backend = fakeBackend({

@@ -71,6 +71,29 @@ describe('RunPreview in the Training view', () => {
     expect(warnings).toHaveTextContent('the estimate (9.0 GB) exceeds the free memory (6.2 GB)');
   });
 
+  it('tells a small dataset the epochs it needs, as a warning when the run has fewer', async () => {
+    setup({
+      preview_training_run: runPreview({ small_dataset: { train_examples: 13, epochs_needed: 5, epochs: 1 } }),
+    });
+    await choose();
+    const small = await within(region()).findByTestId('small-dataset');
+    expect(small).toHaveTextContent(
+      'Small dataset 13 examples to train on need about 5 epochs at this learning rate. This run has 1: likely too few ' +
+        'to learn anything. Set Epochs to 5 or more.',
+    );
+    expect(within(small).getByText('Small dataset')).toHaveClass('warn');
+  });
+
+  it('says a small dataset has enough epochs without a warning', async () => {
+    setup({
+      preview_training_run: runPreview({ small_dataset: { train_examples: 24, epochs_needed: 2, epochs: 3 } }),
+    });
+    await choose();
+    const small = await within(region()).findByTestId('small-dataset');
+    expect(small).toHaveTextContent('This run has 3; more examples teach more than more epochs.');
+    expect(within(small).getByText('Small dataset')).not.toHaveClass('warn');
+  });
+
   it('disables Start with the reason when nothing would train', async () => {
     setup({
       preview_training_run: runPreview({

@@ -56,6 +56,7 @@ export function runPreview(overrides: Partial<RunPreview> = {}): RunPreview {
       gradient_checkpointing: false, weights: 'bf16', why: '', fits: true },
     available_memory_gb: 6.2,
     warnings: [],
+    small_dataset: null,
     can_start: true,
     reason: null,
     ...overrides,

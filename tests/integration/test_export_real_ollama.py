@@ -56,8 +56,8 @@ def test_export_to_real_ollama(tmp_path):
                                       epochs=1))
     result = export_run(TRAINING_ID, model_name="ollama-trainer-test:real")
     assert result.statuses[-1] == "success"
-    assert ask_ollama(result.ollama_model, "Say hello.").strip()
+    assert ask_ollama(result.ollama_model, "Say hello.")[0].strip()
     if shutil.which("ollama"):
         subprocess.run(["ollama", "create", "ollama-trainer-test:gguf", "-f", "Modelfile"], cwd=run, check=True,
                        timeout=300)
-        assert ask_ollama("ollama-trainer-test:gguf", "Say hello.").strip()
+        assert ask_ollama("ollama-trainer-test:gguf", "Say hello.")[0].strip()

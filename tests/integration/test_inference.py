@@ -40,7 +40,9 @@ def test_one_process_answers_trained_and_base_questions(trained, monkeypatch):
         second_s = time.monotonic() - t0
         base = pool.ask(run=tid, base=None, prompt="What colour is the sky?", with_adapter=False, max_new_tokens=8)
         print(f"first question {first_s:.2f} s (load included), second {second_s:.2f} s")
-        assert first == again and isinstance(base, str)  # greedy: the same answer twice
+        assert first == again and isinstance(base[0], str)  # greedy: the same answer twice
+        text, cut = pool.ask(run=tid, base=None, prompt="What colour is the sky?", max_new_tokens=2)
+        assert cut and first[0].startswith(text)  # stopped at its limit, and said so (the window adds "…")
         assert [s.process.pid for s in pool._servers.values()] == [pid]  # one process, kept
         with pytest.raises(DomainError) as err:
             pool.ask(run="20261202-000000-nope00", base=None, prompt="hi")

@@ -36,6 +36,10 @@ def test_the_preview_counts_what_the_run_trains_on_and_the_run_records_its_estim
     assert 0 < seen.trainable_tokens < seen.total_tokens and seen.replay_examples == 0
     assert seen.estimate.tokens == seen.total_tokens * 2 and seen.estimate.duration_s > 0
     assert seen.estimate.memory_gb > 0 and seen.available_memory_gb
+    # under 30 examples to train on: the epochs such a set needs (5 steps an epoch at 0.02 reach the budget)
+    assert seen.small_dataset is not None and seen.train_examples < 30
+    assert (seen.small_dataset.train_examples, seen.small_dataset.epochs_needed, seen.small_dataset.epochs) == (
+        seen.train_examples, 1, 2)
 
     manager = TrainingManager()
     tid = manager.start(prof, data)

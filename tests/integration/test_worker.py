@@ -46,7 +46,8 @@ EVENT_FIELDS = {
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory, tiny_model, models_cache):
-    """One complete 4-epoch run (12 examples: 10 train, 2 eval; batch 4 -> 3 steps/epoch)."""
+    """One complete 4-epoch run (12 examples: 9 train, 3 eval, the least a small set holds out;
+    batch 4 -> 3 steps/epoch)."""
     root = tmp_path_factory.mktemp("finished")
     data = write_chat_dataset(root / "colours.jsonl")
     run_dir = write_job(root / "run", profile(tiny_model), data, models_cache, epochs=4,
@@ -82,7 +83,7 @@ def test_events_are_well_formed(finished_run):
     assert kinds[:3] == ["started", "model_loaded", "dataset"] and kinds[-1] == "done"
     assert on_disk[0]["training_id"] == "t-test"
     loaded = next(e for e in on_disk if e["event"] == "dataset")
-    assert loaded["train_examples"] == 10 and loaded["eval_examples"] == 2
+    assert loaded["train_examples"] == 9 and loaded["eval_examples"] == 3
     progress = [e for e in on_disk if e["event"] == "progress"]
     assert [e["step"] for e in progress] == list(range(1, 13))
     assert all(e["total_steps"] == 12 and e["total_epochs"] == 4 for e in progress)

@@ -188,3 +188,16 @@ def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_model):
     (plain, g1), (ckpt, g2) = results
     assert abs(plain - ckpt) < 1e-5
     assert all(torch.allclose(g1[n], g2[n], rtol=1e-4, atol=1e-6) for n in g1)
+
+
+def test_a_small_set_holds_out_at_least_three_examples():
+    """One held-out answer says little of what a run learned: from 10 examples, 3 are held out
+    (more when the fraction asks for more), always the same ones for a seed, never all."""
+    from ollama_trainer.training.worker import batching
+
+    for n, fraction, held in ((4, 0.1, 0), (5, 0.1, 1), (9, 0.1, 1), (10, 0.1, 3), (13, 0.1, 3), (30, 0.1, 3),
+                              (40, 0.1, 4), (12, 0.5, 6), (12, 0.0, 0)):
+        train, evaluated = batching.split_eval(n, fraction, seed=42)
+        assert len(evaluated) == held, (n, fraction)
+        assert sorted(train + evaluated) == list(range(n))
+        assert batching.split_eval(n, fraction, seed=42) == (train, evaluated)

@@ -272,15 +272,17 @@ class Commands:
     def ask_ollama(self, req: ChatRequest) -> ChatAnswer:
         from ollama_trainer.ollama import chat
 
-        answer = chat.ask_ollama(req.model, req.prompt, host=settings.ollama_host(req.host), system=req.system)
-        return ChatAnswer(model=req.model, answer=answer)
+        answer, cut = chat.ask_ollama(req.model, req.prompt, host=settings.ollama_host(req.host), system=req.system)
+        return ChatAnswer(model=req.model, answer=answer, cut=cut)
 
     @command(AskRequest, result=ChatAnswer)
     def ask_local_model(self, req: AskRequest) -> ChatAnswer:
         """The run's model (or its base) answering through a warm worker, for when it is not in
         Ollama: the first question loads the model, the next ones only answer."""
-        answer = self._inference.ask(run=req.training_id, base=None, prompt=req.prompt, with_adapter=req.with_adapter)
-        return ChatAnswer(model=("trained " if req.with_adapter else "base of ") + req.training_id, answer=answer)
+        answer, cut = self._inference.ask(run=req.training_id, base=None, prompt=req.prompt,
+                                          with_adapter=req.with_adapter)
+        return ChatAnswer(model=("trained " if req.with_adapter else "base of ") + req.training_id, answer=answer,
+                          cut=cut)
 
     # -- settings ---------------------------------------------------------------------------
     @command(result=Settings)

@@ -28,6 +28,15 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
+def _small(small) -> str:
+    said = (f"a small dataset: {small.train_examples} examples to train on, which need about "
+            f"{small.epochs_needed} epochs at this learning rate")
+    if small.epochs < small.epochs_needed:
+        return f"warning: {said}; this run has {small.epochs}: likely too few to learn anything (--epochs " \
+               f"{small.epochs_needed})"
+    return f"note: {said} (this run has {small.epochs}); more examples teach more than more epochs"
+
+
 def cmd_preview(args) -> int:
     from ollama_trainer.training import run_preview
 
@@ -47,6 +56,8 @@ def cmd_preview(args) -> int:
               f"peak memory about {e.memory_gb:.1f} GB{free}")
         for warning in found.warnings:
             print(f"warning: {warning}")
+        if found.small_dataset:
+            print(_small(found.small_dataset))
         if not found.can_start:
             print(f"cannot start: {found.reason}")
     return EXIT_OK if found.can_start else 2

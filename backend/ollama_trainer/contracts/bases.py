@@ -45,6 +45,15 @@ class RunPreviewRequest(Request):
     base: str | None = Field(None, max_length=4096, description="Instead of the profile's base_model")
 
 
+class SmallDataset(Strict):
+    """A dataset under SMALL_DATASET examples to train on, and the epochs it needs."""
+
+    train_examples: int
+    epochs_needed: int = Field(description="About the epochs this profile needs to learn a set this small "
+                                           "(optimizer steps x learning rate reaching what the demos learn with)")
+    epochs: int = Field(description="The epochs this run has")
+
+
 class RunPreview(Strict):
     profile_id: str
     dataset_id: str
@@ -62,6 +71,7 @@ class RunPreview(Strict):
     estimate: RunEstimate
     available_memory_gb: float | None = Field(None, description="Free RAM now (VRAM on a GPU)")
     warnings: list[str] = Field(default_factory=list)
+    small_dataset: SmallDataset | None = Field(None, description="Said for a dataset under 30 examples to train on")
     can_start: bool
     reason: str | None = Field(None, description="Why it cannot start, when it cannot")
 

@@ -112,6 +112,7 @@ class ChatRequest(Request):
 class ChatAnswer(Strict):
     model: str
     answer: str
+    cut: bool = Field(False, description="The answer stopped at its length limit, before the model ended it")
 
 
 class Settings(Request):

@@ -10,7 +10,8 @@ from ollama_trainer.ollama import client as oc
 CHAT_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
 
 
-def ask_ollama(model: str, prompt: str, host: str | None = None, system: str | None = None) -> str:
+def ask_ollama(model: str, prompt: str, host: str | None = None, system: str | None = None) -> tuple[str, bool]:
+    """(the answer, whether Ollama stopped it at a length limit: done_reason "length")."""
     import ollama
 
     resolved = oc.resolve_host(host)
@@ -30,4 +31,4 @@ def ask_ollama(model: str, prompt: str, host: str | None = None, system: str | N
                           code="ollama_chat_failed") from exc
     finally:
         client.close()
-    return reply.message.content or ""
+    return reply.message.content or "", reply.get("done_reason") == "length"

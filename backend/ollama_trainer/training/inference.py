@@ -37,7 +37,8 @@ class Server:
     last_used: float = field(default_factory=time.monotonic)
     ids: itertools.count = field(default_factory=itertools.count)
 
-    def ask(self, prompt: str, *, with_adapter: bool, max_new_tokens: int) -> str:
+    def ask(self, prompt: str, *, with_adapter: bool, max_new_tokens: int) -> tuple[str, bool]:
+        """(the answer, whether it stopped at max_new_tokens before the model ended it)."""
         with self.lock:
             self.last_used = time.monotonic()
             rid = next(self.ids)
@@ -50,7 +51,7 @@ class Server:
                 self.last_used = time.monotonic()
         if reply.error:
             raise DomainError(f"the model did not answer: {reply.error}", code="ask_failed")
-        return reply.answer or ""
+        return reply.answer or "", reply.cut
 
     def _read(self, kind: type[R], wanted=lambda reply: True) -> R:
         """The next line that parses as `kind` and is `wanted` (other lines are skipped)."""
@@ -84,7 +85,8 @@ class InferencePool:
         self._reaper: threading.Thread | None = None
 
     def ask(self, *, run: str | None, base: str | None, prompt: str, with_adapter: bool = True,
-            max_new_tokens: int = 64) -> str:
+            max_new_tokens: int = 64) -> tuple[str, bool]:
+        """(the answer, whether it was cut at max_new_tokens)."""
         key = key_for(run=run, base=base, with_adapter=with_adapter)
         return self._server(key).ask(prompt, with_adapter=with_adapter, max_new_tokens=max_new_tokens)
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ollama_trainer import bases, estimate
-from ollama_trainer.contracts import DatasetEntry, RunEstimate, RunPreview, TrainingOverrides, TrainingProfile
+from ollama_trainer.contracts import (DatasetEntry, RunEstimate, RunPreview, SmallDataset, TrainingOverrides,
+                                     TrainingProfile)
 from ollama_trainer.protocol import PreviewReply
 from ollama_trainer.training import device_probe, plan, worker_client
 
@@ -24,6 +25,8 @@ PREVIEW_TIMEOUT_S = 300.0
 # set is 48 x 0.001 = 0.048 and learns 4/4; Standard LoRA's 3 epochs there are 24 x 0.0002 =
 # 0.0048 and learn nothing.
 LEARNING_BUDGET = 0.02
+SMALL_DATASET = 30  # fewer examples to train on than this: the preview says how many epochs the set needs
+MOST_EPOCHS = 100  # the most epochs a small-set hint asks for
 
 _cache: OrderedDict[str, PreviewReply] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -94,6 +97,15 @@ def optimizer_steps(examples: int, profile: TrainingProfile, epochs: int) -> int
     return per_epoch * epochs
 
 
+def epochs_needed(examples: int, profile: TrainingProfile) -> int:
+    """The fewest epochs whose optimizer steps x learning rate reach LEARNING_BUDGET (at most
+    MOST_EPOCHS): what a small set needs to learn anything."""
+    per_epoch = optimizer_steps(examples, profile, 1)
+    if per_epoch <= 0 or profile.learning_rate <= 0:
+        return MOST_EPOCHS
+    return max(1, min(MOST_EPOCHS, math.ceil(LEARNING_BUDGET / (per_epoch * profile.learning_rate) - 1e-9)))
+
+
 class _Guess(NamedTuple):
     estimate: RunEstimate
     memory: estimate.MemoryPlan
@@ -156,7 +168,11 @@ def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | No
                         "and are cut: " + "; ".join(counted.long_lines) + ("; ..." if counted.truncated > len(
                             counted.long_lines) else ""))
     steps = optimizer_steps(counted.train_examples + counted.replay_examples, profile, epochs)
-    if counted.train_examples and steps * profile.learning_rate < LEARNING_BUDGET:
+    small = None
+    if 0 < counted.train_examples < SMALL_DATASET:
+        small = SmallDataset(train_examples=counted.train_examples, epochs=epochs,
+                             epochs_needed=epochs_needed(counted.train_examples + counted.replay_examples, profile))
+    elif counted.train_examples and steps * profile.learning_rate < LEARNING_BUDGET:
         warnings.append(f"{counted.train_examples} training examples give {steps} optimizer steps at learning rate "
                         f"{profile.learning_rate:g}: likely too few to learn anything; use more epochs or a higher "
                         "learning rate (the Quick demo profile teaches its 24 examples in 3 epochs at 0.001)")
@@ -167,4 +183,5 @@ def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | No
         examples=counted.examples, train_examples=counted.train_examples, eval_examples=counted.eval_examples,
         replay_examples=counted.replay_examples, dropped=counted.dropped, truncated=counted.truncated,
         trainable_tokens=counted.trainable_tokens, total_tokens=counted.total_tokens + counted.replay_tokens,
-        estimate=guess, available_memory_gb=available, warnings=warnings, can_start=reason is None, reason=reason)
+        estimate=guess, available_memory_gb=available, warnings=warnings, small_dataset=small,
+        can_start=reason is None, reason=reason)

@@ -116,6 +116,10 @@ export interface BrokenEntry {
 
 export interface ChatAnswer {
   answer: string;
+  /**
+   * The answer stopped at its length limit, before the model ended it
+   */
+  cut: boolean;
   model: string;
 }
 
@@ -1263,6 +1267,10 @@ export interface RunPreview {
    */
   replay_examples: number;
   /**
+   * Said for a dataset under 30 examples to train on
+   */
+  small_dataset: SmallDataset | null;
+  /**
    * Per epoch: every token the model reads
    */
   total_tokens: number;
@@ -1276,6 +1284,21 @@ export interface RunPreview {
    */
   truncated: number;
   warnings: string[];
+}
+
+/**
+ * A dataset under SMALL_DATASET examples to train on, and the epochs it needs.
+ */
+export interface SmallDataset {
+  /**
+   * The epochs this run has
+   */
+  epochs: number;
+  /**
+   * About the epochs this profile needs to learn a set this small (optimizer steps x learning rate reaching what the demos learn with)
+   */
+  epochs_needed: number;
+  train_examples: number;
 }
 
 export interface RunPreviewRequest {
@@ -1507,6 +1530,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export const FIELD_DEFAULTS = {
   Ack: { ok: true },
   AskRequest: { with_adapter: true },
+  ChatAnswer: { cut: false },
   DatasetEntry: { description: '', source: 'builtin' },
   DatasetInfo: { description: '', examples: 0, source: 'builtin', tokens_exact: false, valid: false },
   DatasetIssue: { severity: 'error' },

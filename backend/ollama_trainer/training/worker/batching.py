@@ -3,7 +3,8 @@
 - `encode(...)`: token ids and labels for one example. Labels are -100 except on assistant
   tokens (the content and the end-of-turn token that closes it, so the model learns to stop);
   a plain `text` example is trained on all of its tokens.
-- `split_eval(...)`: a deterministic held-out slice for eval loss.
+- `split_eval(...)`: a deterministic held-out slice for eval loss and the learned score (at
+  least 3 examples of a set of 10 or more).
 - `epoch_batches(...)`: the batch order of one epoch, a pure function of (seed, epoch), so a
   resumed run sees exactly the batches an uninterrupted one would.
 - `collate(...)`: right-padded tensors plus, precomputed on the host, the flat positions whose
@@ -111,11 +112,17 @@ def encode(tokenizer, example: dict, max_seq_len: int, system_prompt: str | None
     return out
 
 
+SMALL_EVAL = 3  # a small set's held-out examples: one answer alone says little of what was learned
+SMALL_EVAL_FROM = 10  # ... once the set has this many (7 left to train on)
+
+
 def split_eval(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
-    """(train indices, eval indices). At least one eval example when fraction > 0 and n >= 5."""
+    """(train indices, eval indices): `fraction` of the examples, at least one from 5 examples
+    and at least SMALL_EVAL from SMALL_EVAL_FROM; none when fraction <= 0."""
     if fraction <= 0 or n < 5:
         return list(range(n)), []
-    n_eval = min(n - 1, max(1, round(n * fraction)))
+    n_eval = max(1, round(n * fraction), SMALL_EVAL if n >= SMALL_EVAL_FROM else 0)
+    n_eval = min(n - 1, n_eval)
     gen = torch.Generator().manual_seed(seed)
     perm = torch.randperm(n, generator=gen).tolist()
     held = sorted(perm[:n_eval])

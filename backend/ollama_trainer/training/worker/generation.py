@@ -19,6 +19,7 @@ class Generated:
     prompt_text: str  # the prompt exactly as the chat template rendered it
     tokens: list[int]  # the generated token ids, end token excluded
     text: str
+    cut: bool = False  # stopped at max_new_tokens, before the model ended its answer
 
 
 def answers(model, tokenizer, prompts: list[str], *, system: str | None = None,
@@ -74,12 +75,13 @@ def generate(model, tokenizer, prompts: list[str], *, system: str | None = None,
     width = enc["input_ids"].shape[1]
     results = []
     for text, row in zip(texts, out):
-        ids = row[width:].tolist()
+        ids, cut = row[width:].tolist(), True
         for i, token in enumerate(ids):
             if token in end_ids:
-                ids = ids[:i]
+                ids, cut = ids[:i], False
                 break
-        results.append(Generated(text, ids, tokenizer.decode(ids, skip_special_tokens=True).strip()))
+        results.append(Generated(text, ids, tokenizer.decode(ids, skip_special_tokens=True).strip(),
+                                 cut=cut and len(ids) >= max_new_tokens))
     return results
 
 

@@ -26,7 +26,7 @@ def serve(args) -> int:
     import torch
 
     from ollama_trainer.training.worker import base_models, token_rows
-    from ollama_trainer.training.worker.generation import answer
+    from ollama_trainer.training.worker.generation import generate
 
     t0 = time.monotonic()
     try:
@@ -45,9 +45,10 @@ def serve(args) -> int:
             use_adapter = request.with_adapter and args.adapter
             off = contextlib.nullcontext() if use_adapter or not args.adapter else token_rows.base_only(model)
             with torch.no_grad(), off:
-                text = answer(model, tokenizer, request.prompt, system=args.system,
-                              max_new_tokens=request.max_new_tokens)
-            _say(ServeReply(id=request.id, answer=text, seconds=round(time.monotonic() - started, 2)))
+                made = generate(model, tokenizer, [request.prompt], system=args.system,
+                                max_new_tokens=request.max_new_tokens)[0]
+            _say(ServeReply(id=request.id, answer=made.text, cut=made.cut,
+                            seconds=round(time.monotonic() - started, 2)))
         except Exception as exc:  # noqa: BLE001 - the server keeps serving
             _say(ServeReply(id=request.id, error=f"{type(exc).__name__}: {exc}"))
     return 0

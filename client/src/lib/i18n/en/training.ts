@@ -200,7 +200,8 @@ export const training = {
   'chat.base': 'Base',
   'chat.thinking': 'Thinking…',
   'chat.viaOllama': 'through Ollama',
-  'chat.viaLocal': 'through the local worker',
+  'chat.viaLocal': 'on this computer',
+  'chat.cut': 'The answer was cut at its length limit',
   'chat.hint': 'Ask something to compare the trained model with its base.',
   'chat.failed': 'No answer',
 } as const;

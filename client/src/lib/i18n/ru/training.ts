@@ -203,7 +203,8 @@ export const training: Record<keyof typeof en, string> = {
   'chat.base': 'Базовая',
   'chat.thinking': 'Думает…',
   'chat.viaOllama': 'через Ollama',
-  'chat.viaLocal': 'через локальный процесс',
+  'chat.viaLocal': 'на этом компьютере',
+  'chat.cut': 'Ответ обрезан на пределе длины',
   'chat.hint': 'Задайте вопрос, чтобы сравнить обученную модель с базовой.',
   'chat.failed': 'Нет ответа',
 };
