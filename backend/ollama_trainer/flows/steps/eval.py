@@ -16,7 +16,7 @@ from ollama_trainer.flows.step import Step, StepArgs, StepCancelled, StepContext
 from ollama_trainer.training import history
 from ollama_trainer.training.run_folder import EVAL, RunFolder
 
-Ask = Callable[..., str]  # InferencePool.ask(*, run, base, prompt, with_adapter=True) -> the answer
+Ask = Callable[..., str]  # (*, run, base, prompt, with_adapter=True) -> the answer's text
 
 
 class EvalArgs(StepArgs):
@@ -50,7 +50,7 @@ def run(a: EvalArgs, ctx: StepContext, *, ask: Ask | None = None) -> EvalOutputs
 
     pool = InferencePool(max_warm=1)
     try:
-        return _evaluate(a, ctx, pool.ask)
+        return _evaluate(a, ctx, lambda **question: pool.ask(**question)[0])  # the text (cut or not)
     finally:
         pool.close()
 
