@@ -93,7 +93,7 @@ def test_one_estimate_counted_stages_and_the_result_after_a_reload(shared, page)
     current = page.get_by_role("region", name="Current run")
     expect(current.get_by_test_id("estimate")).to_have_text(estimate, timeout=30_000)
 
-    seen = []
+    seen, shot = [], []
 
     def agreeing_until_done():
         both = page.evaluate(READ_BOTH)
@@ -103,6 +103,8 @@ def test_one_estimate_counted_stages_and_the_result_after_a_reload(shared, page)
             for part in re.findall(r"(?:epoch|step) \d+ / \d+", both["slotProgress"]):
                 assert part in both["counts"], both
             seen.append(both)
+            if both["stage"] and re.search(r"\d+ of \d+", both["stage"]) and not shot:
+                shot.append(screenshot(page, "stage-counted.png"))  # what the card says while it works
         return both["state"] == "done"
 
     wait_until(agreeing_until_done, what="the run to end, the sidebar agreeing with the card")
