@@ -316,8 +316,12 @@ class ServeReady(Reply):
 class ServeRequest(BaseModel):
     id: int
     prompt: str
+    history: list[dict] = Field(default_factory=list, description="The conversation before `prompt` (user and "
+                                                                   "assistant turns)")
     with_adapter: bool = Field(True, description="False: the very base model (PEFT's disable_adapter)")
     max_new_tokens: int = 64
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0: greedy; above: sampled (another answer)")
+    seed: int | None = None
 
 
 class ServeReply(Reply):

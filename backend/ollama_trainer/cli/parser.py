@@ -24,10 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="open the window with developer tools")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from ollama_trainer.cli import (
-        ask, bases, compare, datasets, export, flow, history, preview, profiles, train,
+        ask, bases, chat, compare, datasets, export, flow, history, preview, profiles, train,
     )
 
-    for command in (train, ask, bases, preview, profiles, datasets, history, compare, export, flow):
+    for command in (train, ask, chat, bases, preview, profiles, datasets, history, compare, export, flow):
         command.register(sub)
     return parser
 

@@ -37,12 +37,14 @@ class Server:
     last_used: float = field(default_factory=time.monotonic)
     ids: itertools.count = field(default_factory=itertools.count)
 
-    def ask(self, prompt: str, *, with_adapter: bool, max_new_tokens: int) -> tuple[str, bool]:
+    def ask(self, prompt: str, *, with_adapter: bool, max_new_tokens: int, history: list[dict] | None = None,
+            temperature: float = 0.0, seed: int | None = None) -> tuple[str, bool]:
         """(the answer, whether it stopped at max_new_tokens before the model ended it)."""
         with self.lock:
             self.last_used = time.monotonic()
             rid = next(self.ids)
-            request = ServeRequest(id=rid, prompt=prompt, with_adapter=with_adapter, max_new_tokens=max_new_tokens)
+            request = ServeRequest(id=rid, prompt=prompt, history=history or [], with_adapter=with_adapter,
+                                   max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
             try:
                 self.process.stdin.write(request.model_dump_json() + "\n")
                 self.process.stdin.flush()
@@ -85,10 +87,13 @@ class InferencePool:
         self._reaper: threading.Thread | None = None
 
     def ask(self, *, run: str | None, base: str | None, prompt: str, with_adapter: bool = True,
-            max_new_tokens: int = 64) -> tuple[str, bool]:
-        """(the answer, whether it was cut at max_new_tokens)."""
+            max_new_tokens: int = 64, history: list[dict] | None = None, temperature: float = 0.0,
+            seed: int | None = None) -> tuple[str, bool]:
+        """(the answer, whether it was cut at max_new_tokens): to `prompt` after the turns of
+        `history`; greedy, or sampled at `temperature` from `seed`."""
         key = key_for(run=run, base=base, with_adapter=with_adapter)
-        return self._server(key).ask(prompt, with_adapter=with_adapter, max_new_tokens=max_new_tokens)
+        return self._server(key).ask(prompt, with_adapter=with_adapter, max_new_tokens=max_new_tokens,
+                                     history=history, temperature=temperature, seed=seed)
 
     def _server(self, key: ModelKey) -> Server:
         with self._lock:

@@ -1,4 +1,5 @@
-"""Greedy answers through the chat template (samples.json and the worker's `ask`).
+"""Answers through the chat template (samples.json, the worker's `ask` and `serve`): greedy, or
+sampled at a temperature for a second answer to choose from (the chat's *Another answer*).
 
 Imports torch: worker process only.
 """
@@ -40,16 +41,19 @@ class _EachStep:
         return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
-def generate(model, tokenizer, prompts: list[str], *, system: str | None = None,
-             max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS, on_step=None) -> list[Generated]:
-    """Greedy answers to user prompts through the chat template, generated as one left-padded
-    batch (a single prompt is not padded at all), with the rendered prompts and token ids;
-    `on_step()` is called at every generated token."""
+def generate(model, tokenizer, prompts: list[str | list[dict]], *, system: str | None = None,
+             max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS, on_step=None, temperature: float = 0.0,
+             seed: int | None = None) -> list[Generated]:
+    """Answers to user prompts (a string: one user turn; a list: a conversation ending with the
+    user's turn) through the chat template, generated as one left-padded batch (a single prompt
+    is not padded at all), with the rendered prompts and token ids; greedy, or sampled at
+    `temperature` (from `seed`) when it is above 0. `on_step()` is called at every token."""
     if not prompts:
         return []
+    conversations = [[{"role": "user", "content": p}] if isinstance(p, str) else p for p in prompts]
     texts = [
-        tokenizer.apply_chat_template(batching.with_system([{"role": "user", "content": p}], system), tokenize=False, add_generation_prompt=True)
-        for p in prompts
+        tokenizer.apply_chat_template(batching.with_system(c, system), tokenize=False, add_generation_prompt=True)
+        for c in conversations
     ]
     side = tokenizer.padding_side
     tokenizer.padding_side = "left"
@@ -59,13 +63,15 @@ def generate(model, tokenizer, prompts: list[str], *, system: str | None = None,
         tokenizer.padding_side = side
     device = next(model.parameters()).device
     end_ids = batching.end_token_ids(tokenizer)
+    if temperature > 0 and seed is not None:
+        torch.manual_seed(seed)
     with torch.no_grad(), low_precision.answering(model):
         out = model.generate(
             input_ids=enc["input_ids"].to(device),
             attention_mask=enc["attention_mask"].to(device),
             max_new_tokens=max_new_tokens,
-            do_sample=False,
-            temperature=None,
+            do_sample=temperature > 0,
+            temperature=temperature if temperature > 0 else None,
             top_p=None,
             top_k=None,
             eos_token_id=end_ids,

@@ -45,8 +45,9 @@ def serve(args) -> int:
             use_adapter = request.with_adapter and args.adapter
             off = contextlib.nullcontext() if use_adapter or not args.adapter else token_rows.base_only(model)
             with torch.no_grad(), off:
-                made = generate(model, tokenizer, [request.prompt], system=args.system,
-                                max_new_tokens=request.max_new_tokens)[0]
+                asked = [*request.history, {"role": "user", "content": request.prompt}]
+                made = generate(model, tokenizer, [asked], system=args.system, max_new_tokens=request.max_new_tokens,
+                                temperature=request.temperature, seed=request.seed)[0]
             _say(ServeReply(id=request.id, answer=made.text, cut=made.cut,
                             seconds=round(time.monotonic() - started, 2)))
         except Exception as exc:  # noqa: BLE001 - the server keeps serving
