@@ -86,11 +86,14 @@ describe('RunPreview in the Training view', () => {
 
   it('says a small dataset has enough epochs without a warning', async () => {
     setup({
-      preview_training_run: runPreview({ small_dataset: { train_examples: 24, epochs_needed: 2, epochs: 3 } }),
+      preview_training_run: runPreview({ small_dataset: { train_examples: 19, epochs_needed: 1, epochs: 3 } }),
     });
     await choose();
     const small = await within(region()).findByTestId('small-dataset');
-    expect(small).toHaveTextContent('This run has 3; more examples teach more than more epochs.');
+    expect(small).toHaveTextContent(
+      '19 examples to train on need about one epoch at this learning rate. This run has 3; more examples teach ' +
+        'more than more epochs.',
+    );
     expect(within(small).getByText('Small dataset')).not.toHaveClass('warn');
   });
 

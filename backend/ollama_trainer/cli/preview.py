@@ -30,7 +30,7 @@ def _duration(seconds: float) -> str:
 
 def _small(small) -> str:
     said = (f"a small dataset: {small.train_examples} examples to train on, which need about "
-            f"{small.epochs_needed} epochs at this learning rate")
+            f"{small.epochs_needed} epoch{'s' if small.epochs_needed != 1 else ''} at this learning rate")
     if small.epochs < small.epochs_needed:
         return f"warning: {said}; this run has {small.epochs}: likely too few to learn anything (--epochs " \
                f"{small.epochs_needed})"

@@ -111,6 +111,7 @@ export const profiles = {
   'preview.cannotStart': 'This run cannot start.',
   'preview.small.label': 'Small dataset',
   'preview.small': '{examples} examples to train on need about {needed} epochs at this learning rate.',
+  'preview.small.one': '{examples} examples to train on need about one epoch at this learning rate.',
   'preview.small.enough': 'This run has {epochs}; more examples teach more than more epochs.',
   'preview.small.few': 'This run has {epochs}: likely too few to learn anything. Set Epochs to {needed} or more.',
   'figures.title': 'Estimated vs measured',

@@ -113,6 +113,7 @@ export const profiles: Record<keyof typeof en, string> = {
   'preview.cannotStart': 'Этот запуск нельзя начать.',
   'preview.small.label': 'Маленький набор',
   'preview.small': 'Примеров для обучения: {examples}; при этой скорости обучения им нужно эпох — около {needed}.',
+  'preview.small.one': 'Примеров для обучения: {examples}; при этой скорости обучения им хватит примерно одной эпохи.',
   'preview.small.enough': 'В этом запуске эпох: {epochs}; больше примеров научат большему, чем больше эпох.',
   'preview.small.few': 'В этом запуске эпох: {epochs} — скорее всего, слишком мало, чтобы чему-то научиться. Укажите эпох не меньше {needed}.',
   'figures.title': 'Оценка и измерение',
