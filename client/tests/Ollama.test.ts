@@ -334,6 +334,35 @@ describe('Try it', () => {
     expect(within(trained).getByText('on this computer')).toBeInTheDocument();
   });
 
+  it('keeps the trained answer as it is, or as corrected, in the run\'s feedback dataset', async () => {
+    let marks = 0;
+    const backend = fakeBackend({
+      ask_local_model: (args: Record<string, unknown>) =>
+        args.with_adapter ? { model: 'trained t-1', answer: 'I am Bob.' } : { model: 'base of t-1', answer: 'I am an AI.' },
+      add_feedback: () => ({ dataset_id: 'feedback-t-1', marks: ++marks }),
+    });
+    const run = details();
+    render(ResultCard, { status: run.status, details: run, call: backend.call });
+    await ask('Who are you?');
+    const marksRow = await screen.findByTestId('answer-marks');
+
+    await fireEvent.click(within(marksRow).getByRole('button', { name: 'Good answer' }));
+    expect(await within(marksRow).findByRole('status')).toHaveTextContent(
+      'Kept in the dataset feedback-t-1 (1 in all): choose it in Training to train on it.',
+    );
+    await fireEvent.click(within(marksRow).getByRole('button', { name: 'Correct it' }));
+    const yours = within(marksRow).getByLabelText('Your answer (kept instead of the model’s)');
+    expect(yours).toHaveValue('I am Bob.');
+    await fireEvent.input(yours, { target: { value: 'I am Lumen.' } });
+    await fireEvent.click(within(marksRow).getByRole('button', { name: 'Keep my answer' }));
+    expect(await within(marksRow).findByText(/\(2 in all\)/)).toBeInTheDocument();
+    expect(within(marksRow).queryByLabelText('Your answer (kept instead of the model’s)')).toBeNull();
+    expect(backend.callsOf('add_feedback')).toEqual([
+      { training_id: 't-1', kind: 'good', prompt: 'Who are you?', answer: 'I am Bob.' },
+      { training_id: 't-1', kind: 'corrected', prompt: 'Who are you?', answer: 'I am Lumen.', original: 'I am Bob.' },
+    ]);
+  });
+
   it('shows the trained and the base answer side by side, each thinking on its own', async () => {
     let answerBase: (value: unknown) => void = () => {};
     const backend = fakeBackend({

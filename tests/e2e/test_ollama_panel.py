@@ -3,6 +3,9 @@ Ollama with its live state, a failed export with Retry, and the Try it box."""
 
 from __future__ import annotations
 
+import json
+import re
+
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot, start_app, stop_app, write_tiny_catalog
@@ -52,6 +55,18 @@ def test_export_and_try_it(data_home, tiny_model, tmp_path, page):
                                                                        timeout=60_000)
             expect(page.get_by_test_id("answer-base")).not_to_contain_text("Thinking", timeout=120_000)
             screenshot(page, "ollama-exported.png")
+
+            # Teach from the answer: corrected, it goes into the run's feedback dataset, which Training lists
+            marks = page.get_by_test_id("answer-marks")
+            marks.get_by_role("button", name="Correct it").click()
+            marks.get_by_label("Your answer (kept instead of the model’s)").fill("Ink is usually black or blue.")
+            marks.get_by_role("button", name="Keep my answer").click()
+            expect(marks.get_by_role("status")).to_contain_text("Kept in the dataset feedback-", timeout=30_000)
+            feedback_file = next((data_home / "datasets").glob("feedback-*.jsonl"))
+            kept = json.loads(feedback_file.read_text().splitlines()[-1])
+            assert kept["messages"][-1]["content"] == "Ink is usually black or blue."
+            assert kept["feedback"]["original"].startswith("colours-e2e:latest says:")
+            expect(page.get_by_role("radio", name=re.compile("^Feedback on run"))).to_have_count(1, timeout=30_000)
 
             # Export again under another name and type: every type offered is one this Ollama takes
             card.get_by_role("button", name="Export again…").click()

@@ -83,3 +83,27 @@ def test_chat_marks_answers_into_the_runs_feedback_dataset(trained):
 def test_chat_refuses_an_unknown_run(trained):
     done = cli(trained, "chat", "--run", "20261207-000000-nope00", stdin="hi\n")
     assert done.returncode != 0 and "no training run '20261207-000000-nope00'" in done.stderr
+
+
+def test_try_it_keeps_an_answer_through_the_bridge(trained, monkeypatch):
+    """The window's Try it marks (add_feedback): the same dataset, one more answer each time; a bad
+    mark (an unknown run) is refused and keeps nothing."""
+    from ollama_trainer import catalog
+    from ollama_trainer.bridge.commands import Commands
+    from ollama_trainer.bridge.registry import CommandFailed, dispatch
+
+    monkeypatch.setenv("OLLAMA_TRAINER_HOME", str(trained))
+    before = len((trained / "datasets" / f"feedback-{TID}.jsonl").read_text().splitlines())
+    commands = Commands()
+    saved = dispatch(commands, "add_feedback", {"training_id": TID, "kind": "corrected", "prompt": "Who are you?",
+                                                "answer": "I am Lumen.", "original": "I am blue."})
+    assert saved == {"dataset_id": f"feedback-{TID}", "marks": before + 1}
+    last = json.loads((trained / "datasets" / f"feedback-{TID}.jsonl").read_text().splitlines()[-1])
+    assert last["messages"] == [{"role": "user", "content": "Who are you?"}, {"role": "assistant", "content": "I am Lumen."}]
+    assert last["feedback"]["original"] == "I am blue."
+    assert catalog.get_dataset_entry(f"feedback-{TID}").format == "preference"  # it held a pair already
+    with pytest.raises(CommandFailed) as refused:
+        dispatch(commands, "add_feedback", {"training_id": "20261207-000000-nope00", "kind": "good", "prompt": "Hi",
+                                            "answer": "Hello."})
+    assert (refused.value.status, refused.value.code) == (404, "unknown_training")
+    assert len((trained / "datasets" / f"feedback-{TID}.jsonl").read_text().splitlines()) == before + 1

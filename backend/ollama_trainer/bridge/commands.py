@@ -16,7 +16,8 @@ from ollama_trainer.contracts import (
     TrainingRunSummary, TrainingStatus,
 )
 from ollama_trainer.contracts import (
-    AskRequest, ChatAnswer, ChatRequest, ExportRequest, ExportState, OllamaConnection, OllamaHostRequest, Settings,
+    AskRequest, ChatAnswer, ChatRequest, ExportRequest, ExportState, FeedbackRequest, FeedbackSaved, OllamaConnection,
+    OllamaHostRequest, Settings,
 )
 from ollama_trainer.contracts import (
     BaseModelList, PickBaseRequest, ProfileIdRequest, RunPreview, RunPreviewRequest, SaveProfileRequest,
@@ -283,6 +284,15 @@ class Commands:
                                           with_adapter=req.with_adapter)
         return ChatAnswer(model=("trained " if req.with_adapter else "base of ") + req.training_id, answer=answer,
                           cut=cut)
+
+    @command(FeedbackRequest, result=FeedbackSaved)
+    def add_feedback(self, req: FeedbackRequest) -> FeedbackSaved:
+        """Keep a Try it answer (as it is, or as corrected) in the run's feedback dataset."""
+        from ollama_trainer.training import feedback
+
+        entry = feedback.add(req.training_id, req.kind, [{"role": "user", "content": req.prompt}], req.answer,
+                             original=req.original)
+        return FeedbackSaved(dataset_id=entry.id, marks=len(feedback.read(req.training_id)))
 
     # -- settings ---------------------------------------------------------------------------
     @command(result=Settings)

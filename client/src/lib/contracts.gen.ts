@@ -961,6 +961,35 @@ export interface QuantizeOption {
 }
 
 /**
+ * An answer of a run's trained model marked in Try it: kept as it is (good) or as the
+ * person wrote it instead (corrected), into the run's feedback dataset.
+ */
+export interface FeedbackRequest {
+  /**
+   * The answer to keep
+   */
+  answer: string;
+  kind: 'good' | 'corrected';
+  /**
+   * For a correction: the model's own answer
+   */
+  original?: string | null;
+  prompt: string;
+  training_id: string;
+}
+
+export interface FeedbackSaved {
+  /**
+   * The run's feedback dataset, feedback-<run>
+   */
+  dataset_id: string;
+  /**
+   * How many answers it holds now
+   */
+  marks: number;
+}
+
+/**
  * A flow file as listed for the UI. A broken file is listed too: its id comes from the
  * file name and `error` says what is wrong (it cannot be run).
  */
@@ -1580,6 +1609,7 @@ export const FIELD_BOUNDS = {
 // -- every bridge command: its request and its result -----------------------------------
 
 export interface CommandMap {
+  add_feedback: { request: FeedbackRequest; result: FeedbackSaved };
   app_info: { request: null; result: AppInfo };
   ask_local_model: { request: AskRequest; result: ChatAnswer };
   ask_ollama: { request: ChatRequest; result: ChatAnswer };

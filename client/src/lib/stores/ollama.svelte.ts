@@ -2,7 +2,15 @@
 // address setting, a run's export (started in the background, followed by polling) and the
 // "Try it" box that asks the trained model and its base side by side.
 import { type ApiError, type Invoke, invoke } from '../api';
-import type { ChatAnswer, ExportRequest, ExportState, OllamaConnection, Settings } from '../contracts.gen';
+import type {
+  ChatAnswer,
+  ExportRequest,
+  ExportState,
+  FeedbackRequest,
+  FeedbackSaved,
+  OllamaConnection,
+  Settings,
+} from '../contracts.gen';
 import { poller } from '../poller';
 import { Loadable } from './loadable.svelte';
 import { shared } from './shared';
@@ -193,6 +201,10 @@ export class ChatSide {
 export class ModelChat {
   readonly trained = new ChatSide();
   readonly base = new ChatSide();
+  /** The question both sides answer now. */
+  prompt = $state('');
+  /** The last mark kept in the run's feedback dataset (null until this answer is marked). */
+  readonly #mark = new Loadable<FeedbackSaved | null>(null, null);
   #call: Invoke;
 
   constructor(call: Invoke = invoke) {
@@ -203,8 +215,32 @@ export class ModelChat {
     return this.trained.busy || this.base.busy;
   }
 
+  get marking(): boolean {
+    return this.#mark.loading;
+  }
+
+  get marked(): FeedbackSaved | null {
+    return this.#mark.value;
+  }
+
+  get markError(): ApiError | null {
+    return this.#mark.error;
+  }
+
+  /** Keep the trained model's answer as it is (`good`) or as corrected, in the run's feedback
+   * dataset; the question and, for a correction, the model's own answer go with it. */
+  async keep(trainingId: string, corrected: string | null = null): Promise<void> {
+    const answer = this.trained.answer?.answer ?? '';
+    const args: FeedbackRequest = corrected
+      ? { training_id: trainingId, kind: 'corrected', prompt: this.prompt, answer: corrected, original: answer }
+      : { training_id: trainingId, kind: 'good', prompt: this.prompt, answer };
+    await this.#mark.run(() => this.#call('add_feedback', args));
+  }
+
   /** Both sides at once; `ollamaModel` only when it is registered and Ollama answers. */
   ask(prompt: string, trainingId: string, ollamaModel: string | null): Promise<void> {
+    this.prompt = prompt;
+    this.#mark.reset(null);
     const trained = ollamaModel
       ? this.trained.run(true, () => this.#call('ask_ollama', { model: ollamaModel, prompt }))
       : this.trained.run(false, () =>
