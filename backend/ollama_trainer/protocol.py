@@ -68,6 +68,9 @@ class JobSpec(BaseModel):
     epochs: int = Field(ge=1, le=WORKER_MAX_EPOCHS)
     resume: bool = False
     resumed_from: str | None = None
+    from_run: str | None = Field(None, description="The finished run whose trained model this one trains further")
+    start_adapter: str | None = Field(None, description="from_run's adapter folder: the LoRA (and token rows) the "
+                                                        "run starts from instead of a fresh one")
     flow_run_id: str | None = None
     started_at: str | None = None
     profile: TrainingProfile
@@ -322,11 +325,13 @@ class ServeRequest(BaseModel):
     max_new_tokens: int = 64
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="0: greedy; above: sampled (another answer)")
     seed: int | None = None
+    stream: bool = Field(False, description="Also print the answer so far as it grows (partial replies)")
 
 
 class ServeReply(Reply):
     id: int | None = None
     answer: str | None = None
+    partial: bool = False  # the answer so far, more to come (stream)
     cut: bool = False  # the answer stopped at max_new_tokens
     seconds: float | None = None
 

@@ -119,6 +119,7 @@ const run = {
   error: null,
   flow_run_id: null,
   resumed_from: null,
+  from_run: null,
 } as const;
 
 export function status(overrides: Partial<TrainingStatus> = {}): TrainingStatus {
@@ -188,8 +189,9 @@ export function details(overrides: Partial<TrainingRunDetails> = {}): TrainingRu
   return {
     summary: summary(),
     status: status({ status: 'done', step: 30, epoch: 3, loss: 0.4321, eval_loss: 0.5678, finished_at: '2025-03-01T10:02:05Z' }),
-    request: { profile_id: 'identity', dataset_id: 'lumen', epochs: 3, resumed_from: null, flow_run_id: null },
+    request: { profile_id: 'identity', dataset_id: 'lumen', epochs: 3, resumed_from: null, from_run: null, flow_run_id: null },
     continued_by: null,
+    trained_further_by: [],
     profile: profiles[1],
     metrics: points,
     samples: [

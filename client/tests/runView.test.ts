@@ -57,7 +57,7 @@ describe('runView', () => {
     const run = runView(
       snapshot,
       details({
-        request: { profile_id: 'from-request', dataset_id: 'from-request', epochs: 5, resumed_from: null, flow_run_id: null },
+        request: { profile_id: 'from-request', dataset_id: 'from-request', epochs: 5, resumed_from: null, from_run: null, flow_run_id: null },
         summary: summary({ profile_id: 'from-summary', flow_run_id: 'fr-9', started_at: '2025-03-02T08:00:00Z' }),
       }),
     );

@@ -74,10 +74,12 @@ def test_chat_marks_answers_into_the_runs_feedback_dataset(trained):
     assert f"(the model had said: {corrected['feedback']['original']})" in shown.stdout
     assert f"chosen: {pair['chosen']}" in shown.stdout and "answer: Grass is green." in shown.stdout
 
-    trained_again = cli(trained, "train", "--profile", "tiny", "--dataset", f"feedback-{TID}")
+    # Train on feedback: the run's own model and settings, its feedback dataset by default
+    trained_again = cli(trained, "train", "--from-run", TID, "--epochs", "1")
     assert trained_again.returncode == 0, trained_again.stdout[-2000:] + trained_again.stderr[-2000:]
     said = trained_again.stdout + trained_again.stderr
-    assert "dataset feedback-" in said and "Done:" in said, said[-2000:]  # the pair and the conversations trained
+    assert f"dataset feedback-{TID}, 1 epochs, from the trained model of {TID}" in said, said[-2000:]
+    assert "Done:" in said, said[-2000:]  # the pair and the conversations trained
 
 
 def test_chat_refuses_an_unknown_run(trained):
@@ -107,3 +109,91 @@ def test_try_it_keeps_an_answer_through_the_bridge(trained, monkeypatch):
                                             "answer": "Hello."})
     assert (refused.value.status, refused.value.code) == (404, "unknown_training")
     assert len((trained / "datasets" / f"feedback-{TID}.jsonl").read_text().splitlines()) == before + 1
+
+
+def test_train_on_feedback_trains_the_runs_model_further(trained, monkeypatch):
+    """Train on feedback: a new run from the run's trained model (not the base) on its feedback
+    dataset, linked both ways; marks are listed with where they came from and deleted one by one;
+    a run that would train another base or another LoRA shape is refused before it starts."""
+    from ollama_trainer.bridge.commands import Commands
+    from ollama_trainer.bridge.registry import CommandFailed, dispatch
+    from ollama_trainer.training import details, feedback
+    from ollama_trainer.training.run_folder import RunFolder
+    from tests.waiting import wait_until
+
+    monkeypatch.setenv("OLLAMA_TRAINER_HOME", str(trained))
+    commands = Commands()
+    dispatch(commands, "add_feedback", {"training_id": TID, "kind": "pair", "prompt": "What colour is ink?",
+                                        "history": [{"role": "user", "content": "Hi"},
+                                                    {"role": "assistant", "content": "Hello."}],
+                                        "answer": "Ink is black.", "rejected": "Ink is a liquid used to write."})
+    listed = dispatch(commands, "list_feedback", {"training_id": TID})
+    last = listed["marks"][-1]
+    assert (last["kind"], last["prompt"], last["turns"], last["answer"], last["rejected"]) == (
+        "pair", "What colour is ink?", 2, "Ink is black.", "Ink is a liquid used to write.")
+    assert listed["dataset_id"] == f"feedback-{TID}" and last["time"]
+
+    started = dispatch(commands, "train_on_feedback", {"training_id": TID})
+    new = started["training_id"]
+    job = RunFolder.of(new).read_job()
+    assert job.from_run == TID and job.start_adapter == str(trained / "runs" / TID / "adapter")
+    assert job.dataset.id == f"feedback-{TID}" and job.epochs >= 4  # at least the run's own epochs
+    final = commands._manager.wait(new, 300)
+    assert final.status == "done", final
+    assert final.from_run == TID
+    events = [json.loads(x) for x in (trained / "runs" / new / "events.jsonl").read_text().splitlines()]
+    assert any(e.get("message") == f"starting from the trained model of run {TID}" for e in events)
+    assert wait_until(lambda: new in details.trained_further_by(TID), what="the link back")
+    shown = dispatch(commands, "get_training_run", {"training_id": TID})
+    assert shown["trained_further_by"][0] == new
+    assert dispatch(commands, "get_training_run", {"training_id": new})["request"]["from_run"] == TID
+
+    # Marks go one by one: the file keeps the others, the format follows what is left
+    count = len(feedback.read(TID))
+    pair_at = [m["index"] for m in listed["marks"] if m["kind"] == "pair"]
+    for index in sorted(pair_at, reverse=True):
+        dispatch(commands, "delete_feedback", {"training_id": TID, "index": index})
+    assert len(feedback.read(TID)) == count - len(pair_at)
+    from ollama_trainer import catalog
+
+    assert catalog.get_dataset_entry(f"feedback-{TID}").format == "chat"
+    with pytest.raises(CommandFailed) as gone:
+        dispatch(commands, "delete_feedback", {"training_id": TID, "index": 999})
+    assert gone.value.code == "not_found"
+
+    # Another LoRA shape, and a run that never finished: refused, nothing started
+    other = dict(json.loads((trained / "profiles.json").read_text())["profiles"][0], id="wide", lora={
+        "r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj"]})
+    (trained / "profiles.json").write_text(json.dumps({"profiles": [other]}))
+    with pytest.raises(CommandFailed) as shape:
+        dispatch(commands, "start_training_job", {"profile_id": "wide", "dataset_id": f"feedback-{TID}",
+                                                  "from_run": TID})
+    assert shape.value.code == "invalid_argument" and "rank 8" in shape.value.message and "rank 4" in shape.value.message
+    (trained / "runs" / "20261207-000000-nofin0").mkdir()
+    (trained / "runs" / "20261207-000000-nofin0" / "job.json").write_text(
+        (trained / "runs" / TID / "job.json").read_text().replace(TID, "20261207-000000-nofin0"))
+    with pytest.raises(CommandFailed) as unfinished:
+        dispatch(commands, "train_on_feedback", {"training_id": "20261207-000000-nofin0"})
+    assert unfinished.value.code in ("unknown_dataset", "invalid_argument")
+    commands._manager.close() if hasattr(commands._manager, "close") else None
+
+
+def test_a_run_started_from_a_trained_model_starts_with_its_weights(trained, tiny_model, models_cache, tmp_path):
+    """The worker puts the run's trained LoRA into the fresh one before the first step: at a
+    learning rate too small to move anything, the new adapter is the old one (a fresh LoRA's B
+    matrices are zeros)."""
+    from safetensors.torch import load_file
+
+    old = trained / "runs" / TID / "adapter"
+    data = write_chat_dataset(tmp_path / "more.jsonl", rows=[("What colour is ink?", "Ink is black.")] * 3)
+    run_dir = write_job(trained / "runs" / "20261207-000000-from01", profile(tiny_model, learning_rate=1e-9), data,
+                        models_cache, epochs=1, training_id="20261207-000000-from01", from_run=TID,
+                        start_adapter=str(old))
+    rc, events, err = run_worker(run_dir, trained)
+    assert rc == 0, err[-2000:]
+    before, after = load_file(str(old / "adapter_model.safetensors")), load_file(
+        str(run_dir / "adapter" / "adapter_model.safetensors"))
+    assert before.keys() == after.keys()
+    b_keys = [k for k in before if "lora_B" in k]
+    assert b_keys and any(float(before[k].abs().max()) > 1e-3 for k in b_keys)  # it had learned something
+    assert max(float((before[k] - after[k]).abs().max()) for k in before) < 1e-5

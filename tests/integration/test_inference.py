@@ -52,3 +52,40 @@ def test_one_process_answers_trained_and_base_questions(trained, monkeypatch):
         assert not pool._servers and server.process.wait(15) is not None
     finally:
         pool.close()
+
+
+def test_an_answer_streams_as_it_grows(trained, monkeypatch):
+    """The Chat page's answers: the warm model says the answer so far while it writes (at most
+    every 0.1 s, the first token at once), then the whole answer; the window reads it through
+    chat_send / chat_read."""
+    from ollama_trainer.training.chat_streams import ChatStreams
+
+    home, tid = trained
+    monkeypatch.setenv("OLLAMA_TRAINER_HOME", str(home))
+    pool = InferencePool()
+    try:
+        heard: list[str] = []  # the tiny base rambles on to the limit: words to hear
+        text, _ = pool.ask(run=tid, base=None, prompt="What colour is the sky?", max_new_tokens=24,
+                           on_text=heard.append, with_adapter=False)
+        greedy, _ = pool.ask(run=tid, base=None, prompt="What colour is the sky?", max_new_tokens=24,
+                             with_adapter=False)
+        assert text == greedy  # streaming changes nothing of the answer
+        assert heard and all(h and text.startswith(h) for h in heard), (heard, text)
+
+        streams = ChatStreams(pool)
+        sid = streams.start(run=tid, base=None, history=[{"role": "user", "content": "Hi"},
+                                                         {"role": "assistant", "content": "Hello."}],
+                            prompt="What colour is the sky?")
+        done = wait_until(lambda: streams.read(sid) if streams.read(sid).done else None, what="the streamed answer")
+        assert done.error is None and done.seconds is not None
+        again, _ = pool.ask(run=tid, base=None, prompt="What colour is the sky?", max_new_tokens=160,
+                            history=[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}])
+        assert done.text == again
+        sampled = streams.start(run=tid, base=None, history=[], prompt="What colour is the sky?", another=True, seed=3)
+        other = wait_until(lambda: streams.read(sampled) if streams.read(sampled).done else None, what="another answer")
+        assert other.error is None
+        failed = streams.start(run="20261202-000000-nope00", base=None, history=[], prompt="hi")
+        refused = wait_until(lambda: streams.read(failed) if streams.read(failed).done else None, what="the refusal")
+        assert refused.error and "no training run" in refused.error
+    finally:
+        pool.close()

@@ -20,6 +20,9 @@ from ollama_trainer.contracts import (
     OllamaHostRequest, Settings,
 )
 from ollama_trainer.contracts import (
+    ChatSendRequest, ChatStream, ChatStreamRequest, FeedbackDeleteRequest, FeedbackList, TrainOnFeedbackRequest,
+)
+from ollama_trainer.contracts import (
     BaseModelList, PickBaseRequest, ProfileIdRequest, RunPreview, RunPreviewRequest, SaveProfileRequest,
 )
 from ollama_trainer.contracts import FlowInfo, FlowRun, FlowRunIdRequest, RunFlowRequest, RunFlowResult
@@ -27,6 +30,7 @@ from ollama_trainer.contracts import (
     DocumentsFolderRequest, DocumentsJobIdRequest, DocumentsJobState, DocumentsPreview, TeacherModelList,
 )
 from ollama_trainer.training import device_probe, history
+from ollama_trainer.training.chat_streams import ChatStreams
 
 Transport = Literal["desktop", "browser", "cli"]
 
@@ -40,6 +44,7 @@ class Commands:
         self._manager = parts.manager
         self._flows = parts.flows
         self._inference = parts.inference  # warm models for Try it (the app releases them on close)
+        self._chats = ChatStreams(parts.inference)  # the Chat page's answers, streamed
         self._file_picker = file_picker  # the desktop window's native dialog
         self._on_close = on_close  # the desktop window's close, after the user chose
 
@@ -133,6 +138,7 @@ class Commands:
         training_id = self._manager.start(
             catalog.get_profile(req.profile_id), catalog.get_dataset_entry(req.dataset_id),
             epochs=req.epochs, overrides=req.overrides, resume_from=req.resume_from, queue=req.queue, base=req.base,
+            from_run=req.from_run,
         )
         return StartTrainingResult(training_id=training_id)
 
@@ -285,14 +291,49 @@ class Commands:
         return ChatAnswer(model=("trained " if req.with_adapter else "base of ") + req.training_id, answer=answer,
                           cut=cut)
 
+    @command(ChatSendRequest, result=ChatStream)
+    def chat_send(self, req: ChatSendRequest) -> ChatStream:
+        """Start an answer of the Chat page (read it growing with chat_read)."""
+        if not req.training_id and not req.profile_id:
+            raise DomainError("say whose model answers: a training_id or a profile_id", code="invalid_argument")
+        stream_id = self._chats.start(run=req.training_id, base=None if req.training_id else req.profile_id,
+                                      history=[t.model_dump() for t in req.history], prompt=req.prompt,
+                                      with_adapter=req.with_adapter, another=req.another, seed=req.seed)
+        return self._chats.read(stream_id)
+
+    @command(ChatStreamRequest, result=ChatStream)
+    def chat_read(self, req: ChatStreamRequest) -> ChatStream:
+        return self._chats.read(req.stream_id)
+
     @command(FeedbackRequest, result=FeedbackSaved)
     def add_feedback(self, req: FeedbackRequest) -> FeedbackSaved:
-        """Keep a Try it answer (as it is, or as corrected) in the run's feedback dataset."""
+        """Keep an answer (as it is, as corrected, or chosen over another) in the run's feedback dataset."""
         from ollama_trainer.training import feedback
 
-        entry = feedback.add(req.training_id, req.kind, [{"role": "user", "content": req.prompt}], req.answer,
-                             original=req.original)
+        talk = [*(t.model_dump() for t in req.history), {"role": "user", "content": req.prompt}]
+        entry = feedback.add(req.training_id, req.kind, talk, req.answer, original=req.original, rejected=req.rejected)
         return FeedbackSaved(dataset_id=entry.id, marks=len(feedback.read(req.training_id)))
+
+    @command(TrainingIdRequest, result=FeedbackList)
+    def list_feedback(self, req: TrainingIdRequest) -> FeedbackList:
+        from ollama_trainer.training import feedback
+
+        return feedback.listed(req.training_id)
+
+    @command(FeedbackDeleteRequest, result=FeedbackList)
+    def delete_feedback(self, req: FeedbackDeleteRequest) -> FeedbackList:
+        from ollama_trainer.training import feedback
+
+        return feedback.delete(req.training_id, req.index)
+
+    @command(TrainOnFeedbackRequest, result=StartTrainingResult)
+    def train_on_feedback(self, req: TrainOnFeedbackRequest) -> StartTrainingResult:
+        """A new run from the run's trained model on its feedback dataset, linked to it."""
+        from ollama_trainer.training import feedback, further
+
+        dataset = catalog.get_dataset_entry(feedback.dataset_id(req.training_id))
+        return StartTrainingResult(training_id=further.train(self._manager, req.training_id, dataset,
+                                                             epochs=req.epochs, queue=req.queue))
 
     # -- settings ---------------------------------------------------------------------------
     @command(result=Settings)

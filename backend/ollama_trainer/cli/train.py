@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                               "--resume: the run's)")
     p.add_argument("--base", metavar="SOURCE", help=BASE_HELP)
     p.add_argument("--resume", metavar="ID", help="continue run ID from its last checkpoint")
+    p.add_argument("--from-run", metavar="ID", help="train the finished run ID's model further (Train on feedback): "
+                                                    "its own settings unless --profile, its feedback dataset "
+                                                    "feedback-ID unless --dataset, and the epochs that set needs")
     p.add_argument("--wait", action="store_true", help="when another job is training, wait in line instead of "
                                                        "stopping with job_running")
     p.add_argument("--json", action="store_true", help="print the trainer's events as JSON lines")
@@ -46,6 +49,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     manager = wiring.training_manager("cli")
     if args.resume and not (args.profile or args.dataset):
         training_id = manager.resume(args.resume, epochs=args.epochs, queue=args.wait)
+    elif args.from_run and not args.profile:
+        from ollama_trainer.training import feedback, further
+
+        dataset = resolve_dataset(args.dataset or feedback.dataset_id(args.from_run))
+        training_id = further.train(manager, args.from_run, dataset, epochs=args.epochs, queue=args.wait)
     else:
         if not (args.profile and args.dataset):
             raise DomainError("train needs --profile and --dataset (or --resume ID to continue a run)",
@@ -57,10 +65,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             earlier = RunFolder.of(args.resume).read_job()
             epochs = earlier.epochs if earlier else None
         training_id = manager.start(profile, dataset, epochs=epochs, resume_from=args.resume, queue=args.wait,
-                                    base=args.base)
+                                    base=args.base, from_run=args.from_run)
     job = manager.status(training_id)
     if not args.json:
-        resumed = f", continuing {job.resumed_from}" if job.resumed_from else ""
+        resumed = (f", continuing {job.resumed_from}" if job.resumed_from else
+                   f", from the trained model of {job.from_run}" if job.from_run else "")
         print(f"Training {training_id}: profile {job.profile_id}, dataset {job.dataset_id}, {job.total_epochs} "
               f"epochs{resumed}", file=sys.stderr)
         if job.status == "queued":

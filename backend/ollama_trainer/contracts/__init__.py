@@ -4,6 +4,7 @@ from here: `from ollama_trainer.contracts import TrainingStatus`."""
 
 from ollama_trainer.contracts.base import *  # noqa: F401,F403
 from ollama_trainer.contracts.bases import *  # noqa: F401,F403
+from ollama_trainer.contracts.chat import *  # noqa: F401,F403
 from ollama_trainer.contracts.datasets import *  # noqa: F401,F403
 from ollama_trainer.contracts.documents import *  # noqa: F401,F403
 from ollama_trainer.contracts.flows import *  # noqa: F401,F403

@@ -119,25 +119,3 @@ class Settings(Request):
     """What the user set in the window (data folder's settings.json)."""
 
     ollama_host: str | None = Field(None, max_length=512, description="None: OLLAMA_HOST or the default address")
-
-
-class AskRequest(Request):
-    training_id: Id
-    prompt: str = Field(min_length=1, max_length=4000)
-    with_adapter: bool = Field(True, description="False: the base model the run was trained on")
-
-
-class FeedbackRequest(Request):
-    """An answer of a run's trained model marked in Try it: kept as it is (good) or as the
-    person wrote it instead (corrected), into the run's feedback dataset."""
-
-    training_id: Id
-    kind: Literal["good", "corrected"]
-    prompt: str = Field(min_length=1, max_length=4000)
-    answer: str = Field(min_length=1, max_length=8000, description="The answer to keep")
-    original: str | None = Field(None, max_length=8000, description="For a correction: the model's own answer")
-
-
-class FeedbackSaved(Strict):
-    dataset_id: str = Field(description="The run's feedback dataset, feedback-<run>")
-    marks: int = Field(description="How many answers it holds now")

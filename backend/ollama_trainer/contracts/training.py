@@ -89,6 +89,8 @@ class StartTrainingRequest(Request):
     epochs: int | None = Field(None, ge=1, le=MAX_EPOCHS, description="The profile's default_epochs when absent")
     overrides: TrainingOverrides | None = None
     resume_from: Id | None = Field(None, description="A training_id whose last checkpoint to continue")
+    from_run: Id | None = Field(None, description="A finished run whose trained model to train further (its "
+                                                  "adapter is the start): Train on feedback")
     queue: bool = Field(False, description="Wait in line when another job runs (else job_running)")
     base: str | None = Field(None, max_length=4096,
                              description="Train this base instead of the profile's: builtin, ollama:NAME[:TAG], "
@@ -169,6 +171,7 @@ class TrainingStatus(Strict):
     finished_at: str | None = None
     flow_run_id: str | None = None
     resumed_from: str | None = Field(None, description="The run this one continues from its checkpoint")
+    from_run: str | None = Field(None, description="The finished run whose trained model this one trains further")
     can_resume: bool = Field(False, description="Ended without finishing, with a checkpoint to continue from")
     queue_position: int | None = Field(None, description="While queued: 1 = next to start")
     stage: str | None = Field(None, description="The stage outside the training steps under way: replay, samples, "
@@ -225,6 +228,7 @@ class TrainingRunSummary(Strict):
     stopped_early: bool = False
     name: str = Field("", description="The name the user gave the run")
     resumed_from: str | None = Field(None, description="The run this one continues")
+    from_run: str | None = Field(None, description="The finished run whose trained model this one trained further")
     base_model: str | None = Field(None, description="The base it trained: builtin, ollama:NAME, a file or folder")
     base_key: str | None = Field(None, description="Identifies the base's weights (a digest)")
     estimate: RunEstimate | None = Field(None, description="What the run was expected to take, before its first step")
@@ -292,6 +296,7 @@ class RunRequest(Strict):
     dataset_id: str
     epochs: int
     resumed_from: str | None = None
+    from_run: str | None = None
     flow_run_id: str | None = None
 
 
@@ -300,6 +305,8 @@ class TrainingRunDetails(Strict):
     status: TrainingStatus
     request: RunRequest | None = None
     continued_by: str | None = Field(None, description="The run that resumed this one (the newest), if any")
+    trained_further_by: list[str] = Field(default_factory=list,
+                                          description="Runs that trained this run's model further, newest first")
     profile: TrainingProfile | None = None
     metrics: list[MetricPoint] = Field(default_factory=list)
     samples: list[SampleAnswer] = Field(default_factory=list)

@@ -23,8 +23,8 @@ import threading
 from pathlib import Path
 from typing import Literal
 
-from ollama_trainer import catalog, paths
-from ollama_trainer.contracts import DatasetEntry
+from ollama_trainer import atomic, catalog, paths
+from ollama_trainer.contracts import DatasetEntry, FeedbackList, FeedbackMark
 from ollama_trainer.errors import DomainError, NotFound
 from ollama_trainer.timestamps import now_iso
 from ollama_trainer.training import history
@@ -92,6 +92,45 @@ def read(training_id: str) -> list[dict]:
         if isinstance(record, dict):
             marks.append(record)
     return marks
+
+
+def listed(training_id: str) -> FeedbackList:
+    """The marks as the Chat page lists them: each with where it came from."""
+    marks = []
+    for index, record in enumerate(read(training_id)):
+        source = record.get("feedback") if isinstance(record.get("feedback"), dict) else {}
+        talk = record.get("prompt") if "chosen" in record else (record.get("messages") or [])[:-1]
+        if not isinstance(talk, list) or not talk:
+            continue
+        users = [t for t in talk if isinstance(t, dict) and t.get("role") == "user"]
+        answer = record.get("chosen") if "chosen" in record else (record.get("messages") or [{}])[-1].get("content")
+        kind = source.get("kind") if source.get("kind") in ("good", "corrected", "pair") else (
+            "pair" if "chosen" in record else "good")
+        marks.append(FeedbackMark(index=index, kind=kind, time=str(source.get("time") or ""),
+                                  prompt=str(users[-1].get("content", "")) if users else "", turns=len(users),
+                                  answer=str(answer or ""), original=source.get("original"),
+                                  rejected=record.get("rejected")))
+    return FeedbackList(dataset_id=dataset_id(training_id), path=str(path_for(training_id)), marks=marks)
+
+
+def delete(training_id: str, index: int) -> FeedbackList:
+    """Take one mark out (its line, by position); the last one out removes the dataset."""
+    path = path_for(training_id)
+    with _lock:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+        if not 0 <= index < len(lines):
+            raise NotFound(f"{path} has no mark {index + 1} (it holds {len(lines)})", code="not_found")
+        del lines[index]
+        if any(line.strip() for line in lines):
+            atomic.write_text(path, "".join(line + "\n" for line in lines))
+            entry = catalog.get_dataset_entry(dataset_id(training_id))
+            fmt = "preference" if _has_pairs(path) else "chat"
+            if entry.format != fmt:
+                catalog.register_user_dataset(entry.model_copy(update={"format": fmt}))
+        else:
+            catalog.delete_dataset(dataset_id(training_id))
+            path.unlink(missing_ok=True)
+    return listed(training_id)
 
 
 def _has_pairs(path: Path) -> bool:

@@ -53,7 +53,7 @@ def running() -> list[TrainingRunSummary]:
             training_id=tid, profile_id=job.profile.id, dataset_id=job.dataset.id, status=state,
             started_at=job.started_at or now_iso(), finished_at="", epochs=job.epochs, final_loss=status.loss,
             eval_loss=status.eval_loss, message=status.message, flow_run_id=job.flow_run_id,
-            resumed_from=job.resumed_from, base_model=job.profile.base_model))
+            resumed_from=job.resumed_from, from_run=job.from_run, base_model=job.profile.base_model))
     return out
 
 

@@ -38,17 +38,22 @@ class Server:
     ids: itertools.count = field(default_factory=itertools.count)
 
     def ask(self, prompt: str, *, with_adapter: bool, max_new_tokens: int, history: list[dict] | None = None,
-            temperature: float = 0.0, seed: int | None = None) -> tuple[str, bool]:
-        """(the answer, whether it stopped at max_new_tokens before the model ended it)."""
+            temperature: float = 0.0, seed: int | None = None, on_text=None) -> tuple[str, bool]:
+        """(the answer, whether it stopped at max_new_tokens before the model ended it);
+        `on_text(text)` hears the answer so far as it grows."""
         with self.lock:
             self.last_used = time.monotonic()
             rid = next(self.ids)
             request = ServeRequest(id=rid, prompt=prompt, history=history or [], with_adapter=with_adapter,
-                                   max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+                                   max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
+                                   stream=on_text is not None)
             try:
                 self.process.stdin.write(request.model_dump_json() + "\n")
                 self.process.stdin.flush()
                 reply = self._read(ServeReply, lambda r: r.id == rid)
+                while reply.partial:
+                    on_text(reply.answer or "")
+                    reply = self._read(ServeReply, lambda r: r.id == rid)
             finally:
                 self.last_used = time.monotonic()
         if reply.error:
@@ -88,12 +93,12 @@ class InferencePool:
 
     def ask(self, *, run: str | None, base: str | None, prompt: str, with_adapter: bool = True,
             max_new_tokens: int = 64, history: list[dict] | None = None, temperature: float = 0.0,
-            seed: int | None = None) -> tuple[str, bool]:
+            seed: int | None = None, on_text=None) -> tuple[str, bool]:
         """(the answer, whether it was cut at max_new_tokens): to `prompt` after the turns of
-        `history`; greedy, or sampled at `temperature` from `seed`."""
+        `history`; greedy, or sampled at `temperature` from `seed`; `on_text` streams it."""
         key = key_for(run=run, base=base, with_adapter=with_adapter)
         return self._server(key).ask(prompt, with_adapter=with_adapter, max_new_tokens=max_new_tokens,
-                                     history=history, temperature=temperature, seed=seed)
+                                     history=history, temperature=temperature, seed=seed, on_text=on_text)
 
     def _server(self, key: ModelKey) -> Server:
         with self._lock:

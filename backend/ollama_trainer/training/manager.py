@@ -49,13 +49,16 @@ class TrainingManager:
     # -- start ------------------------------------------------------------------------------
     def start(self, profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | None = None,
               overrides: TrainingOverrides | None = None, flow_run_id: str | None = None,
-              resume_from: str | None = None, queue: bool = False, base: str | None = None) -> str:
+              resume_from: str | None = None, queue: bool = False, base: str | None = None,
+              from_run: str | None = None) -> str:
         """Start a run (or queue it while another job holds the slot, with `queue`); `base`
-        trains another base model than the profile's."""
+        trains another base model than the profile's; `from_run` starts from that finished
+        run's trained model instead of a fresh LoRA."""
         run = plan.resolve(profile, dataset, epochs=epochs, overrides=overrides, base=base)
         epochs = run.epochs
         if resume_from:
             recovery.check_resumable(resume_from, epochs)
+        start_adapter = plan.trained_adapter(from_run, run) if from_run else None
         training_id = plan.new_training_id()
         slot_fd = job_slot.try_acquire(training_id, self._origin)
         if slot_fd is None and not queue:
@@ -65,7 +68,7 @@ class TrainingManager:
         if resume_from:
             shutil.copytree(RunFolder.of(resume_from).checkpoint, folder.file(CHECKPOINT))
         spec = plan.job_spec(training_id, run, dataset, resume=bool(resume_from), resumed_from=resume_from,
-                             flow_run_id=flow_run_id, started_at=now_iso(),
+                             from_run=from_run, start_adapter=start_adapter, flow_run_id=flow_run_id, started_at=now_iso(),
                              estimate=None if resume_from else run_preview.known_estimate(run, dataset))
         folder.write_job(spec)
         job = Job(training_id, folder, spec, outcome.initial_status(spec), origin=self._origin)
@@ -94,7 +97,7 @@ class TrainingManager:
                                format=job.dataset.format, held_out_prompts=job.dataset.held_out_prompts,
                                held_out_checks=job.dataset.held_out_checks)
         return self.start(job.profile, dataset, epochs=epochs or job.epochs, resume_from=training_id, queue=queue,
-                          flow_run_id=flow_run_id)
+                          flow_run_id=flow_run_id, from_run=job.from_run)
 
     def _busy_message(self) -> str:
         held = job_slot.holder()

@@ -26,7 +26,8 @@ OUT_OF_MEMORY_SIGNS = ("Cannot allocate memory", "MemoryError", "out of memory",
 def initial_status(job: JobSpec, state: str = "preparing", message: str = "starting the trainer") -> TrainingStatus:
     return TrainingStatus(training_id=job.training_id, status=state, profile_id=job.profile.id,
                           dataset_id=job.dataset.id, total_epochs=job.epochs, started_at=job.started_at,
-                          flow_run_id=job.flow_run_id, resumed_from=job.resumed_from, message=message,
+                          flow_run_id=job.flow_run_id, resumed_from=job.resumed_from, from_run=job.from_run,
+                          message=message,
                           estimate=job.estimate)
 
 
@@ -67,6 +68,7 @@ def overlay(status: TrainingStatus, summary: TrainingRunSummary) -> None:
         status.epoch = status.total_epochs
         status.step = status.total_steps or status.step
     status.resumed_from = summary.resumed_from or status.resumed_from
+    status.from_run = summary.from_run or status.from_run
     status.estimate = status.estimate or summary.estimate
 
 
@@ -107,7 +109,7 @@ def summary_of(job: JobSpec, status: TrainingStatus, *, duration_s: float | None
         started_at=job.started_at or now_iso(), finished_at=status.finished_at or now_iso(), epochs=job.epochs,
         final_loss=status.loss, eval_loss=status.eval_loss, duration_s=duration_s, error=status.error,
         flow_run_id=job.flow_run_id, adapter_dir=adapter_dir if status.status == "done" else None,
-        message=status.message, resumed_from=job.resumed_from, base_model=job.profile.base_model,
+        message=status.message, resumed_from=job.resumed_from, from_run=job.from_run, base_model=job.profile.base_model,
         base_key=job.base.key if job.base else None,
     )
 

@@ -15,7 +15,7 @@ from ollama_trainer import paths
 from ollama_trainer import bases
 from ollama_trainer.contracts import MAX_EPOCHS, DatasetEntry, TrainingOverrides, TrainingProfile
 from ollama_trainer.datasets import system_prompts
-from ollama_trainer.errors import DomainError
+from ollama_trainer.errors import DomainError, NotFound
 from ollama_trainer.evaluation import prompt_sets
 from ollama_trainer.protocol import BaseModelFile, JobDataset, JobSpec
 from ollama_trainer.weights import architectures
@@ -86,6 +86,35 @@ def resolve(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | No
     if system.source == "ollama":  # train with the system prompt Ollama gives it, too
         profile = profile.model_copy(update={"system_prompt": resolved.ollama_system})
     return Resolved(profile, resolved, epochs, system)
+
+
+def trained_adapter(from_run: str, run: Resolved) -> str:
+    """The adapter folder of `from_run`, the finished run whose trained model `run` trains
+    further; DomainError when it has none or trained another base or another LoRA shape."""
+    from ollama_trainer.training.run_folder import ADAPTER, RunFolder
+
+    try:
+        folder = RunFolder.of(from_run)
+    except ValueError:
+        raise NotFound(f"no training run '{from_run}'", code="unknown_training") from None
+    if (job := folder.read_job()) is None:
+        raise NotFound(f"no training run '{from_run}'", code="unknown_training")
+    adapter = folder.file(ADAPTER)
+    if not (adapter / "adapter_config.json").is_file():
+        raise DomainError(f"run {from_run} has no trained model to start from (it did not finish)",
+                          code="invalid_argument")
+    same_base = job.profile.base_model == run.profile.base_model and (
+        not (job.base and job.base.key and run.base.key) or job.base.key == run.base.key)
+    if not same_base:
+        raise DomainError(f"run {from_run} trained {job.profile.base_model}; this run would train "
+                          f"{run.profile.base_model}: a trained model goes on only on its own base",
+                          code="invalid_argument")
+    was, now = job.profile.lora, run.profile.lora
+    if (was.r, sorted(was.target_modules)) != (now.r, sorted(now.target_modules)):
+        raise DomainError(f"run {from_run} trained a LoRA of rank {was.r} on {', '.join(was.target_modules)}; "
+                          f"this profile's is rank {now.r} on {', '.join(now.target_modules)}: use the same",
+                          code="invalid_argument")
+    return str(adapter)
 
 
 def earlier_speeds(base: BaseModelFile, device: str | None = None) -> list[float]:

@@ -130,6 +130,64 @@ export interface ChatRequest {
   system?: string | null;
 }
 
+/**
+ * One turn of the Chat page: the talk so far and the new question, to a run's trained
+ * model (or the base it was trained on) or to a profile's base model.
+ */
+export interface ChatSendRequest {
+  /**
+   * A sampled answer (Another answer) instead of the greedy one
+   */
+  another?: boolean;
+  /**
+   * The talk before `prompt`
+   *
+   * @maxItems 200
+   */
+  history?: ChatTurn[];
+  /**
+   * Without a run: this profile's base model answers
+   */
+  profile_id?: string | null;
+  prompt: string;
+  /**
+   * For `another`: the sampling seed (default: the clock)
+   */
+  seed?: number | null;
+  /**
+   * The run whose model answers
+   */
+  training_id?: string | null;
+  /**
+   * False: the base model the run was trained on
+   */
+  with_adapter?: boolean;
+}
+
+export interface ChatTurn {
+  content: string;
+  role: 'user' | 'assistant';
+}
+
+/**
+ * An answer being written: the text so far; `done` once it is whole (or failed).
+ */
+export interface ChatStream {
+  /**
+   * The answer stopped at its length limit, before the model ended it
+   */
+  cut: boolean;
+  done: boolean;
+  error: string | null;
+  seconds: number | null;
+  stream_id: string;
+  text: string;
+}
+
+export interface ChatStreamRequest {
+  stream_id: string;
+}
+
 export interface CloseAppRequest {
   /**
    * True: the running job goes on without the app; False: it stops and saves
@@ -318,6 +376,10 @@ export interface TrainingRunSummary {
   final_loss: number | null;
   finished_at: string;
   flow_run_id: string | null;
+  /**
+   * The finished run whose trained model this one trained further
+   */
+  from_run: string | null;
   /**
    * The kept score (scores.json)
    */
@@ -960,21 +1022,78 @@ export interface QuantizeOption {
   why_not: string | null;
 }
 
+export interface FeedbackDeleteRequest {
+  index: number;
+  training_id: string;
+}
+
+export interface FeedbackList {
+  dataset_id: string;
+  marks: FeedbackMark[];
+  /**
+   * The JSONL file, editable like any dataset
+   */
+  path: string;
+}
+
 /**
- * An answer of a run's trained model marked in Try it: kept as it is (good) or as the
- * person wrote it instead (corrected), into the run's feedback dataset.
+ * One line of a feedback dataset, as the Chat page lists it.
+ */
+export interface FeedbackMark {
+  /**
+   * The answer kept: as it was, the person's own, or the chosen
+   */
+  answer: string;
+  /**
+   * Its line among the marks (0 = the first), for deleting it
+   */
+  index: number;
+  kind: 'good' | 'corrected' | 'pair';
+  /**
+   * A correction: what the model had said
+   */
+  original: string | null;
+  /**
+   * The question it answers (the last user turn)
+   */
+  prompt: string;
+  /**
+   * A pair: the answer not chosen
+   */
+  rejected: string | null;
+  time: string;
+  /**
+   * User turns in its conversation, the question included
+   */
+  turns: number;
+}
+
+/**
+ * An answer of a run's trained model marked in Try it or the Chat: kept as it is (good), as
+ * the person wrote it instead (corrected), or chosen over another answer to the same turn
+ * (pair), into the run's feedback dataset.
  */
 export interface FeedbackRequest {
   /**
-   * The answer to keep
+   * The answer to keep (for a pair: the chosen)
    */
   answer: string;
-  kind: 'good' | 'corrected';
+  /**
+   * The talk before `prompt`
+   *
+   * @maxItems 200
+   */
+  history?: ChatTurn[];
+  kind: 'good' | 'corrected' | 'pair';
   /**
    * For a correction: the model's own answer
    */
   original?: string | null;
   prompt: string;
+  /**
+   * For a pair: the answer not chosen
+   */
+  rejected?: string | null;
   training_id: string;
 }
 
@@ -1123,6 +1242,10 @@ export interface TrainingStatus {
   eval_loss: number | null;
   finished_at: string | null;
   flow_run_id: string | null;
+  /**
+   * The finished run whose trained model this one trains further
+   */
+  from_run: string | null;
   loss: number | null;
   message: string;
   /**
@@ -1354,6 +1477,7 @@ export interface RunRequest {
   dataset_id: string;
   epochs: number;
   flow_run_id: string | null;
+  from_run: string | null;
   profile_id: string;
   resumed_from: string | null;
 }
@@ -1461,6 +1585,10 @@ export interface StartTrainingRequest {
    * The profile's default_epochs when absent
    */
   epochs?: number | null;
+  /**
+   * A finished run whose trained model to train further (its adapter is the start): Train on feedback
+   */
+  from_run?: string | null;
   overrides?: TrainingOverrides | null;
   profile_id: string;
   /**
@@ -1501,6 +1629,21 @@ export interface TeacherModelList {
   reachable: boolean;
 }
 
+export interface TrainOnFeedbackRequest {
+  /**
+   * Default: what a set this size needs at the run's learning rate
+   */
+  epochs?: number | null;
+  /**
+   * Wait in line when another job runs (else job_running)
+   */
+  queue?: boolean;
+  /**
+   * The run whose trained model learns its feedback
+   */
+  training_id: string;
+}
+
 export interface TrainingIdRequest {
   training_id: string;
 }
@@ -1526,6 +1669,10 @@ export interface TrainingRunDetails {
   scores: RunScores | null;
   status: TrainingStatus;
   summary: TrainingRunSummary | null;
+  /**
+   * Runs that trained this run's model further, newest first
+   */
+  trained_further_by: string[];
 }
 
 export interface UpdateDatasetRequest {
@@ -1560,11 +1707,14 @@ export const FIELD_DEFAULTS = {
   Ack: { ok: true },
   AskRequest: { with_adapter: true },
   ChatAnswer: { cut: false },
+  ChatSendRequest: { another: false, with_adapter: true },
+  ChatStream: { cut: false, done: false, text: '' },
   DatasetEntry: { description: '', source: 'builtin' },
   DatasetInfo: { description: '', examples: 0, source: 'builtin', tokens_exact: false, valid: false },
   DatasetIssue: { severity: 'error' },
   DocumentsFolderRequest: { chunk_tokens: 256, overlap_tokens: 32, pairs_per_chunk: 3 },
   ExportState: { message: '', state: 'idle' },
+  FeedbackMark: { time: '', turns: 1 },
   FlowInfo: { description: '', source: 'builtin' },
   FlowRun: { flow_name: '' },
   FlowStep: { continue_on_error: false },
@@ -1587,6 +1737,7 @@ export const FIELD_DEFAULTS = {
   SampleAnswer: { source: 'dataset' },
   SaveProfileRequest: { replace: false },
   StartTrainingRequest: { queue: false },
+  TrainOnFeedbackRequest: { queue: false },
   TrainingProfile: { auto_export: false, batch_size: 4, beta: 0.1, default_epochs: 3, description: '', device: 'auto', eval_fraction: 0.1, gradient_accumulation: 1, gradient_checkpointing: 'auto', learning_rate: 0.001, max_seq_len: 512, precision: 'auto', preference_loss: 'dpo', probe: true, replay: 'auto', replay_ratio: 2, seed: 42, source: 'builtin', stall_timeout_s: 900, warmup_ratio: 0.05, weights: 'auto' },
   TrainingRunSummary: { message: '', name: '', stopped_early: false },
   TrainingStatus: { can_resume: false, epoch: 0, message: '', step: 0, total_epochs: 0, total_steps: 0 },
@@ -1595,6 +1746,7 @@ export const FIELD_DEFAULTS = {
 export const FIELD_BOUNDS = {
   DocumentsFolderRequest: { chunk_tokens: { minimum: 16, maximum: 100000 }, overlap_tokens: { minimum: 0, maximum: 50000 }, pairs_per_chunk: { minimum: 1, maximum: 20 } },
   ExportState: { progress: { minimum: 0, maximum: 1 } },
+  FeedbackDeleteRequest: { index: { minimum: 0 } },
   LimitRequest: { limit: { minimum: 1, maximum: 10000 } },
   LoraSettings: { alpha: { minimum: 1, maximum: 4096 }, dropout: { minimum: 0, exclusiveMaximum: 1 }, r: { minimum: 1, maximum: 1024 } },
   MetricsRequest: { since_step: { minimum: 0 } },
@@ -1602,6 +1754,7 @@ export const FIELD_BOUNDS = {
   ResumeTrainingRequest: { epochs: { minimum: 1, maximum: 100 } },
   RunPreviewRequest: { epochs: { minimum: 1, maximum: 100 } },
   StartTrainingRequest: { epochs: { minimum: 1, maximum: 100 } },
+  TrainOnFeedbackRequest: { epochs: { minimum: 1, maximum: 100 } },
   TrainingOverrides: { batch_size: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 } },
   TrainingProfile: { batch_size: { minimum: 1, maximum: 1024 }, batch_tokens: { minimum: 16, maximum: 10000000 }, beta: { exclusiveMinimum: 0, maximum: 10 }, default_epochs: { minimum: 1, maximum: 100 }, early_stopping_patience: { minimum: 1, maximum: 1000 }, eval_fraction: { minimum: 0, exclusiveMaximum: 0.9 }, eval_steps: { minimum: 1, maximum: 1000000 }, gradient_accumulation: { minimum: 1, maximum: 1024 }, learning_rate: { exclusiveMinimum: 0, maximum: 1 }, max_seq_len: { minimum: 16, maximum: 131072 }, replay_ratio: { minimum: 0, maximum: 20 }, stall_timeout_s: { minimum: 5, maximum: 86400 }, warmup_ratio: { minimum: 0, exclusiveMaximum: 1 } },
 } as const;
@@ -1616,9 +1769,12 @@ export interface CommandMap {
   cancel_documents_job: { request: DocumentsJobIdRequest; result: DocumentsJobState };
   cancel_flow_run: { request: FlowRunIdRequest; result: FlowRun };
   cancel_training_job: { request: TrainingIdRequest; result: TrainingStatus };
+  chat_read: { request: ChatStreamRequest; result: ChatStream };
+  chat_send: { request: ChatSendRequest; result: ChatStream };
   close_app: { request: CloseAppRequest; result: Ack };
   compare_runs: { request: CompareRequest; result: CompareResult };
   delete_dataset: { request: DatasetIdRequest; result: Ack };
+  delete_feedback: { request: FeedbackDeleteRequest; result: FeedbackList };
   delete_training_profile: { request: ProfileIdRequest; result: Ack };
   export_to_ollama: { request: ExportRequest; result: ExportState };
   get_active_training: { request: null; result: TrainingStatus | null };
@@ -1637,6 +1793,7 @@ export interface CommandMap {
   list_base_models: { request: null; result: BaseModelList };
   list_broken_entries: { request: null; result: BrokenEntries };
   list_datasets: { request: null; result: DatasetInfo[] };
+  list_feedback: { request: TrainingIdRequest; result: FeedbackList };
   list_flows: { request: null; result: FlowInfo[] };
   list_teacher_models: { request: OllamaHostRequest; result: TeacherModelList };
   list_training_profiles: { request: null; result: TrainingProfile[] };
@@ -1652,6 +1809,7 @@ export interface CommandMap {
   save_training_profile: { request: SaveProfileRequest; result: TrainingProfile };
   start_documents_job: { request: DocumentsFolderRequest; result: DocumentsJobState };
   start_training_job: { request: StartTrainingRequest; result: StartTrainingResult };
+  train_on_feedback: { request: TrainOnFeedbackRequest; result: StartTrainingResult };
   update_dataset: { request: UpdateDatasetRequest; result: DatasetInfo };
   update_settings: { request: Settings; result: Settings };
   upload_dataset: { request: UploadDatasetRequest; result: DatasetInfo };

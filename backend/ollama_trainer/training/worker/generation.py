@@ -30,24 +30,25 @@ def answers(model, tokenizer, prompts: list[str], *, system: str | None = None,
 
 
 class _EachStep:
-    """A stopping criterion that never stops: it calls `on_step` at every generated token (the
-    stage's heartbeat, stage_meter.py)."""
+    """A stopping criterion that never stops: it calls `on_step(input_ids)` at every generated
+    token (the stage's heartbeat, stage_meter.py; the answer so far, streamed)."""
 
     def __init__(self, on_step):
         self.on_step = on_step
 
     def __call__(self, input_ids, scores, **kwargs):
-        self.on_step()
+        self.on_step(input_ids)
         return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
 def generate(model, tokenizer, prompts: list[str | list[dict]], *, system: str | None = None,
              max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS, on_step=None, temperature: float = 0.0,
-             seed: int | None = None) -> list[Generated]:
+             seed: int | None = None, on_text=None) -> list[Generated]:
     """Answers to user prompts (a string: one user turn; a list: a conversation ending with the
     user's turn) through the chat template, generated as one left-padded batch (a single prompt
     is not padded at all), with the rendered prompts and token ids; greedy, or sampled at
-    `temperature` (from `seed`) when it is above 0. `on_step()` is called at every token."""
+    `temperature` (from `seed`) when it is above 0. `on_step()` is called at every token, and
+    `on_text(text)` with the first answer so far (streaming)."""
     if not prompts:
         return []
     conversations = [[{"role": "user", "content": p}] if isinstance(p, str) else p for p in prompts]
@@ -65,6 +66,10 @@ def generate(model, tokenizer, prompts: list[str | list[dict]], *, system: str |
     end_ids = batching.end_token_ids(tokenizer)
     if temperature > 0 and seed is not None:
         torch.manual_seed(seed)
+    width = enc["input_ids"].shape[1]
+    criteria = [_EachStep(lambda ids: on_step())] if on_step else []
+    if on_text:
+        criteria.append(_EachStep(lambda ids: on_text(_text(tokenizer, ids[0, width:].tolist(), end_ids))))
     with torch.no_grad(), low_precision.answering(model):
         out = model.generate(
             input_ids=enc["input_ids"].to(device),
@@ -76,9 +81,8 @@ def generate(model, tokenizer, prompts: list[str | list[dict]], *, system: str |
             top_k=None,
             eos_token_id=end_ids,
             pad_token_id=tokenizer.pad_token_id,
-            **({"stopping_criteria": _criteria(on_step)} if on_step else {}),
+            **({"stopping_criteria": _criteria(criteria)} if criteria else {}),
         )
-    width = enc["input_ids"].shape[1]
     results = []
     for text, row in zip(texts, out):
         ids, cut = row[width:].tolist(), True
@@ -91,10 +95,19 @@ def generate(model, tokenizer, prompts: list[str | list[dict]], *, system: str |
     return results
 
 
-def _criteria(on_step):
+def _criteria(criteria: list[_EachStep]):
     from transformers import StoppingCriteriaList
 
-    return StoppingCriteriaList([_EachStep(on_step)])
+    return StoppingCriteriaList(criteria)
+
+
+def _text(tokenizer, ids: list[int], end_ids) -> str:
+    """The answer in `ids` so far: up to an end token, decoded."""
+    for i, token in enumerate(ids):
+        if token in end_ids:
+            ids = ids[:i]
+            break
+    return tokenizer.decode(ids, skip_special_tokens=True).strip()
 
 
 def answer(model, tokenizer, prompt: str, *, system: str | None = None, max_new_tokens: int = SAMPLE_MAX_NEW_TOKENS) -> str:

@@ -115,12 +115,13 @@ def orpo_losses(mean_chosen: torch.Tensor, mean_rejected: torch.Tensor,
 
 
 def score_reference(model, pairs: list[Pair], pad_id: int, device, batch_size: int,
-                    autocast=contextlib.nullcontext, on_done=None) -> None:
+                    autocast=contextlib.nullcontext, on_done=None, *, trained: bool = False) -> None:
     """DPO's reference: each answer's summed log-prob under the model with its adapter
-    disabled (the base), once, into the pairs."""
+    disabled (the base), once, into the pairs; `trained`: under the model as it starts (a run
+    training another run's model further: that model, before any step, is the reference)."""
     was_training = model.training
     model.eval()
-    with torch.no_grad(), model.disable_adapter():
+    with torch.no_grad(), (contextlib.nullcontext() if trained else model.disable_adapter()):
         for start in range(0, len(pairs), batch_size):
             chunk = pairs[start:start + batch_size]
             sums, _ = sequence_logps(model, [p.chosen for p in chunk] + [p.rejected for p in chunk], pad_id, device,
@@ -223,18 +224,21 @@ class Objective:
                            accuracy=sum(wins) / len(wins) if wins else None)
 
 
-def objective_for(data, profile, model, pad_id: int, device, autocast, log) -> Objective | None:
+def objective_for(data, profile, model, pad_id: int, device, autocast, log, *,
+                  reference_trained: bool = False) -> Objective | None:
     """The run's objective when its data holds pairs (None: plain SFT), with DPO's reference
-    scored first (a stage of its own, counted)."""
+    scored first (a stage of its own, counted): the base, or with `reference_trained` the
+    trained model the run starts from."""
     pairs = [x for x in [*data.train_set, *data.eval_set] if isinstance(x, Pair)]
     if not pairs:
         return None
     if profile.preference_loss == "dpo":
         from ollama_trainer.training.worker.stage_meter import StageMeter
 
-        meter = StageMeter(log, "reference", "the base model scores the answer pairs (DPO's reference)", len(pairs))
+        whose = "the trained model it starts from" if reference_trained else "the base model"
+        meter = StageMeter(log, "reference", f"{whose} scores the answer pairs (DPO's reference)", len(pairs))
         score_reference(model, pairs, pad_id, device, profile.batch_size, autocast,
-                        on_done=lambda done: meter.at(done, len(pairs)))
+                        on_done=lambda done: meter.at(done, len(pairs)), trained=reference_trained)
     return Objective(profile.preference_loss, profile.beta, model, pad_id, device, autocast)
 
 

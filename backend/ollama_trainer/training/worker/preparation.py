@@ -117,6 +117,31 @@ def attach_lora(model, profile: TrainingProfile, token_rows: list[int] | None = 
     return model
 
 
+def start_from(model, adapter_dir: str) -> None:
+    """Put a finished run's trained weights (its LoRA and any token rows) into the fresh LoRA
+    attach_lora made (the same rank and modules: plan.trained_adapter checked): the run trains
+    that model further (Train on feedback)."""
+    from pathlib import Path
+
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    from ollama_trainer.training.worker import token_rows as rows
+
+    folder = Path(adapter_dir)
+    weights = folder / "adapter_model.safetensors"
+    if not weights.is_file():
+        raise ConfigError(f"the trained model to start from is gone: no {weights}")
+    saved = load_file(str(weights))
+    loaded = set_peft_model_state_dict(model, saved)
+    unused = [k for k in getattr(loaded, "unexpected_keys", []) if "lora_" in k]
+    if unused or not saved:
+        raise ConfigError(f"the trained model in {folder} does not fit this LoRA ({len(unused)} weights left over)")
+    taken = rows.take(model, folder)
+    if taken is False:
+        raise ConfigError(f"the trained token rows in {folder} are for other tokens than this run trains")
+
+
 def gradient_checkpointing(model) -> None:
     """Recompute each decoder layer's activations in the backward pass (non-reentrant: the
     frozen inputs need no grad)."""

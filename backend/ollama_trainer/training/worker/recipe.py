@@ -118,7 +118,7 @@ class LoRARecipe:
         self.data = train_data.build(self.tokenizer, p, examples, self._replay(len(examples)), self._notice,
                                      self.job.dataset.held_out_prompts)
         self.objective = preference.objective_for(self.data, p, self.model, self.tokenizer.pad_token_id, self.device,
-                                                  self.autocast, self.log)
+                                                  self.autocast, self.log, reference_trained=bool(self.job.start_adapter))
         # batches per epoch vary with a token budget: count each epoch's (a pure function of it)
         self.total_steps = sum(math.ceil(len(self._batches(e)) / p.gradient_accumulation) for e in range(self.epochs))
         self.optimizer, self.scheduler = make_optimizer(self.model, p, self.total_steps, self.device)
@@ -161,6 +161,9 @@ class LoRARecipe:
             model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
         rows = preparation.turn_tokens(model, tokenizer, examples, p, self._notice)  # a base new to its chat format
         model = preparation.attach_lora(model, p, rows)
+        if self.job.start_adapter:  # train a finished run's model further
+            preparation.start_from(model, self.job.start_adapter)
+            self._notice(f"starting from the trained model of run {self.job.from_run}")
         if weights != "nf4":
             model = model.to(self.device)
         precision = RunPrecision(weights="nf4" if weights == "nf4" else str(stored).removeprefix("torch."),

@@ -6,6 +6,8 @@ run's adapter, answering JSON-line requests on stdin until stdin closes.
 stdout: first `{"ready": true, "load_s": ...}`, then one reply per request:
     in:  {"id": 1, "prompt": "...", "with_adapter": true, "max_new_tokens": 64}
     out: {"id": 1, "answer": "...", "seconds": 1.2}   or   {"id": 1, "error": "..."}
+With `"stream": true` the answer so far comes first, several times, as it grows:
+    {"id": 1, "answer": "The sky", "partial": true}
 `with_adapter: false` answers with the very base model (the LoRA and any trained token rows off).
 
 Imports torch: worker process only.
@@ -47,12 +49,29 @@ def serve(args) -> int:
             with torch.no_grad(), off:
                 asked = [*request.history, {"role": "user", "content": request.prompt}]
                 made = generate(model, tokenizer, [asked], system=args.system, max_new_tokens=request.max_new_tokens,
-                                temperature=request.temperature, seed=request.seed)[0]
+                                temperature=request.temperature, seed=request.seed,
+                                on_text=_Partials(request.id) if request.stream else None)[0]
             _say(ServeReply(id=request.id, answer=made.text, cut=made.cut,
                             seconds=round(time.monotonic() - started, 2)))
         except Exception as exc:  # noqa: BLE001 - the server keeps serving
             _say(ServeReply(id=request.id, error=f"{type(exc).__name__}: {exc}"))
     return 0
+
+
+class _Partials:
+    """Says the answer so far when it has changed, at most every STREAM_EVERY_S."""
+
+    def __init__(self, rid: int):
+        self.rid, self.said, self.at = rid, "", 0.0
+
+    def __call__(self, text: str) -> None:
+        now = time.monotonic()
+        if text != self.said and now - self.at >= STREAM_EVERY_S:
+            self.said, self.at = text, now
+            _say(ServeReply(id=self.rid, answer=text, partial=True))
+
+
+STREAM_EVERY_S = 0.1
 
 
 def _say(reply: ServeReady | ServeReply) -> None:

@@ -119,3 +119,26 @@ def load(model, adapter_dir: Path) -> TokenRows | None:
 
     saved = load_file(str(path))
     return attach(model, saved["index"].tolist(), saved)
+
+
+def take(model, adapter_dir: Path) -> bool | None:
+    """A trained model's rows into `model` (training further from it): into the rows `model`
+    trains already (the same tokens), else attached; None when it saved none, False when its
+    tokens differ from those `model` trains."""
+    path = Path(adapter_dir) / FILE
+    if not path.is_file():
+        return None
+    from safetensors.torch import load_file
+
+    saved = load_file(str(path))
+    module = find(model)
+    if module is None:
+        attach(model, saved["index"].tolist(), saved)
+        return True
+    if module.index.cpu().tolist() != saved["index"].tolist():
+        return False
+    with torch.no_grad():
+        module.rows.copy_(saved["rows"])
+        if module.head_rows is not None and "head_rows" in saved:
+            module.head_rows.copy_(saved["head_rows"])
+    return True

@@ -30,6 +30,7 @@ export function preparing(trainingId: string, request: StartTrainingRequest): Tr
     flow_run_id: null,
     queue_position: null,
     resumed_from: request.resume_from ?? null,
+    from_run: request.from_run ?? null,
     can_resume: false,
     epoch: 0,
     total_epochs: request.epochs ?? 0,
