@@ -1,8 +1,10 @@
 // A tiny hash router: #/training, #/training/<id>, #/flows, #/flows/<run_id>,
-// #/compare/<id>,<id>,... (the ids joined by commas in `id`).
+// #/compare/<id>,<id>,... (the ids joined by commas in `id`), #/chat/<id> (a run's model) and
+// #/chat/profile:<profile_id> (a profile's base model).
 // Anything else shows the Training view, so an old or mistyped link still lands somewhere.
 
-export type View = 'training' | 'flows' | 'compare';
+export type View = 'training' | 'flows' | 'compare' | 'chat';
+const VIEWS: readonly string[] = ['training', 'flows', 'compare', 'chat'];
 
 export interface Route {
   view: View;
@@ -23,10 +25,11 @@ function decode(segment: string): string | null {
 export function parseHash(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/^\/+/, '').replace(/\/+$/, '');
   const [head = '', rawId, ...rest] = path.split('/');
-  if ((head !== 'training' && head !== 'flows' && head !== 'compare') || rest.length > 0) return { ...DEFAULT_ROUTE };
-  if (rawId === undefined || rawId === '') return { view: head, id: null };
+  if (!VIEWS.includes(head) || rest.length > 0) return { ...DEFAULT_ROUTE };
+  const view = head as View;
+  if (rawId === undefined || rawId === '') return { view, id: null };
   const id = decode(rawId);
-  return id ? { view: head, id } : { view: head, id: null };
+  return id ? { view, id } : { view, id: null };
 }
 
 /** The hash for a route: href('training') -> '#/training', href('flows', 'r1') -> '#/flows/r1'. */
@@ -37,6 +40,11 @@ export function href(view: View, id?: string | null): string {
 /** The compare page of these runs: '#/compare/a,b'. */
 export function compareHref(ids: string[]): string {
   return `#/compare/${ids.map(encodeURIComponent).join(',')}`;
+}
+
+/** The Chat page of a route's id: a run's model, or with 'profile:' a profile's base model. */
+export function chatModel(id: string): { training_id: string } | { profile_id: string } {
+  return id.startsWith('profile:') ? { profile_id: id.slice('profile:'.length) } : { training_id: id };
 }
 
 /** The run ids of a compare route's id ('a,b' -> ['a', 'b']), each once. */

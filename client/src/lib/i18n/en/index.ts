@@ -12,6 +12,7 @@ import { profiles } from './profiles';
 import { settingWords } from './settingWords';
 import { shipped } from './shipped';
 import { statusWords } from './statusWords';
+import { talk } from './talk';
 import { training } from './training';
 
 export { type ErrorWords, errors } from './errors';
@@ -19,11 +20,12 @@ export { type ErrorWords, errors } from './errors';
 /** Each area's table; a key belongs to exactly one (tests/i18n.test.ts checks). */
 export const areas = {
   common, profiles, datasets, documents, training, history, flows, flowWords, settingWords, shipped, statusWords,
+  talk,
 } as const;
 
 export const en = {
   ...common, ...profiles, ...datasets, ...documents, ...training, ...history, ...flows, ...flowWords, ...settingWords,
-  ...shipped, ...statusWords,
+  ...shipped, ...statusWords, ...talk,
 } as const;
 
 export type MessageKey = keyof typeof en;

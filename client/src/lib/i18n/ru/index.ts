@@ -11,11 +11,12 @@ import { profiles } from './profiles';
 import { settingWords } from './settingWords';
 import { shipped } from './shipped';
 import { statusWords } from './statusWords';
+import { talk } from './talk';
 import { training } from './training';
 
 export { errors } from './errors';
 
 export const ru: Messages = {
   ...common, ...profiles, ...datasets, ...documents, ...training, ...history, ...flows, ...flowWords, ...settingWords,
-  ...shipped, ...statusWords,
+  ...shipped, ...statusWords, ...talk,
 };
