@@ -360,6 +360,7 @@ class PreviewReply(Reply):
     replay_cached: bool = Field(False, description="The base's replay answers are cached: none to generate")
     probe_cached: bool = Field(False, description="The base's probe answers are cached")
     dropped: int = Field(0, description="Examples with no trainable tokens within max_seq_len")
+    dropped_lines: list[str] = Field(default_factory=list, description="The first of them: 'path, line N: why'")
     truncated: int = Field(0, description="Examples cut at max_seq_len")
     long_lines: list[str] = Field(default_factory=list, description="The first long examples: 'path:line: ...'")
     trainable_tokens: int = Field(0, description="Per epoch, the dataset's own: the tokens the loss is computed on")

@@ -111,7 +111,21 @@ def test_a_run_that_would_train_on_nothing_cannot_start(setup, tmp_path):
     assert seen.trainable_tokens == 0 and seen.dropped == seen.examples == 6
     cut = next(w for w in seen.warnings if "longer than max_seq_len" in w)  # named by file and line
     assert f"{path}:1: example is" in cut and f"{path}:5: example is" in cut and cut.endswith("; ...")
+    assert f"{path}, line 1: the prompt fills max_seq_len (32 tokens), so nothing of the answer trains" in seen.reason
     assert run_preview.preview(prof, data, overrides=TrainingOverrides(max_seq_len=512)).can_start
+
+    # A preference pair whose prompt leaves no room for its answers is named by its line too
+    pairs = [{"prompt": f"What colour is thing {k}?", "chosen": "Blue.", "rejected": "I could not say."}
+             for k in range(3)]
+    pairs.insert(1, {"prompt": long_question, "chosen": "Blue.", "rejected": "I could not say."})
+    prefs = tmp_path / "prefs.jsonl"
+    prefs.write_text("".join(json.dumps(r) + "\n" for r in pairs))
+    seen = run_preview.preview(prof, DatasetEntry(id="prefs", name="Prefs", path=str(prefs), format="preference"),
+                               overrides=TrainingOverrides(max_seq_len=64))
+    left = next(w for w in seen.warnings if "left out" in w)
+    assert left.startswith("1 example(s) have no answer tokens within max_seq_len (64) and are left out: "), left
+    assert left.endswith(f"{prefs}, line 2: the prompt fills max_seq_len (64 tokens), so nothing of the chosen answer "
+                         "trains; raise max_seq_len or shorten the prompt"), left
 
 
 def test_preview_and_start_take_another_base(setup, tmp_path):

@@ -157,12 +157,13 @@ def preview(profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | No
     if counted.trainable_tokens == 0:
         reason = (f"nothing in dataset '{dataset.id}' would be trained on: every example's answer lies beyond "
                   f"max_seq_len ({profile.max_seq_len} tokens) or is empty; raise max_seq_len or shorten the "
-                  "prompts")
+                  "prompts" + "".join(f"\n{x}" for x in counted.dropped_lines[:3]))
     elif not memory.fits:
         reason = memory.why  # says what would make it fit
     if counted.dropped:
         warnings.append(f"{counted.dropped} example(s) have no answer tokens within max_seq_len "
-                        f"({profile.max_seq_len}) and are left out")
+                        f"({profile.max_seq_len}) and are left out: " + "; ".join(counted.dropped_lines) +
+                        ("; ..." if counted.dropped > len(counted.dropped_lines) else ""))
     if counted.truncated:
         warnings.append(f"{counted.truncated} example(s) are longer than max_seq_len ({profile.max_seq_len}) "
                         "and are cut: " + "; ".join(counted.long_lines) + ("; ..." if counted.truncated > len(

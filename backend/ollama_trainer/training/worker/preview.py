@@ -47,7 +47,7 @@ def preview(job_path: Path) -> PreviewReply:
     if not loaded.valid:
         return PreviewReply(error="; ".join(loaded.report_lines()[:3]) or "the dataset has no examples")
     tokenizer = tokenizer_for(job)
-    kept, kept_examples, dropped, lengths = [], [], 0, {}  # (trained tokens, all tokens) of each example that trains
+    kept, kept_examples, dropped, lengths = [], [], [], {}  # (trained tokens, all tokens) of each example that trains
     for ex in loaded.examples:
         whole = train_data.encode_example(tokenizer, p, ex, 10**9)
         parts = [whole.chosen, whole.rejected] if isinstance(whole, Pair) else [whole]  # a pair: both answers
@@ -55,7 +55,7 @@ def preview(job_path: Path) -> PreviewReply:
         # what training reads: encode() cuts the same encoding at max_seq_len
         cut = [batching.Encoded(x.input_ids[:p.max_seq_len], x.labels[:p.max_seq_len]) for x in parts]
         if any(e.trained_tokens == 0 for e in cut):
-            dropped += 1
+            dropped.append(f"{job.dataset.path}, {train_data.left_out(ex, cut, p.max_seq_len)}")
             continue
         kept.append((sum(e.trained_tokens for e in cut), sum(len(e.input_ids) for e in cut)))
         kept_examples.append(ex)
@@ -73,7 +73,7 @@ def preview(job_path: Path) -> PreviewReply:
         replay_cached=replay_cached,
         probe_cached=base_answers.cached(job, [x.prompt for x in job.probe], system=p.system_prompt,
                                          max_new_tokens=PROBE_TOKENS),
-        dropped=dropped, truncated=sum(n > p.max_seq_len for n in lengths.values()), long_lines=long_lines[:5],
+        dropped=len(dropped), dropped_lines=dropped[:5], truncated=sum(n > p.max_seq_len for n in lengths.values()), long_lines=long_lines[:5],
         trainable_tokens=sum(kept[i][0] for i in train_idx), longest=max((k[1] for k in kept), default=0),
         total_tokens=sum(kept[i][1] for i in train_idx),
         replay_tokens=replay_tokens)

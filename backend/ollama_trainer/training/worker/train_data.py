@@ -37,10 +37,11 @@ def build(tokenizer, profile: TrainingProfile, examples: list[dict], replay: lis
     encoded, kept, dropped = _encode_all(tokenizer, profile, examples)
     if not encoded:
         raise ConfigError(
-            f"no example has assistant tokens within max_seq_len={profile.max_seq_len}; raise max_seq_len in the profile"
+            f"no example has assistant tokens within max_seq_len={profile.max_seq_len}; raise max_seq_len in the "
+            "profile (" + "; ".join(dropped[:3]) + ")"
         )
     if dropped:
-        notice(f"{dropped} example(s) skipped: no assistant tokens within max_seq_len={profile.max_seq_len}")
+        notice(f"{len(dropped)} example(s) skipped: " + "; ".join(dropped[:3]) + ("; ..." if len(dropped) > 3 else ""))
     train_idx, eval_idx = held_out_split(kept, held_out) or batching.split_eval(len(encoded), profile.eval_fraction,
                                                                                   profile.seed)
     replayed, _, _ = _encode_all(tokenizer, profile, replay)
@@ -57,21 +58,33 @@ def build(tokenizer, profile: TrainingProfile, examples: list[dict], replay: lis
     )
 
 
-def _encode_all(tokenizer, profile: TrainingProfile, examples: list[dict]) -> tuple[list[Encoded], list[dict], int]:
-    """(encoded, the examples they came from, how many were dropped: nothing to learn after truncation)."""
-    encoded, kept = [], []
-    dropped = 0
+def _encode_all(tokenizer, profile: TrainingProfile, examples: list[dict]) -> tuple[list[Encoded], list[dict], list[str]]:
+    """(encoded, the examples they came from, why each dropped one was: nothing to learn after
+    truncation, left_out's words)."""
+    encoded, kept, dropped = [], [], []
     for ex in examples:
         try:
             e = encode_example(tokenizer, profile, ex)
         except batching.TemplateError as exc:
             raise ConfigError(f"base model '{profile.base_model}': {exc}") from exc
-        if e.trained_tokens == 0 or (isinstance(e, Pair) and not (e.chosen.trained_tokens and e.rejected.trained_tokens)):
-            dropped += 1
+        parts = [e.chosen, e.rejected] if isinstance(e, Pair) else [e]
+        if any(x.trained_tokens == 0 for x in parts):
+            dropped.append(left_out(ex, parts, profile.max_seq_len))
             continue
         encoded.append(e)
         kept.append(ex)
     return encoded, kept, dropped
+
+
+def left_out(ex: dict, parts: list[Encoded], max_seq_len: int) -> str:
+    """Why an example trains nothing, by its line: its prompt fills max_seq_len (for a pair:
+    before the chosen or the rejected answer), or its answer is empty."""
+    names = ["", ""] if len(parts) == 1 else [" chosen", " rejected"]
+    for name, x in zip(names, parts):
+        if x.trained_tokens == 0 and len(x.input_ids) >= max_seq_len:
+            return (f"line {ex.get('line')}: the prompt fills max_seq_len ({max_seq_len} tokens), so nothing of the"
+                    f"{name} answer trains; raise max_seq_len or shorten the prompt")
+    return f"line {ex.get('line')}: the answer is empty"
 
 
 def encode_example(tokenizer, profile: TrainingProfile, ex: dict, max_seq_len: int | None = None) -> Encoded | Pair:
