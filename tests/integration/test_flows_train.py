@@ -78,6 +78,8 @@ def test_index_and_train_builds_the_guide_dataset_and_trains_on_it(tiny_model):
 
 
 def test_eval_step_answers_with_the_base_and_the_trained_model(tiny_model):
+    """...and a third step, TRAIN on a preference dataset `from_run` the first: it trains that
+    run's model further (pairs, by the profile's preference loss)."""
     use_tiny_profile(tiny_model)
     (paths.user_flows_dir() / "train_eval.json").write_text(json.dumps({
         "id": "train_eval", "name": "Train then eval",
@@ -85,6 +87,8 @@ def test_eval_step_answers_with_the_base_and_the_trained_model(tiny_model):
             {"id": "train", "cmd": "TRAIN", "args": {"profile": "tiny", "dataset": "identity-demo", "epochs": 1}},
             {"id": "eval", "cmd": "EVAL", "args": {"training_id": "${steps.train.training_id}",
                                                    "prompts": ["Who are you?"]}},
+            {"id": "prefer", "cmd": "TRAIN", "args": {"profile": "tiny", "dataset": "concise-prefs", "epochs": 1,
+                                                      "from_run": "${steps.train.training_id}"}},
         ]}))
     runner = FlowRunner(TrainingManager())
     run = runner.wait(runner.run_flow("train_eval"), timeout=600)
@@ -95,6 +99,9 @@ def test_eval_step_answers_with_the_base_and_the_trained_model(tiny_model):
     assert answer["prompt"] == "Who are you?"
     assert isinstance(answer["before"], str) and isinstance(answer["after"], str)
     assert run.steps[1].outputs["eval_path"] == str(history.run_dir(training_id) / "eval.json")
+    further = history.load_job(run.steps[2].outputs["training_id"])
+    assert further.from_run == training_id and further.dataset.format == "preference"
+    assert history.load_summary(further.training_id).from_run == training_id
 
 
 def test_cli_flow_run_ctrl_c_cancels_the_training_and_exits_130(tiny_model, data_home):

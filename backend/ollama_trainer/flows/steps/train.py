@@ -18,6 +18,9 @@ class TrainArgs(StepArgs):
     dataset: Id = arg(kind="dataset")
     epochs: int | None = arg(None, kind="number", ge=1, le=MAX_EPOCHS,
                              doc="default: the profile's `default_epochs`")
+    from_run: Id | None = arg(None, kind="training",
+                              doc="a finished run whose trained model this one trains further (its adapter is the "
+                                  "start, not a fresh LoRA), e.g. `${steps.train.training_id}`")
 
 
 class TrainOutputs(StepOutputs):
@@ -35,7 +38,8 @@ def run(a: TrainArgs, ctx: StepContext) -> TrainOutputs:
         raise StepCancelled()
     manager = ctx.manager
     # queue behind a job that runs (in this app or another process) instead of failing
-    training_id = manager.start(profile, dataset, epochs=a.epochs, flow_run_id=ctx.flow_run_id, queue=True)
+    training_id = manager.start(profile, dataset, epochs=a.epochs, flow_run_id=ctx.flow_run_id, queue=True,
+                                from_run=a.from_run)
     log.info("flow_run_id=%s training_id=%s step=%s", ctx.flow_run_id, training_id, ctx.step_id)
     ctx.on_training(training_id)
     if ctx.cancel.is_set():  # cancelled while the job was starting
