@@ -49,7 +49,7 @@ def test_the_loader_checks_arguments_and_outputs_against_the_declarations():
     with pytest.raises(definition.FlowError, match="missing required argument 'dataset'"):
         definition.parse(json.dumps(flow), "f.json")
     flow["steps"][0]["args"] = {"profile": "p", "dataset": "d", "adapter": "x"}
-    with pytest.raises(definition.FlowError, match=r"unknown argument 'adapter' \(known: dataset, epochs, profile\)"):
+    with pytest.raises(definition.FlowError, match=r"unknown argument 'adapter' \(known: dataset, epochs, from_run, profile\)"):
         definition.parse(json.dumps(flow), "f.json")
     flow["steps"][0]["cmd"] = "DEPLOY"
     with pytest.raises(definition.FlowError, match=r"unknown command 'DEPLOY' \(use TRAIN, INDEX, EXPORT or EVAL\)"):

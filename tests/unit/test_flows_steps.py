@@ -26,7 +26,7 @@ class StandInManager:
         self.release = threading.Event()
         self.outcome = "done"
 
-    def start(self, profile, dataset, *, epochs=None, flow_run_id=None, queue=False):
+    def start(self, profile, dataset, *, epochs=None, flow_run_id=None, queue=False, from_run=None):
         self.started.append({"profile": profile.id, "dataset": dataset.id, "epochs": epochs, "flow_run_id": flow_run_id})
         return "20260101-000000-abcdef"
 

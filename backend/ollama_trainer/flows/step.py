@@ -48,8 +48,9 @@ class Trainer(Protocol):
     stand-in; nothing here imports the manager."""
 
     def start(self, profile: TrainingProfile, dataset: DatasetEntry, *, epochs: int | None = None,
-              flow_run_id: str | None = None, queue: bool = False) -> str:
-        """Start a run, or queue it while another job holds the machine (`queue`); its id."""
+              flow_run_id: str | None = None, queue: bool = False, from_run: str | None = None) -> str:
+        """Start a run, or queue it while another job holds the machine (`queue`); its id;
+        `from_run`: from that finished run's trained model."""
         ...
 
     def wait(self, training_id: str, timeout: float | None = None) -> TrainingStatus:
