@@ -49,7 +49,7 @@ def test_chat_marks_answers_into_the_runs_feedback_dataset(trained):
     assert out.count("model: ") == 3
     assert "(kept as good in dataset feedback-" in out and "(kept as corrected in dataset" in out
     assert "(kept as pair in dataset" in out and "1: " in out and "2: " in out
-    assert f"3 answer(s) marked: dataset feedback-{TID}" in out
+    assert f"3 answer(s) marked: dataset feedback-{TID}" in out and f"ollama-trainer train --from-run {TID}" in out
 
     lines = [json.loads(x) for x in (trained / "datasets" / f"feedback-{TID}.jsonl").read_text().splitlines()]
     assert [x["feedback"]["kind"] for x in lines] == ["good", "corrected", "pair"]

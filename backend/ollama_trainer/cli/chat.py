@@ -7,7 +7,8 @@ ready to train on:
     /another         a second answer to the same turn, then choose the better one (a pair)
     /new             start a new conversation        /quit (or Ctrl-D)  end
 
-The model stays loaded while the chat lasts (the same warm worker as the window's Try it).
+The model stays loaded while the chat lasts (the same warm worker as the window's Try it), and
+its answers are printed as they are written.
 """
 
 from __future__ import annotations
@@ -46,10 +47,22 @@ class Chat:
         print(text, file=self.out, flush=True)
 
     def message(self, text: str) -> None:
+        """Ask `text` after the talk so far; the answer is printed as it is written."""
+        shown = ""
+
+        def heard(so_far: str) -> None:
+            nonlocal shown
+            if so_far.startswith(shown):
+                self.out.write(so_far[len(shown):])
+                self.out.flush()
+                shown = so_far
+
+        self.out.write("model: ")
         answer, cut = self._ask(run=self.run, base=None, prompt=text, history=list(self.turns),
-                                max_new_tokens=self.max_new_tokens)
+                                max_new_tokens=self.max_new_tokens, on_text=heard)
         self.turns += [{"role": "user", "content": text}, {"role": "assistant", "content": answer}]
-        self.say(f"model: {answer}{'…' if cut else ''}")
+        rest = answer[len(shown):] if answer.startswith(shown) else f"\n{answer}"  # a partial that changed
+        self.say(f"{rest}{'…' if cut else ''}")
 
     def command(self, line: str, read_line) -> bool:
         """Do a /command; False when the chat ends."""
@@ -141,6 +154,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
         pool.close()
     if chat.marks:
         chat.say(f"{chat.marks} answer(s) marked: dataset {feedback.dataset_id(args.run)} "
-                 f"({feedback.path_for(args.run)}); train on it with `ollama-trainer train --dataset "
-                 f"{feedback.dataset_id(args.run)}`")
+                 f"({feedback.path_for(args.run)}); train the run's model on it with `ollama-trainer train "
+                 f"--from-run {args.run}`")
     return EXIT_OK
