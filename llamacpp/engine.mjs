@@ -6,7 +6,8 @@
 //   {"model": PATH, "info": true}                    -> {"info": {...GGUF metadata llama.cpp read}}
 //   {"model": PATH, "tokenize": ["text", ...]}       -> {"tokens": [[id, ...], ...]}
 //   {"model": PATH, "complete": [{"prompt": "raw text", "max_tokens": N, "bos": false}, ...]}
-//     ("bos": true puts the model's BOS token first when the model adds one, as Ollama does)
+//     ("bos": true puts the model's BOS token first when the model adds one, as Ollama does;
+//      "until_end": false keeps generating past an end-of-generation token, to max_tokens)
 //                                                    -> {"completions": [{"tokens": [...], "text": "..."}]}
 //   {"model": PATH, "chat": [{"system": "..." | null, "prompt": "..."}], "max_tokens": N}
 //                                                    -> {"answers": ["...", ...]}
@@ -89,7 +90,7 @@ function modelInfo(model) {
 }
 
 /** Greedy continuation of a raw prompt, until an end-of-generation token or max_tokens. */
-async function complete(model, sequence, prompt, maxTokens, bos = false) {
+async function complete(model, sequence, prompt, maxTokens, bos = false, untilEnd = true) {
     await sequence.clearHistory();
     const tokens = [];
     if (maxTokens > 0) {
@@ -98,7 +99,7 @@ async function complete(model, sequence, prompt, maxTokens, bos = false) {
             input.unshift(model.tokens.bos);
         }
         for await (const token of sequence.evaluate(input, {temperature: 0})) {
-            if (model.isEogToken(token)) break;
+            if (untilEnd && model.isEogToken(token)) break;
             tokens.push(token);
             if (tokens.length >= maxTokens) break;
         }
@@ -165,7 +166,7 @@ async function handle(request) {
                 reply.completions = [];
                 for (const item of request.complete) {
                     reply.completions.push(await complete(model, sequence, item.prompt, item.max_tokens ?? 24,
-                                                          item.bos === true));
+                                                          item.bos === true, item.until_end !== false));
                 }
             }
             if (request.chat) reply.answers = await chat(model, sequence, request.chat, request.max_tokens ?? 64);

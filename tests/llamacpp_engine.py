@@ -67,11 +67,13 @@ def tokenize(model: str | Path, texts: list[str]) -> list[list[int]]:
     return run({"model": str(model), "tokenize": list(texts)})["tokens"]
 
 
-def complete(model: str | Path, prompts: list[str], max_tokens: int = 24, *, bos: bool = False) -> list[dict]:
+def complete(model: str | Path, prompts: list[str], max_tokens: int = 24, *, bos: bool = False,
+             until_end: bool = True) -> list[dict]:
     """Greedy continuation of each raw prompt: [{"tokens": [ids], "text": str}, ...]. With
     `bos`, the model's BOS token goes first when the model adds one (what Ollama's engine does
-    with a rendered prompt)."""
-    items = [{"prompt": p, "max_tokens": max_tokens, "bos": bos} for p in prompts]
+    with a rendered prompt); `until_end=False` goes on past an end token to max_tokens (a model
+    of random weights may end at once)."""
+    items = [{"prompt": p, "max_tokens": max_tokens, "bos": bos, "until_end": until_end} for p in prompts]
     return run({"model": str(model), "complete": items})["completions"]
 
 

@@ -1,6 +1,6 @@
 """The window's layout in real Chromium at 800x600, 1024x768 and 1280x800, in English and
 Russian: the Training view (its profiles, datasets and the forms under their toggles), History
-with a few runs, a run page, Compare, a profile in the editor, a dataset's preview and Flows.
+with a few runs, a run page, its Chat page with an answer, Compare, a profile in the editor, a dataset's preview and Flows.
 A visible table cell narrower than 40 px, or a button, cell, label or heading whose text is
 wider than its box, fails the test, naming the view and the element. One app serves the whole
 module: a tiny training gives it a real run; the other runs are history records of the shipped
@@ -181,6 +181,13 @@ def test_views_fit_their_boxes(layout_app, browser, size, locale):
         expect(page.locator('[role="status"][data-state="done"]').first).to_be_visible()
         open_all_toggles(page)
         check("run")
+
+        page.goto(app.url + f"#/chat/{tid}")
+        expect(page.get_by_role("heading", level=1)).to_contain_text(tid)
+        page.locator("#chat-prompt").fill("What colour is ink?")
+        page.locator("#chat-prompt").press("Enter")
+        expect(page.get_by_test_id("chat-answer")).to_have_attribute("data-done", "true", timeout=120_000)
+        check("chat")
 
         page.goto(app.url + f"#/compare/{tid},{seeded[0]}")
         expect(page.locator("table").first).to_be_visible()

@@ -69,11 +69,11 @@ def test_a_1b_base_from_the_store_trains_and_reaches_a_0_35_server_as_q4_k_m(sto
         create = ollama.calls("POST", "/api/create")[-1].json
         received = ollama.blobs.path(create["files"]["model.gguf"])
         info = engine.info(received)
-        completion = engine.complete(received, [folder.samples()[0].prompt_text], max_tokens=4)[0]
+        completion = engine.complete(received, [folder.samples()[0].prompt_text], max_tokens=4, until_end=False)[0]
         received_bytes = received.stat().st_size
     assert "quantize" not in create and "quantization" not in create
     assert any("quantizing the model file to Q4_K_M" in s for s in said), said
     assert "Q4_K" in str(info["type_description"]) or info["file_type"] == 15, info
     assert received_bytes < (folder.path / "model.gguf").stat().st_size * 0.45  # 4 bits, not 16
-    assert completion["tokens"], completion  # it loads and generates (it may end its answer at once)
+    assert len(completion["tokens"]) == 4, completion  # it loads and generates (random weights: past an end token)
     assert result.model_file.endswith("model-Q4_K_M.gguf")

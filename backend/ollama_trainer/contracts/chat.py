@@ -35,7 +35,7 @@ class ChatSendRequest(Request):
 
 
 class ChatStreamRequest(Request):
-    stream_id: str = Field(min_length=1, max_length=64)
+    stream_id: Id
 
 
 class ChatStream(Strict):
