@@ -98,7 +98,7 @@ async function complete(model, sequence, prompt, maxTokens, bos = false, untilEn
         if (bos && model.tokens.bos != null && model.tokens.shouldPrependBosToken && input[0] !== model.tokens.bos) {
             input.unshift(model.tokens.bos);
         }
-        for await (const token of sequence.evaluate(input, {temperature: 0})) {
+        for await (const token of sequence.evaluate(input, {temperature: 0, yieldEogToken: !untilEnd})) {
             if (untilEnd && model.isEogToken(token)) break;
             tokens.push(token);
             if (tokens.length >= maxTokens) break;

@@ -53,15 +53,16 @@ def test_the_estimate_counts_the_answers_and_the_choice_of_checkpointing():
 
 def test_a_small_set_is_told_the_epochs_it_needs():
     """Optimizer steps x learning rate reaching what the demos learn with: the Quick demo's
-    0.001 and batch 4 need 5 epochs for 13 examples (4 steps an epoch), 4 for 24 without replay
-    (its identity run mixes 40 replay answers in: 16 steps an epoch, 2 epochs)."""
+    0.0005 and batch 4 need 10 epochs for 13 examples (4 steps an epoch), 7 for 24 without replay
+    (its identity run mixes 40 replay answers in: 16 steps an epoch, 3 epochs: its default)."""
     from ollama_trainer import catalog
     from ollama_trainer.training.run_preview import MOST_EPOCHS, epochs_needed
 
     demo = catalog.get_profile("quick-demo")
-    assert (demo.learning_rate, demo.batch_size, demo.gradient_accumulation) == (0.001, 4, 1)
-    assert epochs_needed(13, demo) == 5
-    assert epochs_needed(24, demo) == 4  # 6 steps an epoch: 0.006 x 4 >= 0.02
-    assert epochs_needed(24 + 40, demo) == 2
+    assert (demo.learning_rate, demo.batch_size, demo.gradient_accumulation) == (0.0005, 4, 1)
+    assert epochs_needed(13, demo) == 10
+    assert epochs_needed(24, demo) == 7  # 6 steps an epoch: 0.003 x 7 >= 0.02
+    assert epochs_needed(24 + 40, demo) == 3
+    assert demo.default_epochs >= epochs_needed(24 + 40, demo)
     assert epochs_needed(13, demo.model_copy(update={"learning_rate": 0.02})) == 1
     assert epochs_needed(1, demo.model_copy(update={"learning_rate": 1e-7})) == MOST_EPOCHS
