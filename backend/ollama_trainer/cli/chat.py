@@ -18,10 +18,10 @@ import random
 import sys
 
 from ollama_trainer.errors import EXIT_OK, DomainError, NotFound
+from ollama_trainer.training.chat_streams import ANOTHER_TEMPERATURE  # a second answer is sampled
 
 HELP = ("Type a message and press Enter. After an answer: /good keeps it, /correct TEXT keeps TEXT instead, "
         "/another asks for a second answer to choose from, /new starts over, /quit ends.")
-ANOTHER_TEMPERATURE = 0.9  # a second answer is sampled, the first is greedy
 
 
 def register(sub: argparse._SubParsersAction) -> None:

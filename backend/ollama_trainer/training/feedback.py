@@ -73,7 +73,7 @@ def add(training_id: str, kind: Kind, conversation: list[dict], answer: str, *, 
         entry = DatasetEntry(id=dataset_id(training_id), name=f"Feedback on run {training_id}",
                              description=f"What was marked while talking with run {training_id}: answers kept, "
                                          "corrected, and chosen between two",
-                             path=str(path), format="preference" if _has_pairs(path) else "chat", source="user")
+                             path=str(path), format=_format(path), source="user")
         catalog.register_user_dataset(entry)
     return entry
 
@@ -124,14 +124,15 @@ def delete(training_id: str, index: int) -> FeedbackList:
         if any(line.strip() for line in lines):
             atomic.write_text(path, "".join(line + "\n" for line in lines))
             entry = catalog.get_dataset_entry(dataset_id(training_id))
-            fmt = "preference" if _has_pairs(path) else "chat"
-            if entry.format != fmt:
-                catalog.register_user_dataset(entry.model_copy(update={"format": fmt}))
+            if entry.format != _format(path):
+                catalog.register_user_dataset(entry.model_copy(update={"format": _format(path)}))
         else:
             catalog.delete_dataset(dataset_id(training_id))
             path.unlink(missing_ok=True)
     return listed(training_id)
 
 
-def _has_pairs(path: Path) -> bool:
-    return any("chosen" in line for line in path.read_text(encoding="utf-8").splitlines())
+def _format(path: Path) -> str:
+    """preference once the file holds a pair, chat before."""
+    pairs = any("chosen" in line for line in path.read_text(encoding="utf-8").splitlines())
+    return "preference" if pairs else "chat"
