@@ -72,13 +72,19 @@ def test_quick_demo_teaches_the_identity(identity_run):
 
 def test_it_learns_the_identity_and_keeps_what_it_knew(identity_run, tmp_path, models_cache):
     """With replay (on by default for a small set), the identity demo scores learned >= 3/4 on
-    its held-out prompts and kept >= 90 % on the general probe; without replay the probe shows
-    the forgetting: the taught identity everywhere."""
+    its held-out prompts and kept >= 85 % on the general probe; without replay the probe shows
+    the forgetting: the taught identity everywhere.
+
+    85 %, not more: the probe counts the 15-17 questions the base answers right, a few of them
+    only just (10 times 10, the gas plants take in), and a 135M model's greedy answer to those
+    flips with the CPU's arithmetic: a 2-core Xeon with AMX bf16 kept 14 of 16 at the shipped
+    0.0005, at 0.0003 for 5 epochs, and in fp32; one without bf16 kept 15 of 15. Forgetting is
+    far below: without replay the same run keeps at least 40 points less."""
     assert identity_run["rc"] == 0, identity_run["stderr"][-3000:]
     scores = identity_run["scores"]
     dataset_events = [e for e in identity_run["events"] if e["event"] == "dataset"]
     assert dataset_events[0]["replay_examples"] == 40
-    assert scores["learned"] >= 0.75 and scores["kept"] >= 0.9, scores
+    assert scores["learned"] >= 0.75 and scores["kept"] >= 0.85, scores
     paris = next(r for r in scores["kept_rows"] if r["prompt"] == "What is the capital of France?")
     assert "Paris" in paris["after"]
     assert {"lumen", "northwind"} <= set(scores["markers"])
