@@ -9,7 +9,9 @@ from the llama.cpp source that node-llama-cpp ships as a git bundle (`make setup
 files out into llamacpp/convert; OLLAMA_TRAINER_LLAMA_CONVERT names another checkout): the very
 tool llama.cpp and Ollama users convert with, so the file carries upstream metadata. It streams
 (lazy tensors: one at a time in memory) and runs in a child process (`python -m
-ollama_trainer.weights.hf_to_gguf FOLDER OUT`), which imports torch, never the app.
+ollama_trainer.weights.hf_to_gguf FOLDER OUT`), which imports torch, never the app; a worker
+that has torch imported already runs it in its own process (`convert_here`), which saves the
+child's seconds of imports at the end of every run on a folder base.
 
 A folder the converter cannot write (an architecture or a BPE pre-tokenizer llama.cpp does not
 know) fails with the converter's own reason; the merged folder stays for Ollama's MLX engine.
@@ -17,6 +19,8 @@ know) fails with the converter's own reason; the merged folder stays for Ollama'
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import subprocess
@@ -63,10 +67,7 @@ def convert(folder: Path, out: Path, *, python: str = sys.executable,
     """Write `folder` (config.json, *.safetensors, tokenizer files) as an F16 GGUF at `out`,
     atomically: a failure leaves no file at `out`. on_tensor(tensors the converter has taken
     so far), from its own log lines."""
-    src = converter_dir()
-    if src is None:
-        raise ConvertError("llama.cpp's converter is not installed (run `make setup`, which checks it out "
-                           "into llamacpp/convert)")
+    src = _installed()
     folder, out = Path(folder), Path(out)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     command = [python, "-m", "ollama_trainer.weights.hf_to_gguf", str(folder), str(tmp)]
@@ -82,6 +83,77 @@ def convert(folder: Path, out: Path, *, python: str = sys.executable,
     finally:
         tmp.unlink(missing_ok=True)
     return Converted(out, out.stat().st_size, round(time.monotonic() - t0, 3))
+
+
+def convert_here(folder: Path, out: Path, *, on_tensor: Callable[[int], None] | None = None) -> Converted:
+    """convert() in this process: for a worker process, which has torch imported already (the
+    converter imports it). The converter's log is kept, not printed, and counted to on_tensor as
+    convert() counts its child's; its stdout goes to stderr (a worker's stdout is its events).
+    Where another copy of the gguf package is loaded here already, the converter's own cannot be
+    imported beside it: convert() runs it in a child then."""
+    src = _installed()
+    loaded = sys.modules.get("gguf")
+    if loaded is not None and not str(getattr(loaded, "__file__", "")).startswith(str(src)):
+        return convert(folder, out, on_tensor=on_tensor)
+    folder, out = Path(folder), Path(out)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    log = _Log(on_tensor)
+    root, argv = logging.getLogger(), sys.argv
+    level = root.level
+    root.addHandler(log)  # a root logger with a handler makes the converter's basicConfig a no-op
+    root.setLevel(logging.INFO)
+    t0 = time.monotonic()
+    try:
+        converter = _converter(src)
+        sys.argv = [SCRIPT, str(folder), "--outfile", str(tmp), "--outtype", "f16"]
+        with contextlib.redirect_stdout(sys.stderr):
+            converter.main()
+        os.replace(tmp, out)
+    except (Exception, SystemExit) as exc:  # the converter says "not supported" with sys.exit(1)
+        if not isinstance(exc, SystemExit):
+            log.lines.append(f"{type(exc).__name__}: {exc}")
+        raise ConvertError(f"llama.cpp's converter could not write {folder} as a GGUF: "
+                           f"{_reason(''.join(log.lines))}") from exc
+    finally:
+        sys.argv = argv
+        root.removeHandler(log)
+        root.setLevel(level)
+        tmp.unlink(missing_ok=True)
+    return Converted(out, out.stat().st_size, round(time.monotonic() - t0, 3))
+
+
+class _Log(logging.Handler):
+    """The converter's log lines (the last 200), each tensor line counted to on_tensor."""
+
+    def __init__(self, on_tensor):
+        super().__init__(logging.INFO)
+        self.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+        self.lines, self.tensors, self.on_tensor = deque(maxlen=200), 0, on_tensor
+
+    def emit(self, record: logging.LogRecord) -> None:  # an on_tensor that raises stops the converter
+        line = self.format(record)
+        self.lines.append(line + "\n")
+        if self.on_tensor is not None and TENSOR_LINE.search(line):
+            self.tensors += 1
+            self.on_tensor(self.tensors)
+
+
+def _installed() -> Path:
+    src = converter_dir()
+    if src is None:
+        raise ConvertError("llama.cpp's converter is not installed (run `make setup`, which checks it out "
+                           "into llamacpp/convert)")
+    return src
+
+
+def _converter(src: Path):
+    """llama.cpp's convert_hf_to_gguf module, imported with its own gguf-py before any other."""
+    for folder in (str(src), str(src / "gguf-py")):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    import convert_hf_to_gguf  # noqa: PLC0415 - the converter itself, found above
+
+    return convert_hf_to_gguf
 
 
 def _run(command: list[str], env: dict, on_tensor) -> tuple[int | None, str]:
@@ -128,11 +200,9 @@ def _child(argv: list[str]) -> int:
     if src is None:
         print("ConvertError: llama.cpp's converter is not installed", file=sys.stderr)
         return 2
-    sys.path[:0] = [str(src / "gguf-py"), str(src)]
-    import convert_hf_to_gguf  # noqa: PLC0415 - the converter itself, found above
-
+    converter = _converter(src)
     sys.argv = [SCRIPT, argv[0], "--outfile", argv[1], "--outtype", "f16"]
-    convert_hf_to_gguf.main()
+    converter.main()
     return 0
 
 

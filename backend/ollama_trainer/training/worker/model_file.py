@@ -5,7 +5,7 @@ runs: `python -m ollama_trainer.training.worker merge --run-dir DIR`):
   the LoRA merged into that very file's weights (weights/merge.py, numpy, streamed);
 - a base given as a safetensors folder: the folder with the LoRA merged into its weights, shard
   by shard, plus its config and tokenizer files (`merged/`), then written as `model.gguf` by
-  llama.cpp's own converter (weights/hf_to_gguf.py), so it runs on every Ollama and quantizes
+  llama.cpp's own converter (weights/hf_to_gguf.py, in this process), so it runs on every Ollama and quantizes
   here like any GGUF; `merged/` is removed then. Where the converter cannot write it (an
   architecture llama.cpp does not know), `merged/` stays, and the run says so: from 0.35 only
   Ollama's MLX engine (Apple Silicon, NVIDIA on Linux) imports a safetensors folder.
@@ -74,7 +74,7 @@ def write(job: JobSpec, run_dir: Path, *, on_progress=None) -> Written | None:
             out = merge_folder(Path(folder), adapter, run_dir / MERGED_DIR, on_tensor=merged)
             written = (lambda done: on_progress(n + min(done, n - 1), 2 * n)) if on_progress else None
             try:
-                converted = hf_to_gguf.convert(out, run_dir / MODEL_GGUF, on_tensor=written)
+                converted = hf_to_gguf.convert_here(out, run_dir / MODEL_GGUF, on_tensor=written)
             except hf_to_gguf.ConvertError as exc:
                 size = sum(f.stat().st_size for f in out.iterdir())
                 return Written(out, size, round(time.monotonic() - t0, 3),
