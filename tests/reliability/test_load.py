@@ -21,7 +21,7 @@ from tests.bridge_helpers import running_server
 from tests.reliability.conftest import alive, child_pids, open_fds, rss_kib
 from tests.waiting import wait_until
 
-SOAK_SECONDS = float(os.environ.get("OT_SOAK_SECONDS", "20"))
+SOAK_SECONDS = float(os.environ.get("OT_SOAK_SECONDS", "8"))
 SOAK_ROUNDS = int(os.environ.get("OT_SOAK_ROUNDS", "12"))
 CLIENTS = 50
 
