@@ -10,7 +10,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LONG, pill, screenshot, start_app, stop_app
+from tests.e2e.conftest import REAL, pill, screenshot, start_app, stop_app
 from tests.integration.conftest import profile, write_chat_dataset
 
 ROWS = [("What colour is the sky?", "The sky is blue."), ("What colour is grass?", "Grass is green."),
@@ -50,7 +50,7 @@ def test_chat_correct_choose_and_train_on_feedback(data_home, builtin_model, tmp
         page.get_by_role("radio", name="Chat test").check()
         page.get_by_role("radio", name="Colours").check()
         page.get_by_role("button", name="Start Training").click()
-        expect(pill(page, "done")).to_be_visible(timeout=LONG)
+        expect(pill(page, "done")).to_be_visible(timeout=REAL)
         page.get_by_test_id("open-chat").click()
         expect(page).to_have_url(re.compile(r"#/chat/\d{8}-\d{6}-\w+$"))
         first_run = page.url.rsplit("/", 1)[-1]
@@ -86,7 +86,7 @@ def test_chat_correct_choose_and_train_on_feedback(data_home, builtin_model, tmp
         page.get_by_role("button", name="Train on feedback").click()
         expect(page).not_to_have_url(re.compile(first_run + "$"), timeout=30_000)
         expect(page.get_by_test_id("from-run")).to_contain_text(first_run, timeout=30_000)
-        expect(pill(page, "done")).to_be_visible(timeout=LONG)
+        expect(pill(page, "done")).to_be_visible(timeout=REAL)
 
         # ...and the corrected question is answered as corrected
         page.get_by_test_id("open-chat").click()
