@@ -151,6 +151,7 @@ class ModelLoaded(_Event):
     trainable_params: int = 0
     total_params: int = 0
     load_s: float | None = None
+    cpu_threads: int | None = Field(None, description="torch's CPU threads in the worker (all cores but one)")
 
 
 class DatasetLoaded(_Event):

@@ -251,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGUSR1, _on_app_gone)
+    if args.cmd in ("train", "ask", "serve"):  # imports torch (after the signal handlers: a stop is heard)
+        from ollama_trainer.training.worker.devices import use_cpu_threads
+
+        use_cpu_threads()
+    if args.cmd == "train":
         return train(Path(args.run_dir))
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if args.cmd == "ask":

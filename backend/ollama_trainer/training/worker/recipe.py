@@ -176,6 +176,7 @@ class LoRARecipe:
             trainable_params=sum(x.numel() for x in model.parameters() if x.requires_grad),
             total_params=sum(x.numel() for x in model.parameters()),
             load_s=round(time.monotonic() - t0, 3),
+            cpu_threads=torch.get_num_threads(),
         ))
         return model, tokenizer, precision
 
