@@ -124,8 +124,9 @@ def delete(training_id: str, index: int) -> FeedbackList:
         if any(line.strip() for line in lines):
             atomic.write_text(path, "".join(line + "\n" for line in lines))
             entry = catalog.get_dataset_entry(dataset_id(training_id))
-            if entry.format != _format(path):
-                catalog.register_user_dataset(entry.model_copy(update={"format": _format(path)}))
+            fmt = _format(path)
+            if entry.format != fmt:
+                catalog.register_user_dataset(entry.model_copy(update={"format": fmt}))
         else:
             catalog.delete_dataset(dataset_id(training_id))
             path.unlink(missing_ok=True)
