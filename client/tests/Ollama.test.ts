@@ -149,6 +149,32 @@ describe('Export to Ollama in the result card', () => {
     expect(within(region).queryByRole('button', { name: 'Export to Ollama' })).not.toBeInTheDocument();
   });
 
+  it('follows an export started while the first read of its state was on its way (that late answer is older)', async () => {
+    let current = exportState();
+    let answerFirstRead = (): void => undefined;
+    let reads = 0;
+    const { region } = card({
+      get_export_state: () => {
+        const seen = current;
+        if (++reads > 1) return seen;
+        return new Promise((resolve) => {
+          answerFirstRead = () => resolve(seen);
+        });
+      },
+      export_to_ollama: () => {
+        current = exportState({ state: 'exporting', model: 'lumen', message: 'hashing model.gguf', ...files });
+        return current;
+      },
+    });
+
+    await fireEvent.input(within(region).getByLabelText('Model name'), { target: { value: 'lumen' } });
+    await fireEvent.click(within(region).getByRole('button', { name: 'Export to Ollama' }));
+    expect(await within(region).findByRole('status')).toHaveTextContent('hashing model.gguf');
+    answerFirstRead(); // "idle", read before the export started: it must not end the watch
+    current = exportState({ state: 'done', model: 'lumen', message: 'success', ...files });
+    await vi.waitFor(() => expect(within(region).getByTestId('ollama-model')).toHaveTextContent('Ollama model: lumen'));
+  });
+
   it("shows Ollama's message when the export fails, the manual command, and Retry export", async () => {
     const failed = exportState({
       state: 'error',

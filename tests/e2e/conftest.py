@@ -83,6 +83,27 @@ def tiny_app(page, home: Path, tiny_model: Path, tmp: Path, **profile_overrides)
         stop_app(app)
 
 
+def app_record(home: Path, lines: int = 30) -> str:
+    """What the app's data folder says happened: the end of its log and each run's export
+    state (a failed e2e test prints it, after the page's own snapshot)."""
+    parts = []
+    log_file = home / "logs" / "app.log"
+    if log_file.is_file():
+        parts.append(f"{log_file} (last {lines} lines):\n" + "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:]))
+    for state in sorted(home.glob("runs/*/export.json")):
+        parts.append(f"{state}:\n{state.read_text(errors='replace')[:2000]}")
+    return "\n\n".join(parts) or f"nothing under {home}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    home = item.funcargs.get("data_home") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and home is not None:
+        report.sections.append(("the app's own record", app_record(Path(home))))
+
+
 @pytest.fixture()
 def app(data_home):
     app = start_app(data_home)

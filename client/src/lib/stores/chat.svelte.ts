@@ -224,7 +224,7 @@ export class FeedbackStore {
 
   async remove(index: number): Promise<void> {
     if (await this.#delete.run(() => this.#call('delete_feedback', { training_id: this.trainingId, index }))) {
-      this.list.value = this.#delete.value;
+      this.list.set(this.#delete.value);
     }
   }
 

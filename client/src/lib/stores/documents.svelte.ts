@@ -176,7 +176,7 @@ export class DocumentsImportStore {
     const id = this.state?.job_id;
     if (!id || !this.running) return;
     if (await this.#cancel.run(() => this.call('cancel_documents_job', { job_id: id }))) {
-      this.job.value = this.#cancel.value;
+      this.job.set(this.#cancel.value);
     }
   }
 

@@ -166,7 +166,7 @@ export class FlowRunStore {
     if (!id || this.cancelling) return;
     const ok = await this.#cancel.run(() => this.#call('cancel_flow_run', { flow_run_id: id }));
     if (ok && this.#id === id) {
-      this.#run.value = this.#cancel.value;
+      this.#run.set(this.#cancel.value);
       this.cancelRequested = true;
     }
   }

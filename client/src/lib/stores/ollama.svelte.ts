@@ -159,7 +159,7 @@ export class ExportJob {
     if (name) args.model_name = name;
     if (quantize) args.quantize = quantize;
     this.#remember();
-    if (await this.#start.run(() => this.#call('export_to_ollama', args))) this.#state.value = this.#start.value;
+    if (await this.#start.run(() => this.#call('export_to_ollama', args))) this.#state.set(this.#start.value);
   }
 
   /** Poll every `intervalMs` while exporting; returns the stop function. */
