@@ -29,8 +29,13 @@ test: setup build test-client test-python
 test-client:
 	cd client && npm run check && npm test
 
+# Two pytest workers, a test file each at a time (module fixtures stay shared): on two cores a
+# trainer uses one thread, so the other core is free for the second worker. TEST_WORKERS=0 runs
+# in one process.
+TEST_WORKERS ?= 2
 test-python:
-	OLLAMA_TRAINER_MODELS_CACHE=$(CURDIR)/.cache/models $(PY) -m pytest --durations=20
+	OLLAMA_TRAINER_MODELS_CACHE=$(CURDIR)/.cache/models $(PY) -m pytest --durations=20 \
+	  $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 
 setup: $(STAMPS)/deb $(STAMPS)/venv client/node_modules/.package-lock.json llamacpp/node_modules/.package-lock.json \
 	llamacpp/convert/convert_hf_to_gguf.py

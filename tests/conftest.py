@@ -13,6 +13,19 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("OLLAMA_TRAINER_MODELS_CACHE", str(REPO / ".cache" / "models"))
 
 
+def _share_the_cores() -> None:
+    """Under pytest-xdist (`make test` runs two workers) the trainers each worker starts get
+    that worker's share of the cores, less one: the trainer's own rule (all cores but one,
+    devices.cpu_threads) is for one job on the machine. OMP_NUM_THREADS, when set, decides."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1 and "OMP_NUM_THREADS" not in os.environ:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        os.environ["OMP_NUM_THREADS"] = str(max(1, cpus // workers - 1))
+
+
+_share_the_cores()
+
+
 @pytest.fixture(autouse=True)
 def data_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "home"
@@ -87,7 +100,7 @@ def pytest_runtest_logreport(report) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     if not _FOLDER_SECONDS:
         return
-    terminalreporter.section("time by folder (setup + call + teardown)")
+    terminalreporter.section("time by folder (setup + call + teardown, summed over the workers)")
     for folder, seconds in sorted(_FOLDER_SECONDS.items(), key=lambda kv: -kv[1]):
         terminalreporter.write_line(f"{seconds:8.1f} s  {folder}")
     terminalreporter.write_line(f"{sum(_FOLDER_SECONDS.values()):8.1f} s  in all")
