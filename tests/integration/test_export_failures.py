@@ -155,6 +155,33 @@ def test_interrupted_export_reads_as_error(run):
     assert (state.state, state.code) == ("error", "export_interrupted")
 
 
+@pytest.mark.parametrize("during_the_read", ["the export ends", "the export starts"])
+def test_an_export_that_starts_or_ends_while_its_state_is_read_is_not_interrupted(run, monkeypatch, during_the_read):
+    """The file said `exporting` when it was read; by the ownership check the export had let go
+    of the run (it wrote `done` meanwhile), or it claimed the run only after the first check."""
+    from ollama_trainer.contracts import ExportState
+    from ollama_trainer.ollama import export
+
+    (run / "export.json").write_text(json.dumps({"training_id": TRAINING_ID, "state": "exporting"}))
+    if during_the_read == "the export ends":
+        monkeypatch.setattr(export, "_running", {TRAINING_ID})
+    read = ExportState.model_validate_json
+
+    def read_while_it_changes(text):
+        state = read(text)
+        if during_the_read == "the export ends":
+            export._running.discard(TRAINING_ID)
+        else:
+            export._running.add(TRAINING_ID)
+        return state
+
+    monkeypatch.setattr(ExportState, "model_validate_json", read_while_it_changes)
+    try:
+        assert export_state(TRAINING_ID).state == "exporting"  # the next read finds done, or the progress
+    finally:
+        export._running.discard(TRAINING_ID)
+
+
 def test_system_prompt_from_the_profile(tiny_adapter, answering):
     run = make_run(*tiny_adapter, system_prompt="Answer in French.")
     result = export_run(TRAINING_ID, host=answering.url)

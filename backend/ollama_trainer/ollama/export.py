@@ -22,7 +22,6 @@ the export again.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ import httpx
 from ollama_trainer import atomic, chat_formats, paths
 from ollama_trainer.contracts import ExportResult, ExportState, TrainingRunSummary
 from ollama_trainer.errors import Conflict, DomainError, InvalidArgument, NotFound
-from ollama_trainer.ollama import blobs, export_check, model_source, modelfile
+from ollama_trainer.ollama import blobs, export_check, export_errors, model_source, modelfile
 from ollama_trainer.ollama import client as oc
 from ollama_trainer.ollama.export_options import (QUANTIZE_CHOICES, check_model_name, default_model_name,
                                                   default_quantize, quantize_options, replaced_model)
@@ -47,10 +46,14 @@ from ollama_trainer.weights.lora import ADAPTER_FILES
 
 log = logging.getLogger(__name__)
 CLIENT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
-TOO_OLD_ANSWER = "neither 'from' or 'files' was specified"
 
-_running: set[str] = set()
+_running: set[str] = set()  # claimed before an export's first state write, let go after its last
 _running_lock = threading.Lock()
+
+
+def _exporting(training_id: str) -> bool:
+    with _running_lock:
+        return training_id in _running
 
 
 class ExportFailed(DomainError):
@@ -70,16 +73,17 @@ def _write_state(state: ExportState) -> None:
 
 def export_state(training_id: str) -> ExportState:
     """The run's last export; `idle` when it was never exported. An `exporting` state that no
-    export in this process owns (the app stopped mid-export) reads as an error."""
+    export in this process owns (the app stopped mid-export) reads as an error; owning is asked
+    before and after the read, so an export that starts or ends meanwhile still counts."""
     if not paths.is_valid_id(training_id):
         raise InvalidArgument(f"invalid training id '{training_id}'", code="invalid_argument")
+    running = _exporting(training_id)
     try:
         state = ExportState.model_validate_json(_state_path(training_id).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         state = ExportState(training_id=training_id)
+    running = _exporting(training_id) or running
     state.options = quantize_options(training_id)
-    with _running_lock:
-        running = training_id in _running
     if state.state == "exporting" and not running:
         state.state, state.code = "error", "export_interrupted"
         state.error = state.message = "the export was interrupted (the app stopped); export again"
@@ -233,7 +237,7 @@ def _export(p: _Prepared, on_status: Callable[[str], None] | None) -> ExportResu
     except ExportFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - every client failure becomes a coded DomainError
-        raise _translate(exc, p.name, p.host, statuses, fail) from exc
+        raise export_errors.translate(exc, p.name, p.host, statuses, fail) from exc
     finally:
         client.close()
     if not state.check.known:
@@ -357,44 +361,3 @@ def _create(client, name: str, files: dict, spec: modelfile.ModelfileSpec, statu
     if not statuses or statuses[-1] != "success":
         raise fail("ollama_create_failed", f"Ollama stopped creating '{name}' before it reported success "
                    f"(last status: {statuses[-1] if statuses else 'none'}); export again")
-
-
-def _translate(exc: Exception, name: str, host: str, statuses: list[str], fail) -> ExportFailed:
-    import ollama
-
-    if isinstance(exc, blobs.UploadFailed):
-        return fail("ollama_upload_failed", f"Ollama at {host} refused the model file ({exc}); check its disk space "
-                    "and log, then export again")
-    if isinstance(exc, ollama.ResponseError):
-        error = str(exc.error)
-        if TOO_OLD_ANSWER in error:
-            return fail("ollama_too_old", f"Ollama at {host} does not understand creating a model from files "
-                        f"({error}): upgrade Ollama to 0.5.5 or newer")
-        where = f"HTTP {exc.status_code}: " if exc.status_code and exc.status_code > 0 else ""
-        if "unsupported architecture" in error or "unsupported MLX architecture" in error:
-            hint = "this Ollama cannot convert the base's architecture; use a base read from a GGUF"
-        elif "create-time quantization" in error:
-            hint = "this Ollama quantizes only safetensors imports: the app quantizes GGUF files itself, so " \
-                   "export again (and update the app if this persists)"
-        elif "adapters" in error.lower():
-            hint = "this Ollama takes no LoRA adapters: the app sends the merged model, so export again " \
-                   "(and update the app if this persists)"
-        elif "quantiz" in error:
-            hint = "export again as F16"
-        else:
-            hint = "check the Ollama server log, then export again"
-        return fail("ollama_create_failed", f"Ollama refused to create '{name}': {where}{error}; {hint}")
-    if isinstance(exc, (ConnectionError, httpx.ConnectError)):
-        return fail("ollama_unreachable", oc.unreachable_message(host))
-    if isinstance(exc, json.JSONDecodeError):
-        return fail("ollama_create_failed", f"Ollama sent an answer that is not JSON while creating '{name}' "
-                    f"({exc.msg}); check that {host} is Ollama, then export again")
-    if isinstance(exc, httpx.TimeoutException):
-        return fail("ollama_create_failed", f"Ollama at {host} did not answer in time while creating '{name}'; "
-                    "export again")
-    if isinstance(exc, (httpx.HTTPError, OSError)):
-        stage = "uploading the model file" if not statuses else f"creating '{name}'"
-        code = "ollama_upload_failed" if not statuses else "ollama_create_failed"
-        return fail(code, f"the connection to Ollama at {host} broke while {stage} "
-                    f"({type(exc).__name__}: {exc}); export again")
-    return fail("ollama_create_failed", f"exporting '{name}' failed: {type(exc).__name__}: {exc}")
