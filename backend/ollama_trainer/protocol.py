@@ -7,8 +7,10 @@ lines back into them (`parse_event`). pydantic only, no torch.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from pathlib import Path
 from typing import Annotated, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -94,6 +96,17 @@ class JobSpec(BaseModel):
     def presented_system(self) -> str | None:
         """The system prompt the trained model is asked with (older jobs: the profile's)."""
         return self.profile.system_prompt if self.system_source is None else self.system_prompt
+
+    def answers_file(self) -> Path:
+        """Where the base's own answers (replay, the probe) are kept, in the models cache: one
+        file a base, named for its name and the file its weights come from (size and time)."""
+        parts = [self.profile.base_model]
+        source = (self.base.gguf or self.base.folder) if self.base else None
+        if source and Path(source).exists():
+            stat = Path(source).stat()
+            parts += [str(source), str(stat.st_size), str(int(stat.st_mtime))]
+        digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+        return Path(self.models_dir) / "answers" / f"{digest}.json"
 
     def write(self, path) -> None:
         from ollama_trainer import atomic

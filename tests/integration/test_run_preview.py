@@ -5,10 +5,11 @@ measured; `--base` (and the bridge's `base`) trains another base than the profil
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
-from ollama_trainer import catalog
+from ollama_trainer import catalog, paths
 from ollama_trainer.bridge.commands import Commands
 from ollama_trainer.bridge.registry import dispatch
 from ollama_trainer.contracts import DatasetEntry, TrainingOverrides
@@ -42,7 +43,14 @@ def test_the_preview_counts_what_the_run_trains_on_and_the_run_records_its_estim
         seen.train_examples, 1, 2)
 
     manager = TrainingManager()
-    tid = manager.start(prof, data)
+    # another base's cached answers change meanwhile (a run beside this one): the count still holds
+    other = paths.models_dir() / "answers" / f"another-base-{uuid.uuid4().hex[:8]}.json"
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_text("{}")
+    try:
+        tid = manager.start(prof, data)
+    finally:
+        other.unlink()
     assert manager.status(tid).estimate == seen.estimate  # the preview's, recorded at Start: the run's one estimate
     final = manager.wait(tid, 300)
     assert final.status == "done", final.error
@@ -67,8 +75,6 @@ def test_with_replay_the_preview_counts_the_tokens_the_run_trains_on_and_estimat
     """Replay mixes the base's answers into the run: the preview counts their tokens (a guess
     before the answers exist, exact once they are cached), and a run records the very estimate
     the preview showed for the same input."""
-    import uuid
-
     prof, data = setup
     prof = prof.model_copy(update={"replay": "on", "replay_ratio": 0.5,
                                    "system_prompt": f"You are a test ({uuid.uuid4().hex[:6]})."})

@@ -41,11 +41,10 @@ def _dataset_identity(path: str) -> str:
 
 
 def _answers_identity(spec) -> str:
-    """When the cached base answers last changed (a run adds replay answers: the count and the
-    estimate change with them)."""
-    folder = Path(spec.models_dir) / "answers"
+    """When the base's cached answers last changed (a run adds replay answers: the count and the
+    estimate change with them); another base's answers leave this preview as it was."""
     try:
-        return str(max((f.stat().st_mtime_ns for f in folder.iterdir()), default=0))
+        return str(spec.answers_file().stat().st_mtime_ns)
     except OSError:
         return "none"
 

@@ -11,7 +11,6 @@ Imports torch: worker process only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -27,23 +26,9 @@ REPLAY_TOKENS = 48
 REPLAY_AUTO_BELOW = 500  # replay 'auto' is on for datasets smaller than this
 
 
-def base_key(job: JobSpec) -> str:
-    """Who the base is: its name, and the file its weights come from (size and time)."""
-    parts = [job.profile.base_model]
-    source = (job.base.gguf or job.base.folder) if job.base else None
-    if source and Path(source).exists():
-        stat = Path(source).stat()
-        parts += [str(source), str(stat.st_size), str(int(stat.st_mtime))]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
-
-
-def _cache_path(job: JobSpec) -> Path:
-    return Path(job.models_dir) / "answers" / f"{base_key(job)}.json"
-
-
 def _read_cache(job: JobSpec) -> dict:
     try:
-        return json.loads(_cache_path(job).read_text(encoding="utf-8"))
+        return json.loads(job.answers_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
 
@@ -76,7 +61,7 @@ def answers(model, tokenizer, prompts: list[str], *, job: JobSpec, system: str |
     """The base model's answers (the LoRA switched off when the model has one). Each batch is
     added to the cache as soon as it is made, so a run stopped half-way keeps what it made and
     the next one goes on from there; `meter` (stage_meter.StageMeter) is told of each answer."""
-    path = _cache_path(job)
+    path = job.answers_file()
     cache = _read_cache(job)
 
     def key(prompt: str) -> str:
