@@ -60,6 +60,8 @@ class Supervisor:
     _ending: Ending = field(default_factory=lambda: Ending(None))
 
     def start(self) -> "Supervisor":
+        if self.process is None:  # attached: its pid now, so a stop right away reaches it
+            self.pid = self.pid or self._started_pid()
         target = self._follow_stdout if self.process is not None else self._follow_file
         threading.Thread(target=target, name=f"follow-{self.folder.training_id}", daemon=True).start()
         threading.Thread(target=self._watch, name=f"watch-{self.folder.training_id}", daemon=True).start()
@@ -68,8 +70,10 @@ class Supervisor:
     # -- events -------------------------------------------------------------------------------
     def _seen(self, event: protocol.WorkerEvent) -> None:
         self._last_event = time.monotonic()
-        if isinstance(event, protocol.Started) and event.pid:
-            self.pid = self.pid or event.pid
+        if isinstance(event, protocol.Started) and event.pid and not self.pid:
+            self.pid = event.pid
+            if self._ending.cancel_requested:  # stopped before the worker said who it is
+                self._signal(signal.SIGTERM)
         if isinstance(event, (protocol.ModelLoaded, protocol.DatasetLoaded, protocol.Progress)):
             self._loaded = True
         if isinstance(event, protocol.ModelLoaded):
@@ -185,12 +189,21 @@ class Supervisor:
 
     def stop(self) -> None:
         """Ask the worker to stop after its current step (it saves a checkpoint); kill it if it
-        has not within the grace period."""
+        has not within the grace period. An attached worker whose pid is not known yet is
+        signalled as soon as its `started` event says it."""
         self._ending.cancel_requested = True
         if not self.alive():
             return
+        if self.process is None:
+            self.pid = self.pid or self._started_pid()
         self._signal(signal.SIGTERM)
         threading.Thread(target=self._kill_after_grace, daemon=True).start()
+
+    def _started_pid(self) -> int | None:
+        """An attached worker's pid, from the `started` event its events.jsonl begins with."""
+        for event in self.folder.events():
+            return event.pid if isinstance(event, protocol.Started) else None
+        return None
 
     def _kill_after_grace(self) -> None:
         if self.finished.wait(self.grace_s):
