@@ -55,19 +55,19 @@ export class Loadable<T> {
   /** A value known from another call (the answer to a start or a cancel): newer than any
    * fetch under way, whose late answer is dropped instead of putting the older value back. */
   set(value: T): void {
-    this.#generation += 1;
-    this.value = value;
-    this.loading = false;
-    this.loaded = true;
-    this.error = null;
+    this.#replace(value, true);
   }
 
   /** Start over with `initial` (another object is being shown); a late answer is dropped. */
   reset(initial: T): void {
+    this.#replace(initial, false);
+  }
+
+  #replace(value: T, loaded: boolean): void {
     this.#generation += 1;
-    this.value = initial;
+    this.value = value;
     this.loading = false;
-    this.loaded = false;
+    this.loaded = loaded;
     this.error = null;
   }
 
